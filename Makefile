@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := redis-server
+
+.PHONY: help deps system-deps demo test up lock clean
+
+help:
+	@echo "make demo   - start the local stack, answer the example paper via the API, save out/*.pdf"
+	@echo "make test   - run the test suite against real Redis, SeaweedFS and Celery"
+	@echo "make up     - run the local stack in the foreground (Ctrl-C stops it)"
+	@echo "make lock   - re-pin constraints.txt from the virtualenv"
+
+# Debian packages the stack needs, installed only when missing.
+system-deps:
+	@missing=""; for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the declared or pinned dependencies change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q --upgrade pip==26.3
+	$(BIN)/pip install -q -c constraints.txt -e ".[worker,dev]"
+	touch $@
+
+deps: system-deps $(VENV)/.installed
+
+demo: deps
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/qagen demo
+
+test: deps
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+up: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/honcho -f Procfile.dev start
+
+lock: $(BIN)/python
+	$(BIN)/pip freeze --exclude-editable | grep -v '^qagen' > constraints.txt
+
+clean:
+	rm -rf .qagen out .pytest_cache

@@ -1,0 +1,69 @@
+"""POST /api/upload: store the paper, create the session, enqueue the job."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import uuid
+
+from flask import Blueprint, g, request, url_for
+
+from api.auth import require_key
+from api.errors import ApiError
+from api.services import services
+from qagen.errors import UnsupportedFileType
+from qagen.parsing.filetypes import sniff_kind
+from qagen.sessions import Session
+from qagen.tasknames import PROCESS_QUESTION_PAPER
+
+log = logging.getLogger(__name__)
+bp = Blueprint("uploads", __name__, url_prefix="/api")
+
+CONTENT_TYPES = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8", "image": "application/octet-stream",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def safe_filename(name: str | None) -> str:
+    """A name safe for an object key and a download header: no paths, no control characters."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|*?:]", "", name).strip(" .")
+    return name[:120] or "paper"
+
+
+@bp.post("/upload")
+@require_key
+def upload():
+    """Accept a paper (multipart field `file`); answer 202 with where to follow the job."""
+    s = services()
+    file = request.files.get("file")
+    if file is None:
+        raise ApiError(400, "missing_file", "Send the paper as a multipart form field named 'file'.")
+    data = file.read()
+    if not data:
+        raise ApiError(400, "empty_file", "The uploaded file is empty.")
+    try:
+        kind = sniff_kind(data)
+    except UnsupportedFileType as exc:
+        raise ApiError(415, "unsupported_media_type", str(exc)) from exc
+
+    session_id = str(uuid.uuid4())
+    filename = safe_filename(file.filename)
+    input_key = f"uploads/{session_id}/{filename}"
+    s.storage.put(input_key, data, CONTENT_TYPES[kind])
+    s.sessions.create(Session(id=session_id, owner=g.owner, filename=filename, input_key=input_key))
+    try:
+        s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
+    except Exception:
+        # Not queued: leave nothing behind that looks like a job.
+        log.exception("enqueue failed for session %s", session_id)
+        s.sessions.delete(session_id)
+        s.storage.delete(input_key)
+        raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.", {"Retry-After": "5"})
+
+    body = {
+        "session_id": session_id,
+        "status_url": url_for("sessions.status", session_id=session_id, _external=True),
+        "download_url": url_for("sessions.download", session_id=session_id, _external=True),
+    }
+    return body, 202, {"Location": body["status_url"]}

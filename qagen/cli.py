@@ -1,0 +1,109 @@
+"""The `qagen` command line (click, which Flask already brings)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from qagen.settings import get_settings
+
+
+@click.group()
+def main() -> None:
+    """qagen: answers question papers."""
+
+
+@main.command()
+@click.argument("paper", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the PDF.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the result as JSON.")
+def answer(paper: Path, output: Path | None, json_out: Path | None) -> None:
+    """Answer PAPER in-process (no services needed) and write the answered PDF."""
+    from qagen.errors import InputError
+    from qagen.pipeline.run import run_pipeline
+
+    output = output or paper.with_name(paper.stem + "-answers.pdf")
+
+    def show(stage: str, percent: int, message: str = "") -> None:
+        click.echo(f"\r[{percent:3d}%] {stage}: {message}".ljust(70), nl=False, err=True)
+
+    try:
+        result = run_pipeline(paper.read_bytes(), paper.name, get_settings(), show)
+    except InputError as exc:
+        click.echo("", err=True)
+        raise click.ClickException(str(exc)) from exc
+    click.echo("", err=True)
+    output.write_bytes(result.pdf)
+    if json_out:
+        json_out.write_text(json.dumps(result.paper.to_dict(), indent=2, ensure_ascii=False))
+    click.echo(f"Wrote {output} ({len(result.paper.questions)} questions).")
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.argument("name")
+def keys_create(name: str) -> None:
+    """Create an API key for NAME and print it (it is shown only once)."""
+    from qagen.apikeys import ApiKeyStore
+    from qagen.redis_client import redis_from_settings
+
+    try:
+        key = ApiKeyStore(redis_from_settings(get_settings())).create(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(key)
+
+
+@main.group()
+def dev() -> None:
+    """The local development stack (Redis, SeaweedFS S3, API, worker)."""
+
+
+@dev.command("run")
+@click.argument("service", type=click.Choice(["redis", "s3", "web", "worker"]))
+def dev_run(service: str) -> None:
+    """Run one service of the local stack in the foreground (used by Procfile.dev)."""
+    import os
+
+    from qagen.devstack import StackLayout
+
+    argv = StackLayout.from_settings(get_settings()).command(service)
+    os.execvp(argv[0], argv)
+
+
+@dev.command("setup")
+@click.option("--wait/--no-wait", default=True, help="Stay running after setup (honcho stops all when one exits).")
+def dev_setup(wait: bool) -> None:
+    """Wait for the stack, create the bucket and a development API key, print how to use them."""
+    import time
+
+    from qagen.devstack import prepare_stack
+
+    settings = get_settings()
+    layout_url, key = prepare_stack(settings)
+    click.echo(f"\nqagen is up.\n  API:     {layout_url}\n  API key: {key}\n  Try:     curl -H 'Authorization: Bearer {key}' "
+               f"-F file=@examples/sample-paper.pdf {layout_url}/api/upload\n")
+    while wait:
+        time.sleep(3600)
+
+
+@main.command()
+@click.option("--paper", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("examples/sample-paper.pdf"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+def demo(paper: Path, out_dir: Path) -> None:
+    """Start the stack, answer PAPER through the API, save the PDF, print the signed URL, stop."""
+    from qagen.demo import run_demo
+
+    sys.exit(run_demo(paper, out_dir))
+
+
+if __name__ == "__main__":
+    main()

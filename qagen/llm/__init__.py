@@ -1,0 +1,1 @@
+"""Model access through litellm. Importing this package imports litellm: worker side only."""

@@ -1,0 +1,45 @@
+"""Calling a model: one function over litellm, with the offline engine registered."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Read by litellm at import: never fetch the price map from the network.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm  # noqa: E402
+
+from qagen.errors import TransientError  # noqa: E402
+from qagen.llm import offline  # noqa: E402
+from qagen.settings import Settings  # noqa: E402
+
+offline.register()
+litellm.telemetry = False
+
+_TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.ServiceUnavailableError,
+              litellm.InternalServerError)
+
+
+@dataclass(frozen=True)
+class ModelClient:
+    model: str
+    api_base: str | None
+    timeout_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelClient:
+        return cls(model=settings.model, api_base=settings.llm_api_base, timeout_seconds=settings.llm_timeout_seconds)
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        try:
+            response = litellm.completion(
+                model=self.model,
+                messages=messages,
+                api_base=self.api_base,
+                timeout=self.timeout_seconds,
+                max_retries=0,  # retries belong to one layer (ours), not the SDK as well
+            )
+        except _TRANSIENT as exc:
+            raise TransientError(f"The model {self.model!r} is unavailable: {exc}") from exc
+        return response.choices[0].message.content or ""

@@ -1,0 +1,36 @@
+"""The Celery app's configuration, shared by the producer (API) and the consumer (worker).
+
+Tuned for minute-long jobs (field-notes-ops §1.4): acks after the task returns, a killed
+child's job goes back on the queue, one task reserved per process, and the broker's
+visibility timeout above the hard time limit so a running job is never redelivered.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from qagen.settings import Settings
+
+
+def make_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
+    app = Celery("qagen", broker=settings.redis_url, include=list(include))
+    visibility = {"visibility_timeout": settings.task_hard_time_limit_seconds + 600}
+    app.conf.update(
+        task_default_queue=settings.queue,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,  # state lives in the session record, not a result backend
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_hard_time_limit_seconds,
+        worker_max_tasks_per_child=50,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        broker_transport_options=visibility,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    app.conf.visibility_timeout = visibility["visibility_timeout"]
+    return app

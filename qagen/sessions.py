@@ -1,0 +1,176 @@
+"""Session records: the state of one uploaded paper's job, kept in Redis.
+
+A session's id is its Celery task id. The record is a Redis hash at `key_for(id)`,
+written by the API when the upload is accepted and by the worker as the job moves
+through its stages. Records expire after `session_ttl_seconds`, which settings keep
+longer than any signed download link.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any
+
+import redis
+
+from qagen.errors import SessionNotFound
+
+KEY_PREFIX = "qagen:session:"
+
+
+class SessionStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+@dataclass
+class Session:
+    id: str
+    owner: str
+    filename: str
+    input_key: str
+    status: SessionStatus = SessionStatus.QUEUED
+    stage: str = "queued"
+    progress: int = 0
+    message: str = ""
+    error: str | None = None
+    question_count: int | None = None
+    result_key: str | None = None
+    result_json_key: str | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float = 0.0
+
+    def to_public(self) -> dict[str, Any]:
+        """The record as the API shows it (no storage keys)."""
+        return {
+            "session_id": self.id,
+            "status": self.status.value,
+            "stage": self.stage,
+            "progress": self.progress,
+            "message": self.message,
+            "error": self.error,
+            "filename": self.filename,
+            "question_count": self.question_count,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if not timestamp:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
+
+
+def key_for(session_id: str) -> str:
+    return KEY_PREFIX + session_id
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Session)}
+
+
+def _encode(values: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, Enum):
+            value = value.value
+        out[name] = "" if value is None else str(value)
+    return out
+
+
+def _decode(raw: dict[str, str]) -> Session:
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        kind = _FIELD_TYPES.get(name)
+        if kind is None:
+            continue
+        if text == "" and "None" in kind:
+            values[name] = None
+        elif kind.startswith("int"):
+            values[name] = int(text)
+        elif kind.startswith("float"):
+            values[name] = float(text)
+        elif kind == "SessionStatus":
+            values[name] = SessionStatus(text)
+        else:
+            values[name] = text
+    return Session(**values)
+
+
+class SessionStore:
+    """Reads and writes session records; all Redis I/O for sessions goes through here."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int):
+        self.client = client
+        self.ttl_seconds = ttl_seconds
+
+    def create(self, session: Session) -> Session:
+        now = time.time()
+        session.created_at = session.updated_at = now
+        key = key_for(session.id)
+        pipe = self.client.pipeline()
+        pipe.hset(key, mapping=_encode(asdict(session)))
+        pipe.expire(key, self.ttl_seconds)
+        pipe.execute()
+        return session
+
+    def fetch(self, session_id: str) -> Session:
+        raw = self.client.hgetall(key_for(session_id))
+        if not raw:
+            raise SessionNotFound(f"No session {session_id!r}.")
+        return _decode({k.decode(): v.decode() for k, v in raw.items()})
+
+    def exists(self, session_id: str) -> bool:
+        return bool(self.client.exists(key_for(session_id)))
+
+    def update(self, session_id: str, **changes: Any) -> None:
+        """Write only the given fields; the record must exist."""
+        changes["updated_at"] = time.time()
+        key = key_for(session_id)
+        pipe = self.client.pipeline()
+        pipe.exists(key)
+        pipe.hset(key, mapping=_encode(changes))
+        exists_before, _ = pipe.execute()
+        if not exists_before:
+            # hset just created a stray record; remove it so unknown ids stay unknown.
+            self.client.delete(key)
+            raise SessionNotFound(f"No session {session_id!r}.")
+
+    def mark_running(self, session_id: str, stage: str, progress: int, message: str = "") -> None:
+        session = self.fetch(session_id)
+        self.update(
+            session_id,
+            status=SessionStatus.RUNNING,
+            stage=stage,
+            progress=progress,
+            message=message,
+            error=None,
+            started_at=session.started_at or time.time(),
+        )
+
+    def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int) -> None:
+        self.update(
+            session_id,
+            status=SessionStatus.COMPLETE,
+            stage="complete",
+            progress=100,
+            message="Answered PDF ready.",
+            result_key=result_key,
+            result_json_key=result_json_key,
+            question_count=question_count,
+            finished_at=time.time(),
+        )
+
+    def mark_failed(self, session_id: str, error: str) -> None:
+        self.update(session_id, status=SessionStatus.FAILED, stage="failed", error=error, finished_at=time.time())
+
+    def delete(self, session_id: str) -> None:
+        self.client.delete(key_for(session_id))

@@ -1,0 +1,79 @@
+"""All configuration, read once from the environment into one typed, frozen object.
+
+Every variable is `QAGEN_<FIELD>` (e.g. `QAGEN_REDIS_URL`); `.env.example` lists them.
+Nothing else in qagen reads `os.environ` for its own settings.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OFFLINE_MODEL = "qagen/offline"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QAGEN_", frozen=True, extra="ignore")
+
+    # Services
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    s3_endpoint: str = "http://127.0.0.1:8333"
+    s3_public_endpoint: str | None = Field(
+        default=None,
+        description="Endpoint browsers reach; signed URLs are signed for this host. "
+        "Defaults to s3_endpoint.",
+    )
+    s3_bucket: str = "qagen"
+    s3_access_key: str = "qagen-dev"
+    s3_secret_key: SecretStr = SecretStr("qagen-dev-secret")
+    s3_region: str = "us-east-1"
+
+    # Answering
+    model: str = Field(default=OFFLINE_MODEL, description="Any litellm model string.")
+    llm_api_base: str | None = None
+    llm_timeout_seconds: float = 120.0
+
+    # Limits
+    max_upload_mb: int = Field(default=20, ge=1)
+    max_pages: int = Field(default=60, ge=1)
+    signed_url_ttl_seconds: int = Field(default=900, ge=1, le=604_800)
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
+
+    # Worker
+    queue: str = "qagen"
+    task_soft_time_limit_seconds: int = 1500
+    task_hard_time_limit_seconds: int = 1800
+    worker_concurrency: int = Field(default=2, ge=1)
+
+    page_size: str = Field(default="A4", pattern="^(A4|Letter)$")
+    log_level: str = "INFO"
+
+    @field_validator("s3_endpoint", "s3_public_endpoint", "llm_api_base")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _check_orderings(self) -> Settings:
+        if self.session_ttl_seconds < self.signed_url_ttl_seconds:
+            raise ValueError("QAGEN_SESSION_TTL_SECONDS must be at least QAGEN_SIGNED_URL_TTL_SECONDS: "
+                             "a session record must outlive its download links.")
+        if self.task_soft_time_limit_seconds >= self.task_hard_time_limit_seconds:
+            raise ValueError("QAGEN_TASK_SOFT_TIME_LIMIT_SECONDS must be below QAGEN_TASK_HARD_TIME_LIMIT_SECONDS.")
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def signing_endpoint(self) -> str:
+        return self.s3_public_endpoint or self.s3_endpoint
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,139 @@
+"""Object storage: the bucket that holds uploads and results, behind a small interface.
+
+`S3Storage` is handed its boto3 clients. It turns botocore's errors into ours, so callers
+never see vendor exceptions: a missing key is `NotFound`, an unreachable or failing
+server is `TransientError` (worth retrying).
+
+Signed URLs are made by a second client whose endpoint is the *public* S3 endpoint:
+the Host header is part of a SigV4 signature, so a URL signed for the internal host
+and rewritten afterwards would be refused (field-notes-ops §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from qagen.errors import NotFound, TransientError
+from qagen.settings import Settings
+
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = ...) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def signed_url(self, key: str, expires_in: int, filename: str | None = None) -> str: ...
+
+
+def _client_config(timeout_seconds: float, attempts: int) -> Config:
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        # boto3 >= 1.36 sends checksums by default that third-party S3 servers reject.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=timeout_seconds,
+        read_timeout=max(timeout_seconds, 10.0),
+        retries={"max_attempts": attempts, "mode": "standard"},
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header that survives non-ASCII names (RFC 6266 `filename*`)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@dataclass
+class S3Storage:
+    client: object
+    signer: object
+    bucket: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, timeout_seconds: float = 5.0, attempts: int = 3) -> S3Storage:
+        def make(endpoint: str) -> object:
+            return boto3.session.Session().client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=settings.s3_access_key,
+                aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+                region_name=settings.s3_region,
+                config=_client_config(timeout_seconds, attempts),
+            )
+
+        return cls(client=make(settings.s3_endpoint), signer=make(settings.signing_endpoint), bucket=settings.s3_bucket)
+
+    def _call(self, operation: str, **kwargs: object) -> dict:
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _MISSING_CODES:
+                raise NotFound(f"No object {kwargs.get('Key')!r} in bucket {self.bucket!r}.") from exc
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status >= 500 or code in {"SlowDown", "ServiceUnavailable", "InternalError"}:
+                raise TransientError(f"Object storage failed ({code}); try again shortly.") from exc
+            raise
+        except BotoCoreError as exc:
+            raise TransientError(f"Object storage is unreachable: {exc}") from exc
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._call("put_object", Key=key, Body=data, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        return self._call("get_object", Key=key)["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("head_object", Key=key)
+        except NotFound:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", Key=key)
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        keys: list[str] = []
+        token: dict = {}
+        while True:
+            page = self._call("list_objects_v2", Prefix=prefix, **token)
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+            if not page.get("IsTruncated"):
+                return keys
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
+        except BotoCoreError as exc:
+            raise TransientError(f"Object storage is unreachable: {exc}") from exc
+
+    def ping(self) -> None:
+        """Raise TransientError unless the bucket answers."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError(f"Bucket {self.bucket!r} is not reachable: {exc}") from exc
+
+    def signed_url(self, key: str, expires_in: int, filename: str | None = None) -> str:
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = content_disposition(filename)
+        # Signing is local: no request reaches the public endpoint here.
+        return self.signer.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)

@@ -1,0 +1,108 @@
+"""An LMS's whole journey over HTTP: upload, follow progress, download through a signed URL."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import httpx
+import pdfplumber
+
+from tests.conftest import EXAMPLE_PAPER
+from tests.waiting import wait_for_session
+
+
+def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    return client.post("/api/upload", files={"file": (name, data)})
+
+
+def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(client):
+    response = upload(client, "sample-paper.pdf", EXAMPLE_PAPER.read_bytes())
+
+    assert response.status_code == 202
+    body = response.json()
+    assert set(body) == {"session_id", "status_url", "download_url"}
+    assert response.headers["Location"] == body["status_url"]
+
+    final = wait_for_session(client, body["session_id"])
+    assert final["status"] == "complete", final
+    assert final["progress"] == 100
+    assert final["question_count"] == 10
+    assert final["started_at"] and final["finished_at"]
+
+    redirect = client.get(body["download_url"])
+    assert redirect.status_code == 302
+    signed_url = redirect.headers["Location"]
+    assert "X-Amz-Signature=" in signed_url
+
+    # A browser fetches the signed URL with no credentials at all.
+    pdf = httpx.get(signed_url)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
+    assert "sample-paper-answers.pdf" in pdf.headers["Content-Disposition"]
+    with pdfplumber.open(io.BytesIO(pdf.content)) as document:
+        text = "\n".join(page.extract_text() or "" for page in document.pages)
+    for number in range(1, 11):
+        assert f"Question {number}" in text
+    assert text.count("Answer.") == 10
+
+
+def test_a_text_paper_is_accepted_too(client):
+    paper = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
+    body = upload(client, "quiz.txt", paper).json()
+
+    final = wait_for_session(client, body["session_id"])
+
+    assert final["status"] == "complete"
+    assert final["question_count"] == 2
+
+
+def test_a_paper_without_questions_fails_with_a_message_a_person_can_act_on(client):
+    body = upload(client, "notes.txt", b"These are lecture notes with no numbered questions at all.").json()
+
+    final = wait_for_session(client, body["session_id"])
+
+    assert final["status"] == "failed"
+    assert "no numbered questions" in final["error"]
+    conflict = client.get(f"/api/download/{body['session_id']}")
+    assert conflict.status_code == 409
+    assert "no numbered questions" in conflict.json()["error"]["message"]
+
+
+def test_a_tampered_signed_url_is_refused_by_the_s3_server(client, storage):
+    storage.put("tests/tamper.pdf", b"%PDF-1.4 secret", "application/pdf")
+    url = storage.signed_url("tests/tamper.pdf", expires_in=600)
+    assert httpx.get(url).status_code == 200
+
+    other_key = url.replace("tests/tamper.pdf", "tests/other.pdf")
+    position = url.index("X-Amz-Signature=") + len("X-Amz-Signature=")
+    flipped = url[:position] + ("0" if url[position] != "0" else "1") + url[position + 1:]
+    longer = url.replace("X-Amz-Expires=600", "X-Amz-Expires=6000")
+
+    for tampered in (other_key, flipped, longer):
+        assert httpx.get(tampered).status_code == 403
+
+
+def test_an_expired_signed_url_is_refused_by_the_s3_server(storage):
+    storage.put("tests/expiring.pdf", b"%PDF-1.4 soon gone", "application/pdf")
+    url = storage.signed_url("tests/expiring.pdf", expires_in=1)
+    assert httpx.get(url).status_code == 200
+
+    time.sleep(2.1)
+
+    assert httpx.get(url).status_code == 403
+
+
+def test_anonymous_requests_to_the_bucket_are_denied(storage, settings):
+    storage.put("tests/private.pdf", b"%PDF-1.4 private", "application/pdf")
+
+    response = httpx.get(f"{settings.s3_endpoint}/{settings.s3_bucket}/tests/private.pdf")
+
+    assert response.status_code == 403
+
+
+def test_an_upload_over_the_default_20_mb_limit_is_413_over_http(client):
+    response = upload(client, "big.pdf", b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024))
+
+    assert response.status_code == 413
+    assert response.json()["error"]["message"] == "The upload is larger than the 20 MB limit."

@@ -1,0 +1,69 @@
+"""Tasks stay thin: load the session, run the pipeline, record progress, store the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from qagen.errors import InputError, SessionNotFound, TransientError
+from qagen.redis_client import redis_from_settings
+from qagen.sessions import SessionStatus, SessionStore
+from qagen.settings import get_settings
+from qagen.storage import S3Storage
+from qagen.tasknames import PROCESS_QUESTION_PAPER
+from worker.celery_app import app
+
+log = logging.getLogger(__name__)
+RETRY_DELAYS_SECONDS = (5, 20, 60)
+
+
+@lru_cache(maxsize=1)
+def _resources() -> tuple[SessionStore, S3Storage]:
+    """Clients made once per worker process (after the prefork, never shared across it)."""
+    settings = get_settings()
+    return SessionStore(redis_from_settings(settings), settings.session_ttl_seconds), S3Storage.from_settings(settings)
+
+
+@app.task(name=PROCESS_QUESTION_PAPER, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
+def process_question_paper(self, session_id: str) -> None:
+    from qagen.pipeline.run import run_pipeline
+
+    sessions, storage = _resources()
+    try:
+        session = sessions.fetch(session_id)
+    except SessionNotFound:
+        log.warning("session %s is gone (expired or deleted); dropping its job", session_id)
+        return
+    if session.status in (SessionStatus.COMPLETE, SessionStatus.FAILED):
+        log.info("session %s already %s; nothing to do", session_id, session.status.value)
+        return
+
+    def progress(stage: str, percent: int, message: str = "") -> None:
+        sessions.update(session_id, stage=stage, progress=percent, message=message)
+
+    try:
+        sessions.mark_running(session_id, "parsing", 1, "starting")
+        data = storage.get(session.input_key)
+        result = run_pipeline(data, session.filename, get_settings(), progress)
+        progress("storing", 97, "saving the answered PDF")
+        result_key = f"results/{session_id}/answers.pdf"
+        result_json_key = f"results/{session_id}/result.json"
+        storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
+        storage.put(result_key, result.pdf, "application/pdf")
+        sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
+    except InputError as exc:
+        sessions.mark_failed(session_id, str(exc))
+    except TransientError as exc:
+        if self.request.retries < self.max_retries:
+            delay = RETRY_DELAYS_SECONDS[self.request.retries]
+            sessions.update(session_id, message=f"waiting to retry in {delay} s: {exc}")
+            raise self.retry(exc=exc, countdown=delay)
+        sessions.mark_failed(session_id, f"A service stayed unavailable after {self.max_retries} retries: {exc}")
+    except SoftTimeLimitExceeded:
+        sessions.mark_failed(session_id, "The job took longer than the time limit; try a shorter paper.")
+    except Exception:
+        log.exception("session %s failed unexpectedly", session_id)
+        sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")
