@@ -1,1 +1,1 @@
-"""Model access through litellm. Importing this package imports litellm: worker side only."""
+"""Model access through litellm (worker side; the API never imports this package)."""

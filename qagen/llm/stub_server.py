@@ -1,0 +1,147 @@
+"""An OpenAI-compatible chat server for tests and benchmarks: real HTTP, no real model.
+
+    python -m qagen.llm.stub_server --port 8099 --latency-ms 300 --error-rate 0.3 --rpm 60
+
+It answers `POST /v1/chat/completions` with a deterministic reply that quotes the
+question, after a configurable latency. It can fail on purpose: a fraction of calls get
+429 or 500 or hang past the client's timeout, and above `--rpm` calls per minute it
+answers 429 like a provider's rate limiter. `GET /stats` reports what it saw.
+Standard library only, so it starts in milliseconds in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class StubState:
+    def __init__(self, latency_ms: float, error_rate: float, hang_seconds: float, rpm: int | None, seed: int):
+        self.latency_ms = latency_ms
+        self.error_rate = error_rate
+        self.hang_seconds = hang_seconds
+        self.rpm = rpm
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.recent: deque[float] = deque()
+        self.counts = {"requests": 0, "ok": 0, "rate_limited": 0, "errors": 0, "hangs": 0, "max_in_flight": 0}
+        self.in_flight = 0
+
+    def decide(self) -> str:
+        """ok, rate_limited (over rpm or drawn), error or hang, decided under the lock."""
+        with self.lock:
+            self.counts["requests"] += 1
+            now = time.monotonic()
+            while self.recent and now - self.recent[0] > 60:
+                self.recent.popleft()
+            if self.rpm is not None and len(self.recent) >= self.rpm:
+                self.counts["rate_limited"] += 1
+                return "rate_limited"
+            self.recent.append(now)
+            if self.random.random() < self.error_rate:
+                outcome = self.random.choice(["rate_limited", "error", "hang"])
+                self.counts[{"rate_limited": "rate_limited", "error": "errors", "hang": "hangs"}[outcome]] += 1
+                return outcome
+            self.counts["ok"] += 1
+            return "ok"
+
+
+def reply_for(messages: list[dict]) -> str:
+    question = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
+    if "<<<QUESTION" in question:
+        question = question.split("<<<QUESTION", 1)[1].split("QUESTION>>>", 1)[0]
+    return "Stub model answer. The question was: " + " ".join(question.split())[:200]
+
+
+def make_handler(state: StubState):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/stats":
+                with state.lock:
+                    self._send(200, dict(state.counts))
+            else:
+                self._send(404, {"error": {"message": "not found"}})
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if not self.path.endswith("/chat/completions"):
+                self._send(404, {"error": {"message": "not found"}})
+                return
+            outcome = state.decide()
+            with state.lock:
+                state.in_flight += 1
+                state.counts["max_in_flight"] = max(state.counts["max_in_flight"], state.in_flight)
+            try:
+                self._respond(outcome, request)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _respond(self, outcome: str, request: dict) -> None:
+            if outcome == "rate_limited":
+                self._send(429, {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}},
+                           {"Retry-After": "1"})
+                return
+            if outcome == "hang":
+                time.sleep(state.hang_seconds)
+            time.sleep(state.latency_ms / 1000)
+            if outcome == "error":
+                self._send(500, {"error": {"message": "The stub failed on purpose", "type": "server_error"}})
+                return
+            content = reply_for(request.get("messages") or [])
+            self._send(200, {
+                "id": f"chatcmpl-stub-{time.time_ns()}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request.get("model", "stub"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+            })
+
+    return Handler
+
+
+def serve(port: int, latency_ms: float = 0.0, error_rate: float = 0.0, hang_seconds: float = 30.0,
+          rpm: int | None = None, seed: int = 7) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(StubState(latency_ms, error_rate, hang_seconds, rpm, seed)))
+    server.daemon_threads = True
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of calls that fail (429/500/hang)")
+    parser.add_argument("--hang-seconds", type=float, default=30.0)
+    parser.add_argument("--rpm", type=int, default=None, help="answer 429 above this many calls per minute")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    server = serve(args.port, args.latency_ms, args.error_rate, args.hang_seconds, args.rpm, args.seed)
+    print(f"stub LLM listening on http://127.0.0.1:{args.port}/v1", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Session records in real Redis: created with a TTL, updated field by field, never conjured."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from qagen.errors import SessionNotFound
+from qagen.sessions import Session, SessionStatus, SessionStore, key_for
+
+
+@pytest.fixture
+def store(redis_client):
+    return SessionStore(redis_client, ttl_seconds=3600)
+
+
+def new_session() -> Session:
+    return Session(id=str(uuid.uuid4()), owner="o", filename="p.pdf", input_key="uploads/x/p.pdf")
+
+
+def test_a_created_session_reads_back_queued_with_a_ttl(store, redis_client):
+    session = store.create(new_session())
+
+    fetched = store.fetch(session.id)
+
+    assert fetched.status is SessionStatus.QUEUED and fetched.progress == 0 and fetched.error is None
+    assert 3500 < redis_client.ttl(key_for(session.id)) <= 3600
+
+
+def test_progress_then_completion_is_recorded(store):
+    session = store.create(new_session())
+
+    store.mark_running(session.id, "answering", 40, "answering 4/10")
+    running = store.fetch(session.id)
+    store.mark_complete(session.id, "results/x/answers.pdf", "results/x/result.json", 10)
+    done = store.fetch(session.id)
+
+    assert (running.status, running.stage, running.progress, running.message) == (
+        SessionStatus.RUNNING, "answering", 40, "answering 4/10")
+    assert running.started_at
+    assert (done.status, done.progress, done.question_count) == (SessionStatus.COMPLETE, 100, 10)
+    assert done.started_at == running.started_at and done.finished_at >= done.started_at
+
+
+def test_updating_an_unknown_session_raises_and_leaves_no_record(store, redis_client):
+    missing = str(uuid.uuid4())
+
+    with pytest.raises(SessionNotFound):
+        store.update(missing, progress=50)
+
+    assert not redis_client.exists(key_for(missing))
