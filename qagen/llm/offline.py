@@ -1,39 +1,143 @@
 """The offline engine: an in-process litellm custom provider, so qagen runs with no key and no network.
 
-It never invents text. Without a source to quote it says so plainly.
+    litellm.completion(model="qagen/offline", messages=question_messages(...))
+
+It reads the messages that `qagen.llm.prompt.question_messages` builds and replies in the
+same JSON contract a language model is asked for. It never invents text:
+- computational questions (equations, calculus, arithmetic, statistics, matrices ...) are
+  worked out exactly with sympy, showing steps (`qagen.llm.mathsolve`);
+- requests to draw a chart from given data, or to plot a function, get a chart spec;
+- otherwise, with course-note sources, the answer is made of the sources' own sentences,
+  cited (`qagen.llm.offline_sources`); an MCQ gets the option the notes support, if any;
+- otherwise it says plainly that no source was found.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import litellm
 
-from qagen.llm.prompt import question_from_messages
+from qagen.llm.prompt import Prompt, read_messages
 
 PROVIDER = "qagen"
+MATH_BUDGET_SECONDS = 2.5
+CHART_BUDGET_SECONDS = 2.0
 
 NO_SOURCE = (
     "No source was found for this question. The offline engine answers only from supplied "
-    "course notes and does not invent text; attach notes or set QAGEN_MODEL to a language model."
+    "course notes (and works out computational questions itself); it does not invent text. "
+    "Attach course notes that cover it, or set QAGEN_MODEL to a language model."
+)
+NOT_IN_SOURCES = (
+    "The course notes that were searched do not answer this question: none of their sentences "
+    "bears on it. The offline engine does not invent text; answer it by hand or set QAGEN_MODEL "
+    "to a language model."
 )
 
 
+def _reply(answer: str, *, choice: str | None = None, citations: list[dict[str, str]] | None = None,
+           chart: dict[str, Any] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
+    return {"answer": answer, "choice": choice, "citations": citations or [], "chart": chart, "notes": notes or []}
+
+
+def _numbers_in(text: str) -> list[float]:
+    out = []
+    for match in re.finditer(r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?", text.replace("−", "-")):
+        token = match.group(0).replace(" ", "")
+        try:
+            if "/" in token:
+                top, bottom = token.split("/")
+                out.append(float(top) / float(bottom))
+            else:
+                out.append(float(token))
+        except (ValueError, ZeroDivisionError):
+            continue
+    return out
+
+
+def _option_for_values(options: list[tuple[str, str]], values: list[Any]) -> str | None:
+    """The one option whose numbers are exactly the computed values (e.g. roots 2 and 3)."""
+    try:
+        wanted = sorted(round(float(v), 6) for v in values if getattr(v, "is_real", False) or isinstance(v, (int, float)))
+    except (TypeError, ValueError):
+        return None
+    if not wanted:
+        return None
+    matches = [label for label, text in options if sorted(round(n, 6) for n in _numbers_in(text)) == wanted]
+    return matches[0] if len(matches) == 1 else None
+
+
+def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The engine's reply (the JSON contract as a dict) to `question_messages` output."""
+    from qagen.llm.mathsolve import solve_question, strip_label
+    from qagen.llm.offline_charts import chart_for
+    from qagen.llm.offline_sources import extractive_reply
+
+    prompt: Prompt = read_messages(messages)
+    prompt.question = strip_label(prompt.question)
+    if not prompt.question.strip():
+        return _reply("The question text was empty, so there is nothing to answer.")
+    chart = chart_for(prompt.question, prompt.context, budget=CHART_BUDGET_SECONDS)
+    math = solve_question(prompt.question, prompt.context, budget=MATH_BUDGET_SECONDS)
+    if math is not None and math.failed and chart is None:
+        return _reply(math.final, notes=["The offline engine recognised a computation but could not complete it."])
+    if math is not None and not math.failed:
+        choice = _option_for_values(prompt.options, math.values) if prompt.options else None
+        answer = math.markdown()
+        notes = ["Worked out exactly by the offline engine (sympy)."]
+        if prompt.options:
+            if choice:
+                option_text = dict(prompt.options)[choice]
+                answer = f"**({choice}) {option_text}**\n\n{answer}"
+            else:
+                notes.append("The computed result did not match exactly one option.")
+        if chart is not None:
+            answer = f"{answer}\n\n{chart[1]}"
+        return _reply(answer, choice=choice, chart=chart[0] if chart else None, notes=notes)
+    if chart is not None:
+        return _reply(chart[1], chart=chart[0], notes=["Chart drawn from the data given in the question."])
+    if prompt.sources:
+        reply = extractive_reply(prompt)
+        if reply is not None:
+            return reply
+        return _reply(NOT_IN_SOURCES)
+    if prompt.options:
+        return _reply(NO_SOURCE + " Without a source it does not choose an option.")
+    return _reply(NO_SOURCE)
+
+
 def offline_answer(messages: list[dict[str, Any]]) -> str:
-    question = question_from_messages(messages)
-    if not question:
-        return "The question text was empty, so there is nothing to answer."
-    return NO_SOURCE
+    """The reply as the JSON text a model would send."""
+    return json.dumps(offline_reply(messages), ensure_ascii=False)
 
 
 class OfflineEngine(litellm.CustomLLM):
     def completion(self, *args: Any, **kwargs: Any) -> Any:
         model_response = kwargs["model_response"]
         model_response.choices[0].message.content = offline_answer(kwargs["messages"])
+        model_response.model = f"{PROVIDER}/{kwargs.get('model') or 'offline'}"
         return model_response
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-        return self.completion(*args, **kwargs)
+        # The maths runs in worker threads with a time budget; keep the event loop free meanwhile.
+        return await asyncio.to_thread(self.completion, *args, **kwargs)
+
+    def streaming(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        yield _chunk(offline_answer(kwargs["messages"]))
+
+    async def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        text = await asyncio.to_thread(offline_answer, kwargs["messages"])
+        yield _chunk(text)
+
+
+def _chunk(text: str) -> dict[str, Any]:
+    return {"text": text, "is_finished": True, "finish_reason": "stop", "index": 0, "tool_use": None,
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
 
 
 def register() -> None:
@@ -41,3 +145,5 @@ def register() -> None:
     providers = [p for p in litellm.custom_provider_map if p.get("provider") != PROVIDER]
     providers.append({"provider": PROVIDER, "custom_handler": OfflineEngine()})
     litellm.custom_provider_map = providers
+
+

@@ -1,0 +1,212 @@
+"""Extractive answers for the offline engine: the most relevant sentences of the cited sources.
+
+No text is written that the notes do not contain: the answer is made of whole sentences
+taken from the sources (their own words, Markdown as written; a display formula that a
+sentence leads into is shown after it), or a small table from the notes, each tagged with
+its source; every citation quotes one of those sentences. How many sentences depends on
+the marks. For multiple choice, the option whose distinctive words the sources support
+best is chosen, if one clearly is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from qagen.knowledge.analysis import analyzer_name, question_terms, terms_for
+from qagen.knowledge.chunking import split_sentences
+from qagen.llm.prompt import Prompt
+
+MIN_COVERAGE = 0.3  # share of the question's terms the best sentence must contain
+_NARRATIVE = re.compile(r"^(let's|let us|now,|next,|here,|e\.g|as we (saw|have seen))|\blet's\b", re.I)
+_DISPLAY_MATH = re.compile(r"^\$\$(.+?)\$\$", re.S)
+
+OFFLINE_NOTE = ("Composed by the offline engine from sentences of the course notes (not a written answer); "
+                "check that it covers the question.")
+
+
+@dataclass
+class Sentence:
+    source: int  # index into prompt.sources
+    position: int
+    text: str  # the source's own words (quoted in the citation)
+    terms: frozenset[str]
+    shown: str = ""  # what the answer shows: the text, plus a display formula it leads into
+    table: bool = False
+
+
+def _units(text: str) -> list[tuple[str, str, str]]:
+    """A chunk as (kind, text, nearest heading) units: prose paragraphs, display maths, tables.
+
+    Code blocks, image lines, HTML-ish lines and d2l directives are skipped.
+    """
+    units: list[tuple[str, str, str]] = []
+    fenced, current, kind, heading = False, [], "", ""
+
+    def flush() -> None:
+        nonlocal current, kind
+        if current:
+            units.append((kind, ("\n" if kind == "table" else " ").join(current), heading))
+        current, kind = [], ""
+
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            flush()
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if stripped.startswith("#"):
+            flush()
+            heading = stripped.lstrip("#").strip()
+            continue
+        if not stripped or stripped.startswith(("![", "<", ":")) or line.startswith(("    ", "\t")):
+            flush()
+            continue
+        if stripped.startswith("|"):
+            line_kind = "table"
+        elif stripped.startswith("$$") or (kind == "math" and not current[-1].endswith("$$")):
+            line_kind = "math"
+        else:
+            line_kind = "prose"
+        if kind and line_kind != kind:
+            flush()
+        kind = line_kind
+        current.append(stripped)
+    flush()
+    return units
+
+
+def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
+    out: list[Sentence] = []
+    seen: set[str] = set()
+    for index, source in enumerate(prompt.sources):
+        position = 0
+        units = _units(source.text)
+        for number, (kind, block, heading) in enumerate(units):
+            if kind == "table":
+                rows = block.split("\n")
+                if 2 <= len(rows) <= 14 and rows[0] not in seen:
+                    seen.add(rows[0])
+                    out.append(Sentence(index, position, rows[0], frozenset(terms_for(analyzer, f"{heading} {block}")),
+                                        shown=(f"{heading}:\n\n" if heading else "") + block, table=True))
+                    position += 1
+                continue
+            if kind != "prose":
+                continue
+            sentences = split_sentences(block)
+            for at, sentence in enumerate(sentences):
+                sentence = sentence.strip()
+                key = " ".join(sentence.lower().split())
+                if not 5 <= len(sentence.split()) <= 90 or key in seen or not re.search(r"[a-z]{3}", sentence):
+                    continue
+                if sum(c.isalpha() for c in sentence) < 0.55 * len(sentence):  # code or a formula dump
+                    continue
+                seen.add(key)
+                shown = sentence
+                following = units[number + 1] if number + 1 < len(units) else None
+                if at == len(sentences) - 1 and following and following[0] == "math":
+                    formula = _DISPLAY_MATH.match(following[1])
+                    if formula and len(formula.group(1)) <= 300:
+                        shown = f"{sentence} ${formula.group(1).strip()}$"
+                out.append(Sentence(index, position, sentence, frozenset(terms_for(analyzer, sentence)), shown))
+                position += 1
+    return out
+
+
+def _weights(sentences: list[Sentence], wanted: set[str]) -> dict[str, float]:
+    n = max(len(sentences), 1)
+    return {t: math.log(1 + n / (1 + sum(t in s.terms for s in sentences))) + 0.5 for t in wanted}
+
+
+def _definition_bonus(question: str, sentence: str) -> float:
+    if re.search(r"\b(what is|what are|define|definition|meant by|what do you mean)\b", question.lower()):
+        if re.search(r"\b(is|are) (a|an|the|called)\b|\brefers? to\b|\bis defined\b|\bmeans\b|\bdenotes?\b", sentence):
+            return 1.0
+    return 0.0
+
+
+def _how_many(marks: float | None) -> int:
+    if marks is None:
+        return 3
+    return max(1, min(8, round(marks)))
+
+
+def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
+    """A reply from the sources' sentences, or None when no sentence bears on the question."""
+    if not prompt.sources:
+        return None
+    analyzer = analyzer_name()
+    sentences = _sentences(prompt, analyzer)
+    wanted = set(question_terms(analyzer, prompt.question))
+    context_terms = set(question_terms(analyzer, prompt.context)) - wanted if prompt.context else set()
+    if not sentences or not wanted:
+        return None
+    if prompt.options:
+        return _choose_option(prompt, sentences, wanted, analyzer)
+    weights = _weights(sentences, wanted | context_terms)
+    heading_terms = [set(terms_for(analyzer, source.heading)) & wanted for source in prompt.sources]
+    scored = []
+    for s in sentences:
+        matched = s.terms & wanted
+        score = sum(weights[t] for t in matched) + 0.4 * sum(weights[t] for t in s.terms & context_terms)
+        if matched:
+            score += _definition_bonus(prompt.question, s.text)
+            score += 0.5 * sum(weights[t] for t in heading_terms[s.source])
+        if "`" in s.text or _NARRATIVE.search(s.text):
+            score *= 0.5  # code-laden or narrating ("let's simulate ..."): rarely the answer itself
+        score -= 0.15 * s.source + 0.02 * s.position
+        scored.append((score, len(matched), s))
+    scored.sort(key=lambda item: -item[0])
+    best_score, best_matched, _ = scored[0]
+    if best_matched < max(min(2, len(wanted)), MIN_COVERAGE * len(wanted)):
+        return None
+    count = _how_many(prompt.marks)
+    chosen = [s for score, matched, s in scored if matched and score >= 0.35 * best_score and s.source < 3][:count]
+    chosen.sort(key=lambda s: (s.source, s.position))
+    used = list(dict.fromkeys(s.source for s in chosen))
+    tag = {i: prompt.sources[i].tag for i in used}
+    if count >= 4 or any(s.table for s in chosen):
+        lines = [f"{s.shown}\n\n[{tag[s.source]}]\n" if s.table else f"- {s.shown} [{tag[s.source]}]" for s in chosen]
+        answer = "From the course notes:\n\n" + "\n".join(lines).strip()
+    else:
+        answer = " ".join(" ".join(s.shown for s in chosen if s.source == i) + f" [{tag[i]}]" for i in used)
+    citations = [{"source": tag[i], "quote": next(s.text for s in chosen if s.source == i)} for i in used]
+    return {"answer": answer, "choice": None, "citations": citations, "chart": None, "notes": [OFFLINE_NOTE]}
+
+
+def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str) -> dict[str, Any]:
+    weights = _weights(sentences, wanted)
+    option_sets = [set(terms_for(analyzer, text)) for _, text in prompt.options]
+    shared = set.intersection(*option_sets) if len(option_sets) > 1 else set()
+    results = []
+    wanted = wanted - shared
+    for (label, text), terms in zip(prompt.options, option_sets):
+        distinctive = terms - shared  # "distribution" in every option says nothing
+        best, best_sentence = 0.0, None
+        for s in sentences:
+            if s.table or not distinctive:
+                continue
+            share = len(distinctive & s.terms) / len(distinctive)
+            if share < 0.5:
+                continue
+            score = share * (1 + sum(weights.get(t, 0) for t in s.terms & wanted))
+            if score > best:
+                best, best_sentence = score, s
+        results.append((best, label, text, best_sentence))
+    results.sort(key=lambda r: -r[0])
+    top = results[0]
+    runner_up = results[1][0] if len(results) > 1 else 0.0
+    if top[3] is None or top[0] < 1.5 or top[0] < 1.25 * runner_up:
+        return {"answer": "None of the options is clearly supported by the course notes that were found, "
+                          "so the offline engine does not choose one.",
+                "choice": None, "citations": [], "chart": None,
+                "notes": ["No option could be matched to the notes; answer this item by hand or with a language model."]}
+    _, label, text, sentence = top
+    tag = prompt.sources[sentence.source].tag
+    answer = f"**({label}) {text}**. The notes support this option: {sentence.shown} [{tag}]"
+    return {"answer": answer, "choice": label, "citations": [{"source": tag, "quote": sentence.text}],
+            "chart": None, "notes": [OFFLINE_NOTE + " The option was chosen by word overlap with the notes."]}
