@@ -1,6 +1,13 @@
-"""Diagrams: a chart spec (plain data) in, PNG bytes out. See charts.spec for the spec."""
+"""Charts: a chart spec (plain data) in, PNG bytes out.
+
+Kinds: line, bar, histogram, scatter, box, pie and function plots y = f(x) (see
+charts.spec for the exact spec). Specs are validated first (`ChartSpecError` names the
+field), function expressions are parsed by sympy behind an allow-list and never run as
+Python (charts.expression), and drawing uses seaborn on matplotlib's object API with no
+global state, so `render_chart` is safe to call from several threads at once.
+"""
 
 from charts.render import render_chart
-from charts.spec import ChartSpec, ChartSpecError, parse_spec
+from charts.spec import KINDS, ChartSpec, ChartSpecError, parse_spec
 
-__all__ = ["ChartSpec", "ChartSpecError", "parse_spec", "render_chart"]
+__all__ = ["KINDS", "ChartSpec", "ChartSpecError", "parse_spec", "render_chart"]
