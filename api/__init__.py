@@ -12,7 +12,7 @@ from qagen.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from api import errors, health, sessions, uploads
+    from api import errors, health, knowledge, sessions, uploads
     from api.services import Services
 
     settings = settings or get_settings()
@@ -21,6 +21,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
-    for blueprint in (health.bp, uploads.bp, sessions.bp):
+    for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp):
         app.register_blueprint(blueprint)
     return app

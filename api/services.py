@@ -8,6 +8,7 @@ from celery import Celery
 from flask import current_app
 
 from qagen.apikeys import ApiKeyStore
+from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.queueing import make_celery
 from qagen.redis_client import redis_from_settings
 from qagen.sessions import SessionStore
@@ -22,6 +23,7 @@ class Services:
     storage: S3Storage
     sessions: SessionStore
     keys: ApiKeyStore
+    knowledge: KnowledgeBaseStore
     celery: Celery
 
     @classmethod
@@ -34,6 +36,7 @@ class Services:
             storage=S3Storage.from_settings(settings, timeout_seconds=2.0, attempts=2),
             sessions=SessionStore(redis, settings.session_ttl_seconds),
             keys=ApiKeyStore(redis),
+            knowledge=KnowledgeBaseStore(redis),
             celery=make_celery(settings),
         )
 

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 import uuid
 
 from flask import Blueprint, g, request, url_for
 
 from api.auth import require_key
 from api.errors import ApiError
+from api.files import CONTENT_TYPES, read_upload
+from api.knowledge import owned_knowledge_base
 from api.services import services
-from qagen.errors import UnsupportedFileType
-from qagen.parsing.filetypes import sniff_kind
 from qagen.sessions import Session
 from qagen.tasknames import PROCESS_QUESTION_PAPER
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__, url_prefix="/api")
-
-CONTENT_TYPES = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8", "image": "application/octet-stream",
-                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def safe_filename(name: str | None) -> str:
-    """A name safe for an object key and a download header: no paths, no control characters."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[\x00-\x1f\x7f\"<>|*?:]", "", name).strip(" .")
-    return name[:120] or "paper"
 
 
 @bp.post("/upload")
@@ -39,19 +27,17 @@ def upload():
     file = request.files.get("file")
     if file is None:
         raise ApiError(400, "missing_file", "Send the paper as a multipart form field named 'file'.")
-    data = file.read()
-    if not data:
-        raise ApiError(400, "empty_file", "The uploaded file is empty.")
-    try:
-        kind = sniff_kind(data)
-    except UnsupportedFileType as exc:
-        raise ApiError(415, "unsupported_media_type", str(exc)) from exc
+    filename, data, kind = read_upload(file)
+
+    kb_id = (request.form.get("knowledge_base") or "").strip() or None
+    if kb_id:
+        owned_knowledge_base(kb_id)  # 404 now, not a failed job later
 
     session_id = str(uuid.uuid4())
-    filename = safe_filename(file.filename)
     input_key = f"uploads/{session_id}/{filename}"
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
-    s.sessions.create(Session(id=session_id, owner=g.owner, filename=filename, input_key=input_key))
+    s.sessions.create(Session(id=session_id, owner=g.owner, filename=filename, input_key=input_key,
+                                knowledge_base_id=kb_id))
     try:
         s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
     except Exception:

@@ -20,26 +20,80 @@ def main() -> None:
 @click.argument("paper", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the PDF.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the result as JSON.")
-def answer(paper: Path, output: Path | None, json_out: Path | None) -> None:
+@click.option("--knowledge", "knowledge_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Course notes to ground answers in: files or folders (PDF, DOCX, text, Markdown). Repeatable.")
+def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_paths: tuple[Path, ...]) -> None:
     """Answer PAPER in-process (no services needed) and write the answered PDF."""
-    from qagen.errors import InputError
+    from qagen.answering.engine import AnswerEngine
+    from qagen.errors import InputError, ModelError
     from qagen.pipeline.run import run_pipeline
 
     output = output or paper.with_name(paper.stem + "-answers.pdf")
+    settings = get_settings()
+    index = _local_index(knowledge_paths) if knowledge_paths else None
+
+    interactive = sys.stderr.isatty()
+    last_stage = [""]
 
     def show(stage: str, percent: int, message: str = "") -> None:
-        click.echo(f"\r[{percent:3d}%] {stage}: {message}".ljust(70), nl=False, err=True)
+        # One overwritten line on a terminal; one line per stage in logs.
+        if interactive:
+            click.echo(f"\r[{percent:3d}%] {stage}: {message}".ljust(70), nl=False, err=True)
+        elif stage != last_stage[0]:
+            click.echo(f"[{percent:3d}%] {stage}: {message}", err=True)
+        last_stage[0] = stage
 
     try:
-        result = run_pipeline(paper.read_bytes(), paper.name, get_settings(), show)
-    except InputError as exc:
-        click.echo("", err=True)
+        engine = AnswerEngine.from_settings(settings, knowledge=index)
+        result = run_pipeline(paper.read_bytes(), paper.name, settings, show, engine)
+    except (InputError, ModelError) as exc:
+        if interactive:
+            click.echo("", err=True)
         raise click.ClickException(str(exc)) from exc
-    click.echo("", err=True)
+    if interactive:
+        click.echo("", err=True)
     output.write_bytes(result.pdf)
     if json_out:
         json_out.write_text(json.dumps(result.paper.to_dict(), indent=2, ensure_ascii=False))
     click.echo(f"Wrote {output} ({len(result.paper.questions)} questions).")
+
+
+def _local_index(paths: tuple[Path, ...]):
+    """A knowledge index built in-process from files and folders; unreadable files are reported and skipped."""
+    from qagen.errors import InputError
+    from qagen.knowledge import KnowledgeIndex, chunk_document
+
+    files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()})
+    chunks = []
+    for file in files:
+        try:
+            chunks.extend(chunk_document(file.read_bytes(), file.name))
+        except InputError as exc:
+            click.echo(f"Skipping {file}: {exc}", err=True)
+    if not chunks:
+        raise click.ClickException("None of the --knowledge files had readable text.")
+    click.echo(f"Indexed {len(chunks)} passages from {len(files)} file(s).", err=True)
+    return KnowledgeIndex.build(chunks)
+
+
+@main.command()
+@click.argument("paper", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]), default="json", show_default=True)
+def parse(paper: Path, output_format: str) -> None:
+    """Print the structure of PAPER (questions, parts, options, marks, sections); see docs/schema.md."""
+    from qagen.errors import InputError
+    from qagen.parsing import parse_document
+
+    try:
+        result = parse_document(paper.read_bytes(), paper.name, max_pages=get_settings().max_pages)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from qagen.outline import paper_outline
+
+        click.echo(paper_outline(result))
 
 
 @main.group()

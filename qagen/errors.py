@@ -34,3 +34,11 @@ class NotFound(QagenError):
 
 class SessionNotFound(NotFound):
     """Raised when no session has the given id."""
+
+
+class ModelError(QagenError):
+    """Raised when the model refuses requests for a reason retrying will not fix
+    (a wrong API key, an unknown model name, a request it cannot accept).
+
+    The message names the model and what to change; the session fails with it.
+    """

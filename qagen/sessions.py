@@ -33,6 +33,7 @@ class Session:
     owner: str
     filename: str
     input_key: str
+    knowledge_base_id: str | None = None
     status: SessionStatus = SessionStatus.QUEUED
     stage: str = "queued"
     progress: int = 0
@@ -56,6 +57,7 @@ class Session:
             "message": self.message,
             "error": self.error,
             "filename": self.filename,
+            "knowledge_base_id": self.knowledge_base_id,
             "question_count": self.question_count,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),

@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     # Answering
     model: str = Field(default=OFFLINE_MODEL, description="Any litellm model string.")
     llm_api_base: str | None = None
-    llm_timeout_seconds: float = 120.0
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)
+    llm_concurrency: int = Field(default=8, ge=1, le=64, description="Model calls in flight per job.")
+    llm_rpm: int | None = Field(default=None, ge=1, description="Calls per minute, shared by all workers.")
+    llm_max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call (429, 5xx, timeouts).")
+    retrieval_k: int = Field(default=5, ge=1, le=20)
+    answer_cache_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=0)
+    knowledge_wait_seconds: int = Field(default=300, ge=0, description="How long a job waits for its notes to index.")
 
     # Limits
     max_upload_mb: int = Field(default=20, ge=1)

@@ -5,18 +5,15 @@ Nothing here is mocked: tests talk to the same servers production uses.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
 import pytest
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-from qagen.apikeys import ApiKeyStore  # noqa: E402
-from qagen.devstack import LocalStack, StackLayout  # noqa: E402
-from qagen.redis_client import redis_from_settings  # noqa: E402
-from qagen.storage import S3Storage  # noqa: E402
+from qagen.apikeys import ApiKeyStore
+from qagen.devstack import LocalStack, StackLayout
+from qagen.redis_client import redis_from_settings
+from qagen.storage import S3Storage
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_PAPER = REPO / "examples" / "sample-paper.pdf"

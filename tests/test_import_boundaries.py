@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -17,3 +18,17 @@ def test_importing_and_building_the_api_loads_no_pipeline_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == ""
+
+
+def test_importing_the_model_layer_never_touches_the_network():
+    code = (
+        "import sys\n"
+        "events = []\n"
+        "sys.addaudithook(lambda name, args: events.append(name) if name in ('socket.getaddrinfo', 'socket.connect') else None)\n"
+        "import qagen.llm.client\n"
+        "print(len(events))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+
+    assert result.stdout.strip() == "0", result.stderr

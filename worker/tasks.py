@@ -1,4 +1,4 @@
-"""Tasks stay thin: load the session, run the pipeline, record progress, store the result."""
+"""Tasks stay thin: load the record, run the core function, record progress, store the result."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from qagen.errors import InputError, SessionNotFound, TransientError
+from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
+from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
 from qagen.sessions import SessionStatus, SessionStore
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
-from qagen.tasknames import PROCESS_QUESTION_PAPER
+from qagen.tasknames import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from worker.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -21,17 +22,33 @@ RETRY_DELAYS_SECONDS = (5, 20, 60)
 
 
 @lru_cache(maxsize=1)
-def _resources() -> tuple[SessionStore, S3Storage]:
+def _resources():
     """Clients made once per worker process (after the prefork, never shared across it)."""
     settings = get_settings()
-    return SessionStore(redis_from_settings(settings), settings.session_ttl_seconds), S3Storage.from_settings(settings)
+    redis = redis_from_settings(settings)
+    return (redis, SessionStore(redis, settings.session_ttl_seconds), KnowledgeBaseStore(redis),
+            S3Storage.from_settings(settings))
+
+
+@app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
+def index_knowledge_base(self, kb_id: str) -> None:
+    from qagen.knowledge_indexing import build_index
+
+    _, _, knowledge, storage = _resources()
+    try:
+        build_index(kb_id, knowledge, storage)
+    except TransientError as exc:
+        raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])
 
 
 @app.task(name=PROCESS_QUESTION_PAPER, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
 def process_question_paper(self, session_id: str) -> None:
+    from qagen.answering.engine import AnswerEngine
+    from qagen.knowledge_indexing import load_ready_index
     from qagen.pipeline.run import run_pipeline
 
-    sessions, storage = _resources()
+    settings = get_settings()
+    redis, sessions, knowledge, storage = _resources()
     try:
         session = sessions.fetch(session_id)
     except SessionNotFound:
@@ -46,15 +63,20 @@ def process_question_paper(self, session_id: str) -> None:
 
     try:
         sessions.mark_running(session_id, "parsing", 1, "starting")
+        index = None
+        if session.knowledge_base_id:
+            progress("parsing", 1, "loading the knowledge base")
+            index = load_ready_index(session.knowledge_base_id, knowledge, storage, settings.knowledge_wait_seconds)
+        engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index)
         data = storage.get(session.input_key)
-        result = run_pipeline(data, session.filename, get_settings(), progress)
+        result = run_pipeline(data, session.filename, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
         result_key = f"results/{session_id}/answers.pdf"
         result_json_key = f"results/{session_id}/result.json"
         storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
         storage.put(result_key, result.pdf, "application/pdf")
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
-    except InputError as exc:
+    except (InputError, ModelError) as exc:
         sessions.mark_failed(session_id, str(exc))
     except TransientError as exc:
         if self.request.retries < self.max_retries:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-# Read by litellm at import: never fetch the price map from the network.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+import litellm
 
-import litellm  # noqa: E402
-
-from qagen.errors import TransientError  # noqa: E402
-from qagen.llm import offline  # noqa: E402
-from qagen.settings import Settings  # noqa: E402
+from qagen.errors import TransientError
+from qagen.llm import offline
+from qagen.settings import Settings
 
 offline.register()
 litellm.telemetry = False

@@ -21,7 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StubState:
-    def __init__(self, latency_ms: float, error_rate: float, hang_seconds: float, rpm: int | None, seed: int):
+    def __init__(self, latency_ms: float, error_rate: float, hang_seconds: float, rpm: int | None, seed: int,
+                 window_seconds: float = 60.0):
+        self.window_seconds = window_seconds
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.hang_seconds = hang_seconds
@@ -37,7 +39,7 @@ class StubState:
         with self.lock:
             self.counts["requests"] += 1
             now = time.monotonic()
-            while self.recent and now - self.recent[0] > 60:
+            while self.recent and now - self.recent[0] > self.window_seconds:
                 self.recent.popleft()
             if self.rpm is not None and len(self.recent) >= self.rpm:
                 self.counts["rate_limited"] += 1
@@ -123,8 +125,9 @@ def make_handler(state: StubState):
 
 
 def serve(port: int, latency_ms: float = 0.0, error_rate: float = 0.0, hang_seconds: float = 30.0,
-          rpm: int | None = None, seed: int = 7) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(StubState(latency_ms, error_rate, hang_seconds, rpm, seed)))
+          rpm: int | None = None, seed: int = 7, window_seconds: float = 60.0) -> ThreadingHTTPServer:
+    state = StubState(latency_ms, error_rate, hang_seconds, rpm, seed, window_seconds)
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))
     server.daemon_threads = True
     return server
 
@@ -135,10 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of calls that fail (429/500/hang)")
     parser.add_argument("--hang-seconds", type=float, default=30.0)
-    parser.add_argument("--rpm", type=int, default=None, help="answer 429 above this many calls per minute")
+    parser.add_argument("--rpm", type=int, default=None, help="answer 429 above this many calls per window")
+    parser.add_argument("--window-seconds", type=float, default=60.0, help="the rate limit's window (default: a minute)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    server = serve(args.port, args.latency_ms, args.error_rate, args.hang_seconds, args.rpm, args.seed)
+    server = serve(args.port, args.latency_ms, args.error_rate, args.hang_seconds, args.rpm, args.seed,
+                   args.window_seconds)
     print(f"stub LLM listening on http://127.0.0.1:{args.port}/v1", flush=True)
     server.serve_forever()
 

@@ -1,22 +1,20 @@
-"""Answer stage: every answerable question and part gets an `Answer` from the model."""
+"""Answer stage: every answerable question and part gets an `Answer` from the engine."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from qagen.model import Answer, Paper, answerable_items
+from qagen.model import Paper
 from qagen.pipeline.progress import Progress, within
 
-Complete = Callable[[list[dict[str, str]]], str]
+if TYPE_CHECKING:
+    from qagen.answering.engine import AnswerEngine
 
 
-def answer_paper(paper: Paper, complete: Complete, progress: Progress) -> Paper:
-    """Fill in `answer` on every answerable item, reporting "answering n/N" as it goes."""
-    from qagen.llm.prompt import question_messages
+def answer_paper(paper: Paper, engine: AnswerEngine, progress: Progress) -> Paper:
+    """Fill in `answer` on every answerable item, reporting "answering n/N" as answers arrive."""
 
-    items = answerable_items(paper)
-    for done, item in enumerate(items, start=1):
-        messages = question_messages(item.text, item.marks, [(o.label, o.text) for o in item.options])
-        item.answer = Answer(text=complete(messages).strip())
-        progress("answering", within("answering", done / len(items)), f"answering {done}/{len(items)}")
-    return paper
+    def on_answered(done: int, total: int) -> None:
+        progress("answering", within("answering", done / total), f"answering {done}/{total}")
+
+    return engine.answer_paper(paper, on_answered)

@@ -1,15 +1,21 @@
 """The whole pipeline as one function: paper bytes in, answered paper and PDF out.
 
 The worker and `qagen answer` both call `run_pipeline`; neither holds pipeline logic.
+The caller supplies the answer engine (the worker's shares its rate limit and cache
+through Redis; the CLI's is in-process).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qagen.model import Paper
 from qagen.pipeline.progress import Progress, no_progress, within
 from qagen.settings import Settings
+
+if TYPE_CHECKING:
+    from qagen.answering.engine import AnswerEngine
 
 
 @dataclass
@@ -18,19 +24,21 @@ class PipelineResult:
     pdf: bytes
 
 
-def run_pipeline(data: bytes, filename: str, settings: Settings, progress: Progress = no_progress) -> PipelineResult:
-    from qagen.llm.client import ModelClient
+def run_pipeline(data: bytes, filename: str, settings: Settings, progress: Progress = no_progress,
+                 engine: AnswerEngine | None = None) -> PipelineResult:
+    from qagen.answering.engine import AnswerEngine
     from qagen.pipeline.answer import answer_paper
     from qagen.pipeline.diagrams import draw_diagrams
     from qagen.pipeline.parse import parse
     from qagen.pipeline.render import render_pdf
 
+    engine = engine or AnswerEngine.from_settings(settings)
     progress("parsing", within("parsing", 0), "reading the paper")
     paper = parse(data, filename, max_pages=settings.max_pages)
     count = len(paper.questions)
     progress("parsing", within("parsing", 1), f"found {count} question{'s' if count != 1 else ''}")
 
-    answer_paper(paper, ModelClient.from_settings(settings).complete, progress)
+    answer_paper(paper, engine, progress)
 
     progress("diagrams", within("diagrams", 0), "drawing diagrams")
     figures = draw_diagrams(paper)

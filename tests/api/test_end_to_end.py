@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import httpx
@@ -16,7 +17,7 @@ def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("/api/upload", files={"file": (name, data)})
 
 
-def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(client):
+def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(client, storage):
     response = upload(client, "sample-paper.pdf", EXAMPLE_PAPER.read_bytes())
 
     assert response.status_code == 202
@@ -44,7 +45,9 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
         text = "\n".join(page.extract_text() or "" for page in document.pages)
     for number in range(1, 11):
         assert f"Question {number}" in text
-    assert text.count("Answer.") == 10
+    result = json.loads(storage.get(f"results/{body['session_id']}/result.json"))
+    assert [q["number"] for q in result["questions"]] == [str(n) for n in range(1, 11)]
+    assert all(q["answer"]["text"] for q in result["questions"])
 
 
 def test_a_text_paper_is_accepted_too(client):

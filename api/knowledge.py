@@ -1,0 +1,110 @@
+"""Knowledge bases: upload course notes once, answer many papers grounded in them."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, g, request
+
+from api.auth import require_key
+from api.errors import ApiError
+from api.files import read_upload
+from api.services import services
+from qagen.knowledge_bases import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
+from qagen.tasknames import INDEX_KNOWLEDGE_BASE
+
+log = logging.getLogger(__name__)
+bp = Blueprint("knowledge", __name__, url_prefix="/api")
+
+KNOWLEDGE_KINDS = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8",
+                   "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def owned_knowledge_base(kb_id: str) -> KnowledgeBase:
+    """The caller's knowledge base; someone else's answers 404 exactly like a missing one."""
+    try:
+        kb = services().knowledge.fetch(kb_id)
+    except KnowledgeBaseNotFound:
+        kb = None
+    if kb is None or kb.owner != g.owner:
+        raise ApiError(404, "not_found", f"No knowledge base {kb_id!r}.")
+    return kb
+
+
+def _read_documents(kb: KnowledgeBase) -> tuple[list[tuple[Document, bytes, str]], list[dict]]:
+    """Validate every uploaded file before storing any; duplicates of stored documents are skipped."""
+    files = request.files.getlist("file")
+    if not files:
+        raise ApiError(400, "missing_file", "Send one or more documents as multipart form fields named 'file'.")
+    known = {d.sha256 for d in kb.documents}
+    accepted: list[tuple[Document, bytes, str]] = []
+    skipped: list[dict] = []
+    for file in files:
+        name, data, kind = read_upload(file)
+        if kind not in KNOWLEDGE_KINDS:
+            raise ApiError(415, "unsupported_media_type",
+                           f"{name}: scanned images are not supported as notes; upload a text PDF, DOCX or text file.")
+        digest = sha256(data)
+        if digest in known:
+            skipped.append({"filename": name, "reason": "the same document is already in this knowledge base"})
+            continue
+        known.add(digest)
+        doc_id = uuid.uuid4().hex[:12]
+        key = f"{prefix_for(kb.id)}docs/{doc_id}/{name}"
+        accepted.append((Document(id=doc_id, filename=name, sha256=digest, size=len(data), key=key), data, kind))
+    return accepted, skipped
+
+
+def _store_and_index(kb: KnowledgeBase):
+    s = services()
+    accepted, skipped = _read_documents(kb)
+    if not accepted:
+        return {**kb.to_public(), "skipped": skipped}, 200
+    for document, data, kind in accepted:
+        s.storage.put(document.key, data, KNOWLEDGE_KINDS[kind])
+    kb = s.knowledge.add_documents(kb.id, [document for document, _, _ in accepted])
+    s.celery.send_task(INDEX_KNOWLEDGE_BASE, args=[kb.id], queue=s.settings.queue)
+    return {**kb.to_public(), "skipped": skipped}, 202
+
+
+@bp.post("/knowledge")
+@require_key
+def create():
+    """Create a knowledge base from one or more documents (field `file`, repeatable; optional `name`)."""
+    name = (request.form.get("name") or "").strip()[:120] or "Course notes"
+    s = services()
+    kb = s.knowledge.create(g.owner, name)
+    try:
+        return _store_and_index(kb)
+    except Exception:
+        # Refused or interrupted: leave no half-made base behind.
+        s.knowledge.delete(kb.id)
+        for key in s.storage.list_keys(prefix_for(kb.id)):
+            s.storage.delete(key)
+        raise
+
+
+@bp.post("/knowledge/<kb_id>/documents")
+@require_key
+def add_documents(kb_id: str):
+    """Add documents to a knowledge base; it is re-indexed."""
+    return _store_and_index(owned_knowledge_base(kb_id))
+
+
+@bp.get("/knowledge/<kb_id>")
+@require_key
+def show(kb_id: str):
+    return owned_knowledge_base(kb_id).to_public()
+
+
+@bp.delete("/knowledge/<kb_id>")
+@require_key
+def delete(kb_id: str):
+    """Delete a knowledge base, its documents and its index."""
+    kb = owned_knowledge_base(kb_id)
+    s = services()
+    s.knowledge.delete(kb.id)
+    for key in s.storage.list_keys(prefix_for(kb.id)):
+        s.storage.delete(key)
+    return "", 204

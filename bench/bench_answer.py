@@ -1,0 +1,80 @@
+"""Answer stage against the OpenAI-compatible stub: concurrency and the shared rate limit.
+
+    python bench/bench_answer.py [--questions 40] [--latency-ms 300] [--repeats 3]
+
+1. Wall time for N questions at a fixed latency per call: one at a time vs ours
+   (QAGEN_LLM_CONCURRENCY=8). Target: ours >= 6x faster.
+2. The provider's rate limit: the stub answers 429 above L calls per window. Without our
+   limiter a burst gets 429s (retried, costing time and quota); with our limit set just
+   below L the stub sees none. Target: 0 429s. A 5-second window stands in for a minute
+   so the run stays short; it is the same code path with a different window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+
+from bench.common import median_seconds, print_table, record  # noqa: E402
+from qagen.answering.engine import AnswerEngine  # noqa: E402
+from qagen.answering.limiter import ModelRateLimiter  # noqa: E402
+from qagen.model import Paper, Question  # noqa: E402
+from tests.llm_stub import running_stub  # noqa: E402
+
+
+def paper(count: int, salt: str) -> Paper:
+    # A salt per run keeps the answer cache out of the measurement.
+    return Paper(title="bench", questions=[Question(number=str(n), text=f"Explain idea {n} ({salt}).", marks=3)
+                                           for n in range(1, count + 1)])
+
+
+def engine(base: str, concurrency: int, limiter: ModelRateLimiter | None = None) -> AnswerEngine:
+    return AnswerEngine(model="openai/stub", api_base=f"{base}/v1", timeout_seconds=30, concurrency=concurrency,
+                        max_attempts=8, backoff_initial_seconds=0.5, backoff_max_seconds=5,
+                        limiter=limiter or ModelRateLimiter(None))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument("--latency-ms", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
+    n = args.questions
+
+    with running_stub("--latency-ms", str(args.latency_ms)) as base:
+        runs = iter(range(10**6))
+        sequential = median_seconds(lambda: engine(base, 1).answer_paper(paper(n, f"s{next(runs)}")), args.repeats)
+        ours = median_seconds(lambda: engine(base, 8).answer_paper(paper(n, f"c{next(runs)}")), args.repeats)
+    print_table(f"Answer stage: {n} questions, stub at {args.latency_ms} ms per call (median of {args.repeats})",
+                ["mode", "wall s", "speed-up"],
+                [["sequential (concurrency 1)", sequential, "1.0x"], ["qagen (concurrency 8)", ours,
+                                                                       f"{sequential / ours:.1f}x"]])
+
+    limit, window = 12, 5
+    rows, figures = [], {}
+    for label, limiter in [("no limiter", None), (f"QAGEN limit {limit - 2}/{window}s", ModelRateLimiter(limit - 2, None, window))]:
+        with running_stub("--latency-ms", "50", "--rpm", str(limit), "--window-seconds", str(window)) as base:
+            import time
+
+            started = time.perf_counter()
+            engine(base, 8, limiter).answer_paper(paper(n, label))
+            wall = time.perf_counter() - started
+            stats = httpx.get(f"{base}/stats").json()
+        rows.append([label, stats["rate_limited"], stats["requests"], wall])
+        figures[label] = {"429s": stats["rate_limited"], "requests": stats["requests"], "wall_s": wall}
+    print_table(f"Provider rate limit: stub allows {limit} calls per {window} s; {n} questions",
+                ["mode", "429s received", "HTTP requests", "wall s"], rows)
+    record("answer", {"questions": n, "latency_ms": args.latency_ms, "sequential_s": sequential, "concurrent_s": ours,
+                      "speedup": sequential / ours, "rate_limit": figures})
+
+
+if __name__ == "__main__":
+    main()

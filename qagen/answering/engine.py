@@ -1,0 +1,169 @@
+"""The answer stage's engine: retrieve, prompt, call the model, parse, cache, all concurrently.
+
+Policy in one place:
+- at most `concurrency` calls in flight (an asyncio semaphore), under a shared RPM limit;
+- transient failures (429, 5xx, timeouts, connection errors) retried here and only here,
+  with exponential backoff and jitter (the SDK's own retries are off, so a 429 storm is
+  not multiplied);
+- every call has a timeout;
+- an item whose model call still fails gets an answer that says so, and the job goes on;
+  when most items fail the whole stage raises TransientError so the job is retried later
+  (answers already obtained are cached, so the retry pays only for the rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import litellm
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from qagen.answering.cache import AnswerCache, cache_key
+from qagen.answering.limiter import ModelRateLimiter
+from qagen.errors import ModelError, TransientError
+from qagen.llm import client as _client  # noqa: F401  (registers the offline engine, sets offline mode)
+from qagen.llm.prompt import parse_reply, question_messages
+from qagen.model import Answer, Paper, Part, Question
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MODEL_ERRORS = (
+    litellm.RateLimitError,
+    litellm.Timeout,
+    litellm.APIConnectionError,
+    litellm.ServiceUnavailableError,
+    litellm.InternalServerError,
+    litellm.BadGatewayError,
+)
+
+
+@dataclass
+class WorkItem:
+    """One thing to answer, with the stem of the question it belongs to (for a sub-part)."""
+
+    item: Question | Part
+    context: str
+
+
+def work_items(paper: Paper) -> list[WorkItem]:
+    """Every question without parts, and every leaf part, alternatives included, in paper order."""
+    out: list[WorkItem] = []
+
+    def walk(item: Question | Part, context: list[str]) -> None:
+        if item.parts:
+            for part in item.parts:
+                walk(part, [*context, item.text])
+        else:
+            out.append(WorkItem(item, "\n".join(text for text in context if text)))
+
+    for question in paper.questions:
+        walk(question, [])
+        for alternative in question.alternatives:
+            walk(alternative, [])
+    return out
+
+
+@dataclass
+class AnswerEngine:
+    model: str
+    api_base: str | None = None
+    timeout_seconds: float = 120.0
+    concurrency: int = 8
+    max_attempts: int = 4
+    retrieval_k: int = 5
+    limiter: ModelRateLimiter = field(default_factory=lambda: ModelRateLimiter(None))
+    cache: AnswerCache = field(default_factory=AnswerCache)
+    knowledge: object | None = None  # a KnowledgeIndex
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings, *, redis_client=None, knowledge=None) -> AnswerEngine:
+        """The engine as settings describe it; with a Redis client the limit and cache are shared."""
+        return cls(
+            model=settings.model,
+            api_base=settings.llm_api_base,
+            timeout_seconds=settings.llm_timeout_seconds,
+            concurrency=settings.llm_concurrency,
+            max_attempts=settings.llm_max_attempts,
+            limiter=ModelRateLimiter(settings.llm_rpm, settings.redis_url if redis_client is not None else None),
+            cache=AnswerCache(redis_client, settings.answer_cache_ttl_seconds),
+            knowledge=knowledge,
+        )
+
+    def answer_paper(self, paper: Paper, on_answered: Callable[[int, int], None] = lambda done, total: None) -> Paper:
+        """Fill `answer` on every answerable item; call `on_answered(done, total)` after each."""
+        items = work_items(paper)
+        if items:
+            asyncio.run(self._answer_all(items, on_answered))
+        return paper
+
+    async def _answer_all(self, items: list[WorkItem], on_answered: Callable[[int, int], None]) -> None:
+        semaphore = asyncio.Semaphore(self.concurrency)
+        done = 0
+        failures: list[str] = []
+
+        async def one(work: WorkItem) -> None:
+            nonlocal done
+            try:
+                work.item.answer = await self._answer(work, semaphore)
+            except TransientError as exc:
+                failures.append(str(exc))
+                work.item.answer = Answer(text="This question could not be answered: the model did not respond.",
+                                          notes=[str(exc)])
+            done += 1
+            on_answered(done, len(items))
+
+        await asyncio.gather(*(one(work) for work in items))
+        if failures and len(failures) * 2 > len(items):
+            raise TransientError(f"The model failed on {len(failures)} of {len(items)} questions: {failures[0]}")
+
+    async def _answer(self, work: WorkItem, semaphore: asyncio.Semaphore) -> Answer:
+        item = work.item
+        options = [(option.label, option.text) for option in item.options]
+        passages = self._retrieve(work, options)
+        messages = question_messages(item.text, item.marks, options, passages, context=work.context)
+        key = cache_key(self.model, messages)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        async with semaphore:
+            text = await self._call(messages)
+        answer = parse_reply(text, passages)
+        self.cache.put(key, answer)
+        return answer
+
+    def _retrieve(self, work: WorkItem, options: list[tuple[str, str]]) -> list:
+        if self.knowledge is None:
+            return []
+        query = " ".join([work.context, work.item.text, *(text for _, text in options)])
+        return self.knowledge.search(query, k=self.retrieval_k)
+
+    async def _call(self, messages: list[dict[str, str]]) -> str:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TRANSIENT_MODEL_ERRORS),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential_jitter(initial=self.backoff_initial_seconds, max=self.backoff_max_seconds),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self.limiter.acquire(self.model)
+                    response = await litellm.acompletion(
+                        model=self.model,
+                        messages=messages,
+                        api_base=self.api_base,
+                        timeout=self.timeout_seconds,
+                        max_retries=0,
+                    )
+        except TRANSIENT_MODEL_ERRORS as exc:
+            raise TransientError(f"{type(exc).__name__} from {self.model} after {self.max_attempts} attempts") from exc
+        except (litellm.AuthenticationError, litellm.PermissionDeniedError, litellm.NotFoundError,
+                litellm.BadRequestError) as exc:
+            raise ModelError(f"The model {self.model!r} refused the request ({type(exc).__name__}: "
+                             f"{str(exc)[:160]}); check QAGEN_MODEL and the provider's API key.") from exc
+        return response.choices[0].message.content or ""
