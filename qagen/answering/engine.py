@@ -23,8 +23,10 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from qagen.answering.cache import AnswerCache, cache_key
 from qagen.answering.limiter import ModelRateLimiter
+from qagen.answering.mathcheck import check_answer
 from qagen.errors import ModelError, TransientError
-from qagen.llm import client as _client  # noqa: F401  (registers the offline engine, sets offline mode)
+from qagen.llm import client as _client  # noqa: F401  (registers the offline engine)
+from qagen.llm.offline import PROVIDER as OFFLINE_PROVIDER
 from qagen.llm.prompt import parse_reply, question_messages
 from qagen.model import Answer, Paper, Part, Question
 
@@ -133,6 +135,8 @@ class AnswerEngine:
         async with semaphore:
             text = await self._call(messages)
         answer = parse_reply(text, passages)
+        if not self.model.startswith(OFFLINE_PROVIDER + "/"):
+            answer = check_answer(item.text, work.context, answer)
         self.cache.put(key, answer)
         return answer
 

@@ -110,3 +110,12 @@ def test_a_repeated_paper_is_answered_from_the_cache(redis_client):
 
     assert seen["ok"] == 5
     assert [q.answer.text for q in second.questions] == [q.answer.text for q in first.questions]
+
+
+def test_a_real_models_computational_answer_is_checked_with_sympy():
+    paper = Paper(title="T", questions=[Question(number="1", text="Solve for x: 2x + 3 = 11", marks=2)])
+    with running_stub() as base:
+        engine_for(base).answer_paper(paper)
+
+    # The stub only echoes the question, so it never states x = 4: flagged for the teacher.
+    assert paper.questions[0].answer.notes == ["Check this answer: sympy computes 4, which the answer does not state."]
