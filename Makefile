@@ -4,15 +4,18 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := redis-server
+# tesseract: OCR of scanned papers; qpdf and poppler-utils: the PDF checks in the tests.
+APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils
 
-.PHONY: help deps system-deps demo test up lock clean
+.PHONY: help deps system-deps demo test up lock clean eval-parse bench
 
 help:
 	@echo "make demo   - start the local stack, answer the example paper via the API, save out/*.pdf"
 	@echo "make test   - run the test suite against real Redis, SeaweedFS and Celery"
 	@echo "make up     - run the local stack in the foreground (Ctrl-C stops it)"
 	@echo "make lock   - re-pin constraints.txt from the virtualenv"
+	@echo "make eval-parse - the parser against the annotated corpus (ARGS='--papers DIR --truth FILE')"
+	@echo "make bench  - every benchmark in bench/, tables printed and written to bench/results.json"
 
 # Debian packages the stack needs, installed only when missing.
 system-deps:
@@ -42,6 +45,12 @@ test: deps
 
 up: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/honcho -f Procfile.dev start
+
+eval-parse: deps
+	$(BIN)/python -m qagen.parsing.evaluate $(ARGS)
+
+bench: deps
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench
 
 lock: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v '^qagen' > constraints.txt

@@ -11,17 +11,20 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import shutil
 import statistics
 import subprocess
-from collections.abc import Callable, Iterable
+import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from qagen.parsing.lines import Line, Segment
 
 DEFAULT_DPI = 200
-PAGE_TIMEOUT_SECONDS = 30.0
+PAGE_TIMEOUT_SECONDS = 45.0  # per Tesseract run (a page is read at most twice)
+DOCUMENT_BUDGET_SECONDS = 600.0  # pages not started within this budget are skipped
 MAX_PIXELS = 4200 * 4200  # renders larger than this are scaled down (bounded memory)
 # Page segmentation mode 6 (one uniform block) keeps the left-margin question numbers that
 # the automatic mode 3 tends to drop as separate "blocks" on exam pages.
@@ -51,16 +54,52 @@ def available() -> bool:
     return bool(tesseract_path()) and "eng" in languages()
 
 
+AUTO = "auto"
+LOW_CONFIDENCE = 70.0  # mean word confidence below which an English-pass line is suspect
+
+
+SECOND_LANGUAGE = "hin"  # bilingual Indian papers are common; used only when installed
+
+
 def default_language() -> str:
-    """English, plus Hindi when installed (bilingual Indian papers are common)."""
-    override = os.environ.get("QAGEN_OCR_LANG")
-    if override:
-        return override
-    return "eng+hin" if "hin" in languages() else "eng"
+    """'auto': English, re-read with English+Hindi where English reads poorly. Callers pass
+    another Tesseract language string (e.g. 'eng+fra') as `ocr_lang` to parse_document."""
+    return AUTO
+
+
+def _second_language() -> str | None:
+    return f"eng+{SECOND_LANGUAGE}" if SECOND_LANGUAGE in languages() else None
 
 
 def ocr_png(png: bytes, page: int, lang: str, timeout: float = PAGE_TIMEOUT_SECONDS) -> list[Line]:
-    """OCR one PNG page image and return its text lines (empty on timeout or failure)."""
+    """OCR one PNG page image and return its text lines (empty on timeout or failure).
+
+    With lang 'auto' the page is read in English; if many lines come back with low
+    confidence (another script, e.g. the Hindi half of a bilingual paper) it is read again
+    with English+Hindi and those lines are taken from the second reading. English lines
+    read confidently keep the English reading, whose digits and Latin letters are better.
+    """
+    if lang != AUTO:
+        return _run(png, page, lang, timeout)
+    lines = _run(png, page, "eng", timeout)
+    second = _second_language()
+    weak = [ln for ln in lines if ln.conf < LOW_CONFIDENCE and len(ln.text) >= 8]
+    if not second or len(weak) < max(2, 0.15 * len(lines)):
+        return lines
+    other = _run(png, page, second, timeout)
+    if not other:
+        return lines
+    kept = [ln for ln in lines if ln.conf >= LOW_CONFIDENCE or len(ln.text) < 8]
+    merged = list(kept)
+    for line in other:
+        centre = (line.top + line.bottom) / 2
+        if not any(k.top <= centre <= k.bottom for k in kept):
+            merged.append(line)
+    merged.sort(key=lambda ln: (round(ln.top, 3), ln.x0))
+    return merged
+
+
+def _run(png: bytes, page: int, lang: str, timeout: float) -> list[Line]:
     exe = tesseract_path()
     if not exe:
         return []
@@ -74,13 +113,14 @@ def ocr_png(png: bytes, page: int, lang: str, timeout: float = PAGE_TIMEOUT_SECO
             env=env,
             check=False,
         )
-    except subprocess.TimeoutExpired:
-        return []
-    except OSError:
+    except (subprocess.TimeoutExpired, OSError):
         return []
     if proc.returncode != 0:
         return []
     return tsv_to_lines(proc.stdout.decode("utf-8", "replace"), page)
+
+
+_NOISE = re.compile(r"^[|!¦\\/_~\-—–=:;.,'\"`*°»«<>\[\](){}]{1,3}$")
 
 
 def tsv_to_lines(tsv: str, page: int) -> list[Line]:
@@ -90,6 +130,7 @@ def tsv_to_lines(tsv: str, page: int) -> list[Line]:
         return []
     width = height = 0
     groups: dict[tuple[str, str, str], list[tuple[int, int, int, int, str]]] = {}
+    confs: dict[tuple[str, str, str], list[float]] = {}
     for row in rows[1:]:
         if len(row) < 12:
             continue
@@ -100,12 +141,24 @@ def tsv_to_lines(tsv: str, page: int) -> list[Line]:
         if level != "5" or not row[11].strip():
             continue
         left, top, w, h = (int(v) for v in row[6:10])
-        groups.setdefault((row[2], row[3], row[4]), []).append((left, top, w, h, row[11].strip()))
+        key = (row[2], row[3], row[4])
+        groups.setdefault(key, []).append((left, top, w, h, row[11].strip()))
+        try:
+            confs.setdefault(key, []).append(float(row[10]))
+        except ValueError:
+            pass
     if not width or not height:
         return []
     lines = []
-    for words in groups.values():
+    for key, words in groups.items():
         words.sort()
+        conf = statistics.mean(confs.get(key) or [0.0])
+        while words and _NOISE.match(words[0][4]):
+            words.pop(0)  # scan edges and rules read as '|', '!', '_'
+        while words and _NOISE.match(words[-1][4]):
+            words.pop()
+        if not words:
+            continue
         h_med = statistics.median(w[3] for w in words) or 1
         segments: list[Segment] = []
         current: list[tuple[int, int, int, int, str]] = []
@@ -129,6 +182,7 @@ def tsv_to_lines(tsv: str, page: int) -> list[Line]:
                 segments=segments,
                 positioned=True,
                 ocr=True,
+                conf=conf,
             )
         )
     lines.sort(key=lambda ln: (round(ln.top, 3), ln.x0))
@@ -148,24 +202,31 @@ def ocr_pages(
     lang: str | None = None,
     workers: int = 2,
     timeout: float = PAGE_TIMEOUT_SECONDS,
-) -> dict[int, list[Line]]:
+    budget: float = DOCUMENT_BUDGET_SECONDS,
+) -> tuple[dict[int, list[Line]], list[int]]:
     """OCR several pages; `renders` yields (page index, function returning PNG bytes).
 
-    Rendering happens on this thread, one page ahead of the OCR workers, so memory holds at
-    most `workers + 1` page images.
+    Returns the lines per page and the pages skipped because the document's time budget
+    ran out. Rendering happens on this thread, at most `workers` pages ahead of the OCR
+    workers, so memory holds a bounded number of page images.
     """
     lang = lang or default_language()
     results: dict[int, list[Line]] = {}
+    skipped: list[int] = []
+    started = time.monotonic()
     in_flight: deque[tuple[int, Future[list[Line]]]] = deque()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for page, render in renders:
             while len(in_flight) >= max(1, workers):
                 done_page, future = in_flight.popleft()
                 results[done_page] = future.result()
+            if time.monotonic() - started > budget:
+                skipped.append(page)
+                continue
             in_flight.append((page, pool.submit(ocr_png, render(), page, lang, timeout)))
         for done_page, future in in_flight:
             results[done_page] = future.result()
-    return results
+    return results, skipped
 
 
 def image_to_png(data: bytes, max_pixels: int = MAX_PIXELS) -> bytes:

@@ -1,0 +1,94 @@
+"""Question-paper parsing: bytes of a PDF, DOCX, image or text file -> `qagen.model.Paper`.
+
+    from qagen.parsing import parse_document
+    paper = parse_document(data, "paper.pdf", max_pages=60)
+
+The reader is chosen from the content (`sniff_kind`), never from the file name. Errors are
+`qagen.errors.InputError` subclasses whose messages tell the user what to do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qagen.parsing.filetypes import sniff_kind
+
+if TYPE_CHECKING:  # the readers import heavy libraries; keep `import qagen.parsing` light
+    from qagen.model import Paper
+    from qagen.parsing.lines import Document
+
+__all__ = ["parse_document", "read_document", "sniff_kind"]
+
+
+def read_document(data: bytes, *, max_pages: int = 60, ocr_lang: str | None = None) -> Document:
+    """Read the raw lines of a document (no segmentation); see `qagen.parsing.lines`."""
+    from qagen.parsing import filetypes
+
+    kind = sniff_kind(data)
+    if kind == filetypes.PDF:
+        from qagen.parsing.pdf import read_pdf
+
+        return read_pdf(data, max_pages, ocr_lang)
+    if kind == filetypes.DOCX:
+        from qagen.parsing.docx import read_docx
+
+        return read_docx(data, max_pages)
+    if kind == filetypes.IMAGE:
+        from qagen.parsing.image import read_image
+
+        return read_image(data, ocr_lang)
+    from qagen.parsing.text import read_text
+
+    document = read_text(data)
+    if len(document.pages) > max_pages:
+        from qagen.parsing.errors import TooManyPages
+
+        raise TooManyPages(
+            f"The text has {len(document.pages)} pages (form feeds); the limit is {max_pages}."
+        )
+    return document
+
+
+def parse_document(
+    data: bytes, filename: str = "", *, max_pages: int = 60, ocr_lang: str | None = None
+) -> Paper:
+    """Parse a question paper into a `qagen.model.Paper`.
+
+    `filename` is used only in messages; `ocr_lang` overrides the OCR languages (default
+    'auto': English, re-read with English+Hindi where English reads poorly). Raises `UnsupportedFileType`, `EmptyFile`,
+    `NoQuestionsFound` (qagen.errors) or `EncryptedPDF`, `CorruptFile`, `TooManyPages`,
+    `OCRUnavailable` (qagen.parsing.errors), all `InputError`s.
+    """
+    from qagen.errors import NoQuestionsFound
+    from qagen.parsing.layout import clean_pages
+    from qagen.parsing.segment import segment
+
+    document = read_document(data, max_pages=max_pages, ocr_lang=ocr_lang)
+    pages = clean_pages(document.pages)
+    lines = [line for page in pages for line in page]
+    paper = segment(lines) if lines else None
+    if paper is None or not paper.questions:
+        raise NoQuestionsFound(_nothing_found(document, filename))
+    return paper
+
+
+def _nothing_found(document: Document, filename: str) -> str:
+    name = f"'{filename}'" if filename else "the file"
+    words = document.word_count()
+    pages = len(document.pages)
+    unit = "page" if pages == 1 else "pages"
+    if words == 0:
+        what = "scanned" if document.ocr_pages else "empty or image-only"
+        return (
+            f"Read {pages} {unit} of {name} but found no text at all ({what} pages). "
+            "If it is a scan, upload a clearer scan or a PDF with selectable text."
+        )
+    sample = next((ln.text.strip() for ln in document.lines() if len(ln.text.split()) >= 3), "")
+    sample = f' It begins: "{sample[:80]}".' if sample else ""
+    via = f" ({document.ocr_pages} by OCR)" if document.ocr_pages else ""
+    notes = f" Note: {'; '.join(document.notes)}." if document.notes else ""
+    return (
+        f"Read {pages} {unit} of text{via} ({words:,} words) from {name} but found no "
+        "numbered questions; qagen expects questions numbered like '1.', 'Q1', 'Question 1' "
+        f"or 'I.' at the start of a line.{sample}{notes}"
+    )

@@ -1,0 +1,199 @@
+"""Text lines of one PDF page from pdfium's character boxes.
+
+pdfium gives every character with its box and text object at a few microseconds each, an
+order of magnitude faster than pdfminer (which pdfplumber uses). From the boxes we build
+lines (vertical grouping), words (small gaps) and segments (wide gaps: a right-hand marks
+column, the other column of a two-column page). Characters in legacy-encoded Indic fonts
+(Kruti Dev, Shree-Dev, Chanakya...) extract as Latin-1 gibberish; they are dropped and
+counted in `Line.foreign`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import statistics
+from dataclasses import dataclass
+
+import pypdfium2.raw as pdfium_c
+
+from qagen.parsing.lines import Line, Segment
+
+LEGACY_INDIC_FONT = re.compile(
+    r"SHREE[-_ ]?(DEV|PUN|GUJ|BEN|BAN|ORI|TAM|TEL|KAN|MAL|GUR)|KRUTI|DEVLYS|CHANAKYA|WALKMAN"
+    r"|SHUSHA|AKRUTI|APS[-_ ]?DV|DV[-_ ]?TT|AGRA|KANTIPUR|PREETI|SUSHA|MANGAL-LEGACY",
+    re.IGNORECASE,
+)
+MAX_CHARS_PER_PAGE = 60_000  # a page with more is not a question paper page; bounded time
+WORD_GAP = 0.18  # of glyph height: a gap wider than this is a space
+SEGMENT_GAP = 1.0  # of glyph height: a gap wider than this starts a new segment
+
+
+@dataclass(slots=True)
+class Char:
+    ch: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    legacy: bool
+    idx: int = 0
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def h(self) -> float:
+        return self.bottom - self.top
+
+
+class FontCache:
+    """Font facts per text object, looked up once per object (objects hold many chars)."""
+
+    def __init__(self) -> None:
+        self._by_obj: dict[int, tuple[bool, int]] = {}
+        self._by_font: dict[int, bool] = {}
+
+    def new_page(self) -> None:
+        """Object handles are per page (addresses get reused), fonts are per document."""
+        self._by_obj.clear()
+
+    def lookup(self, obj: object) -> tuple[bool, int]:
+        """(is legacy Indic font, text render mode) of a text object."""
+        key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+        found = self._by_obj.get(key)
+        if found is None:
+            legacy = False
+            mode = 0
+            if key:
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                font_key = ctypes.cast(font, ctypes.c_void_p).value or 0
+                if font_key in self._by_font:
+                    legacy = self._by_font[font_key]
+                elif font_key:
+                    buf = ctypes.create_string_buffer(256)
+                    pdfium_c.FPDFFont_GetBaseFontName(font, buf, 256)
+                    legacy = bool(LEGACY_INDIC_FONT.search(buf.value.decode("latin-1")))
+                    self._by_font[font_key] = legacy
+                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
+            found = (legacy, mode)
+            self._by_obj[key] = found
+        return found
+
+
+def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[list[Char], int]:
+    """All visible characters of a page (y measured from the top) and the invisible count."""
+    raw = textpage.raw  # type: ignore[attr-defined]
+    fonts.new_page()
+    count = min(pdfium_c.FPDFText_CountChars(raw), MAX_CHARS_PER_PAGE)
+    rect = pdfium_c.FS_RECTF()
+    chars: list[Char] = []
+    invisible = 0
+    pending_high = 0
+    for index in range(count):
+        code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        if 0xD800 <= code < 0xDC00:
+            pending_high = code
+            continue
+        if 0xDC00 <= code < 0xE000 and pending_high:
+            code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
+        pending_high = 0
+        if code <= 32 or code in (0xA0, 0xFFFE, 0xFFFF) or 0xE000 <= code < 0xF900:
+            continue  # whitespace, control and private-use glyphs (symbol-font bullets)
+        if pdfium_c.FPDFText_IsGenerated(raw, index):
+            continue
+        legacy, mode = fonts.lookup(pdfium_c.FPDFText_GetTextObject(raw, index))
+        if legacy and (48 <= code <= 57 or code == 46):
+            legacy = False  # digits and full stops keep their meaning in legacy fonts
+        if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+            invisible += 1
+        pdfium_c.FPDFText_GetLooseCharBox(raw, index, ctypes.byref(rect))
+        top, bottom = page_height - rect.top, page_height - rect.bottom
+        if bottom - top <= 0.01:
+            continue
+        chars.append(Char(chr(code), rect.left, rect.right, top, bottom, legacy, index))
+    return chars, invisible
+
+
+def build_lines(chars: list[Char], page: int, width: float, height: float) -> list[Line]:
+    """Group characters into lines by vertical position, then into words and segments."""
+    rows: list[list[Char]] = []
+    centers: list[float] = []
+    heights: list[float] = []
+    for char in sorted(chars, key=lambda c: c.cy):
+        if rows and abs(char.cy - centers[-1]) <= 0.45 * max(min(char.h, heights[-1]), 1e-3):
+            row = rows[-1]
+            row.append(char)
+            n = len(row)
+            centers[-1] += (char.cy - centers[-1]) / n
+            heights[-1] += (char.h - heights[-1]) / n
+        else:
+            rows.append([char])
+            centers.append(char.cy)
+            heights.append(char.h)
+    lines = [_line(row, page, width, height) for row in rows]
+    return [line for line in lines if line is not None]
+
+
+def _line(row: list[Char], page: int, width: float, height: float) -> Line | None:
+    row.sort(key=lambda c: c.x0)
+    h = statistics.median(c.h for c in row if not c.legacy) if any(not c.legacy for c in row) else row[0].h
+    segments: list[Segment] = []
+    words: list[str] = []
+    word: list[str] = []
+    seg_x0 = None
+    last_x1 = None
+    last_visible_x1 = None
+    foreign = 0
+    prev: Char | None = None
+    for char in row:
+        if prev and char.ch == prev.ch and abs(char.x0 - prev.x0) < 0.1 * h and abs(char.idx - prev.idx) > 1:
+            continue  # overprinted (fake bold) duplicate; adjacent ones are ligature halves
+        prev = char
+        if char.legacy:
+            foreign += 1
+            if word:
+                words.append("".join(word))
+                word = []
+            last_x1 = char.x1 if last_x1 is None else max(last_x1, char.x1)
+            continue
+        if seg_x0 is not None and last_x1 is not None:
+            gap = char.x0 - last_x1
+            if last_visible_x1 is not None and char.x0 - last_visible_x1 > SEGMENT_GAP * h:
+                if word:
+                    words.append("".join(word))
+                    word = []
+                segments.append(Segment(seg_x0 / width, last_visible_x1 / width, " ".join(words)))
+                words = []
+                seg_x0 = None
+            elif gap > WORD_GAP * h and word:
+                words.append("".join(word))
+                word = []
+        if seg_x0 is None:
+            seg_x0 = char.x0
+        word.append(char.ch)
+        last_x1 = char.x1 if last_x1 is None else max(last_x1, char.x1)
+        last_visible_x1 = last_x1
+    if word:
+        words.append("".join(word))
+    if seg_x0 is not None and words:
+        segments.append(Segment(seg_x0 / width, (last_visible_x1 or seg_x0) / width, " ".join(words)))
+    if not segments:
+        if not foreign:
+            return None
+        segments = []
+    top = min(c.top for c in row) / height
+    bottom = max(c.bottom for c in row) / height
+    return Line(
+        text="   ".join(s.text for s in segments),
+        page=page,
+        x0=segments[0].x0 if segments else row[0].x0 / width,
+        x1=segments[-1].x1 if segments else row[-1].x1 / width,
+        top=top,
+        bottom=bottom,
+        height=h / height,
+        segments=segments,
+        foreign=foreign,
+        positioned=True,
+    )

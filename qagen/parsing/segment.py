@@ -1,0 +1,146 @@
+"""Turn cleaned lines into a `Paper`: numbering, sections, question blocks, marks."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from qagen.model import Paper, Section
+from qagen.parsing import marks as M
+from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
+from qagen.parsing.bilingual import drop_foreign_twins
+from qagen.parsing.convert import to_question
+from qagen.parsing.gaps import fill_gaps
+from qagen.parsing.header import title_and_instructions
+from qagen.parsing.lines import Line
+from qagen.parsing.numbering import (
+    Candidate,
+    Evidence,
+    choose_numbering,
+    find_candidates,
+)
+from qagen.parsing.pieces import Row, split_rows
+from qagen.parsing.sections import Heading, find_headings
+from qagen.parsing.tree import build_tree
+
+
+def segment(lines: list[Line]) -> Paper | None:
+    """The paper's structure, or None when no question numbering is found."""
+    texts = [line.text for line in lines]
+    headings = find_headings(texts)
+    breaks = sorted(
+        {h.index for h in headings}
+        | {i for i, line in enumerate(lines) if line.page_top}
+        | {i for i, t in enumerate(texts) if len(t) < 90 and M.product_rule(t)}
+    )
+    cands = find_candidates(lines)
+    cands, skipped = drop_foreign_twins(cands, lines)
+    chain = choose_numbering(lines, Evidence(breaks), cands)
+    if not chain:
+        return None
+    chain = fill_gaps(chain, lines)
+    starts = [c.index for c in chain]
+    section_heads = [h for h in headings if _is_section(h, starts, headings)]
+    blocks = _blocks(chain, section_heads, len(lines))
+    first_head = min([h.index for h in section_heads if h.index < starts[0]], default=starts[0])
+    head_lines = [i for i in range(starts[0]) if i not in skipped]
+    title, instructions = title_and_instructions(lines, head_lines, first_head)
+    paper_rules = M.Rules.parse(title + "\n" + instructions)
+    sections = []
+    for h in section_heads:
+        end = next((s for s in starts if s > h.index), len(lines))
+        sec_text = "\n".join(texts[i] for i in range(h.index + 1, end) if i not in skipped)
+        total = (h.rule[2] or h.rule[0] * h.rule[1]) if h.rule else None
+        sections.append(Section(name=h.name, instructions=sec_text, marks=total))
+    block_of = [-1] * len(lines)
+    for k, block in enumerate(blocks):
+        for i in range(block.start, block.end):
+            block_of[i] = k
+    anchors = M.column_anchors(lines, block_of)
+    questions = []
+    for block in blocks:
+        lead, rows = _rows(lines, block, skipped, anchors)
+        each = bool(re.match(r"^\s*each\b", rows[0].text, re.I)) if rows else False
+        digits = {"num": ")", "numparen": ".", "bare": None}.get(block.cand.style, "any")
+        built = build_tree(split_rows(rows, digits))
+        if lead is not None:
+            parts = [c for c in built.root.children if not c.alternative]
+            # "10. 5 marks each": the marks apply to each of its parts
+            built.root.marks = lead * len(parts) if each and parts else lead
+        section = sections[block.section] if block.section is not None else None
+        questions.append(to_question(block.cand.label, built, section.name if section else None))
+    printed = [q.marks for q in questions]
+    apply_rules(questions, blocks, section_heads, sections, paper_rules, texts)
+    trust_printed(questions, printed, paper_rules, sections, blocks)
+    header_text = "\n".join([title] + [texts[i] for i in head_lines])
+    total = M.total_marks(header_text)
+    if any(line.ocr for line in lines):
+        reconcile_total(questions, total)
+    return Paper(
+        title=title,
+        questions=questions,
+        instructions=instructions,
+        total_marks=total,
+        sections=sections,
+    )
+
+
+def _is_section(h: Heading, starts: list[int], headings: list[Heading]) -> bool:
+    k = bisect.bisect_left(starts, h.index) - 1
+    if k < 0 or not h.is_part:
+        return True
+    if h.first_label:
+        return False
+    block_end = starts[k + 1] if k + 1 < len(starts) else 10**9
+    earlier = [g for g in headings if g.is_part and starts[k] < g.index < h.index < block_end]
+    return not earlier
+
+
+def _blocks(chain: list[Candidate], heads: list[Heading], n_lines: int) -> list[Block]:
+    head_idx = [h.index for h in heads]
+    blocks = []
+    for k, cand in enumerate(chain):
+        end = chain[k + 1].index if k + 1 < len(chain) else n_lines
+        cut = [i for i in head_idx if cand.index < i < end]
+        if cut:
+            end = cut[0]
+        sec = bisect.bisect_right(head_idx, cand.index) - 1
+        blocks.append(Block(cand, cand.index, end, sec if sec >= 0 else None))
+    return blocks
+
+
+def _rows(lines: list[Line], block: Block, skipped: set[int], anchors: list[float]) -> tuple[float | None, list[Row]]:
+    rows = []
+    for i in range(block.start, block.end):
+        if i in skipped and i != block.start:
+            continue
+        value, line = M.column_marks(lines[i], anchors)
+        text = line.text
+        if i == block.start:
+            text = block.cand.rest
+            removed = lines[i].text[len(line.text):].strip()
+            if value is not None and text.endswith(removed):
+                text = text[: len(text) - len(removed)].rstrip()
+        if value is None:
+            value, text = row_trailing_marks(text)
+        rows.append(Row(text=text, marks=value, page_top=lines[i].page_top))
+    lead = None
+    if rows:
+        lead, rows[0].text = M.leading_marks(rows[0].text)
+    return lead, rows
+
+
+def row_trailing_marks(text: str) -> tuple[float | None, str]:
+    value, stripped = M.trailing_product(text)
+    if value is not None:
+        return value, stripped
+    value, stripped = M.trailing_marks(text)
+    if value is None:
+        return None, text
+    tail = text[len(stripped):]
+    explicit = "[" in tail or re.search(r"[A-Za-z]", tail)
+    if explicit or (len(stripped.split()) >= 3 and "=" not in stripped[-30:]):
+        return value, stripped
+    return None, text
+
+

@@ -1,0 +1,54 @@
+"""The parser on the annotated corpus of real papers (../shared/corpus or $QAGEN_CORPUS_DIR).
+
+Targets (issue 3): exact top-level count on >= 95% of text-layer papers, marks right on
+>= 90% of papers that print marks, exact count on >= 80% of scanned papers. Scanned papers
+need OCR (~35 s for the corpus on 2 cores), so that evaluation is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qagen.parsing import ocr
+from qagen.parsing.evaluate import (
+    TARGET_MARKS,
+    TARGET_SCAN_COUNT,
+    TARGET_TEXT_COUNT,
+    evaluate,
+    table,
+    totals,
+)
+from tests.parsing.helpers import corpus_dir
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    root = corpus_dir()
+    truth_file = root / "papers.json"
+    if not truth_file.exists():
+        pytest.skip(f"corpus not found at {root} (set QAGEN_CORPUS_DIR)")
+    return root / "papers", json.loads(truth_file.read_text(encoding="utf-8"))
+
+
+def test_text_layer_papers_meet_the_targets(corpus) -> None:  # type: ignore[no-untyped-def]
+    papers, truth = corpus
+    results = evaluate(papers, truth, {"text"})
+    t = totals(results)
+    assert t.text_papers >= 10, "expected the corpus' text-layer papers"
+    report = "\n" + table(results)
+    assert t.text_exact / t.text_papers >= TARGET_TEXT_COUNT, report
+    assert t.marks_right / t.marks_papers >= TARGET_MARKS, report
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ocr.available(), reason="tesseract OCR is not installed")
+def test_all_papers_meet_the_targets_including_scans(corpus) -> None:  # type: ignore[no-untyped-def]
+    papers, truth = corpus
+    results = evaluate(papers, truth, {"text", "scan"})
+    t = totals(results)
+    report = "\n" + table(results)
+    assert t.scan_exact / t.scan_papers >= TARGET_SCAN_COUNT, report
+    assert t.marks_right / t.marks_papers >= TARGET_MARKS, report
+    assert t.passed, report

@@ -1,0 +1,165 @@
+"""Marks as printed: brackets, words, a right-hand column, split marks, and rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from qagen.parsing import parse_document
+from tests.parsing.helpers import make_pdf, parse_text
+
+
+@pytest.mark.parametrize(
+    "line, marks",
+    [
+        ("1. Define entropy. [5]", 5),
+        ("1. Define entropy. (5 marks)", 5),
+        ("1. Define entropy. [1 Mark]", 1),
+        ("1. Define entropy. (10 points)", 10),
+        ("1. Define entropy. 5M", 5),
+        ("1. Define entropy. [2+3]", 5),
+        ("1. Define entropy.            3, 2", 5),  # split marks in a right-hand column
+        ("1. (3 points) Define entropy.", 3),  # marks right after the number
+        ("1. (2) Define entropy.", 2),
+        ("Zadatak 1 (2+2+1 bod).\nNapišite razred.", 5),
+        ("C.3 - 5 Points Why would you use a try-catch statement?", 5),
+        ("1. Define entropy.            4", 4),  # right-hand column in plain text
+    ],
+)
+def test_marks_notations(line: str, marks: float) -> None:
+    paper = parse_text(line)
+    assert paper.questions[0].marks == marks
+    assert "Define entropy" in paper.questions[0].text or paper.questions[0].text
+
+
+def test_marks_annotation_is_removed_from_the_text() -> None:
+    paper = parse_text("1. Define entropy. [5 marks]")
+    assert paper.questions[0].text == "Define entropy."
+
+
+def test_a_mark_tag_wrapped_onto_the_next_line() -> None:
+    paper = parse_text("Q1. Find the value of the integral below to two decimal places [1\nMark]\nQ2. Next. [2 Marks]")
+    assert [q.marks for q in paper.questions] == [1, 2]
+
+
+def test_question_marks_are_the_sum_of_its_parts() -> None:
+    paper = parse_text(
+        """
+        1. (a) Define entropy. [2]
+           (b) State Hess's law. [3]
+        2. Next. [4]
+        """
+    )
+    assert paper.questions[0].marks == 5
+    assert [p.marks for p in paper.questions[0].parts] == [2, 3]
+
+
+def test_extra_credit_parts_are_not_counted() -> None:
+    paper = parse_text(
+        """
+        9). Consider the output below:
+        a) (2) What does the F-statistic test?
+        b) (2) What do you conclude?
+        c) (3) Extra Credit: What's going on here?
+        """
+    )
+    assert paper.questions[0].marks == 4
+
+
+def test_marks_per_question_range_rule() -> None:
+    paper = parse_text(
+        """
+        SECTION A
+        Question numbers 1 to 2 carry 1 mark each.
+        1. Define entropy.
+        2. Define enthalpy.
+        SECTION B
+        Question numbers 3 to 4 carry 3 marks each.
+        3. Derive the Clausius inequality.
+        4. Explain the Carnot cycle.
+        """
+    )
+    assert [q.marks for q in paper.questions] == [1, 1, 3, 3]
+    assert [q.section for q in paper.questions] == ["SECTION A", "SECTION A", "SECTION B", "SECTION B"]
+
+
+def test_marks_from_a_section_product_rule() -> None:
+    paper = parse_text(
+        """
+        Part A: True/False (3 × 1 = 3 points)
+        1. Entropy is a state function.
+        2. Work is a state function.
+        3. Heat is a path function.
+        Part B: Short Answer (2 x 5 = 10 points)
+        4. Define the Gibbs energy.
+        5. Define the Helmholtz energy.
+        """
+    )
+    assert [q.marks for q in paper.questions] == [1, 1, 1, 5, 5]
+    assert [s.marks for s in paper.sections] == [3, 10]
+
+
+def test_answer_any_rule_gives_each_questions_marks() -> None:
+    paper = parse_text(
+        """
+        Part-B
+        Answer any two questions.   2q x 5m = 10
+        1. Explain A.
+        2. Explain B.
+        3. Explain C.
+        """
+    )
+    assert [q.marks for q in paper.questions] == [5, 5, 5]
+
+
+def test_one_question_under_a_n_times_m_rule_gets_the_total() -> None:
+    paper = parse_text(
+        """
+        Section A:                                    5x2
+        1. Identify the fallacies.
+        (a) one
+        (b) two
+        """
+    )
+    assert paper.questions[0].marks == 10
+
+
+def test_each_question_rule() -> None:
+    paper = parse_text("Each question: 10 marks\n1. Derive A.\n2. Derive B.")
+    assert [q.marks for q in paper.questions] == [10, 10]
+
+
+def test_no_marks_printed_means_none() -> None:
+    paper = parse_text("1. Define entropy.\n2. Define enthalpy.")
+    assert [q.marks for q in paper.questions] == [None, None]
+
+
+def test_total_marks_from_the_header() -> None:
+    paper = parse_text("Physics    Maximum Marks : 70\n1. Define entropy.")
+    assert paper.total_marks == 70
+
+
+def test_right_column_marks_in_a_pdf() -> None:
+    pdf = make_pdf([[
+        "Answer all questions.",
+        ("right", "1. Define entropy and state its SI unit.", "2"),
+        ("right", "2. State the second law of thermodynamics in words.", "3"),
+        "3. Derive the efficiency of a Carnot engine running between",
+        ("right", "   two reservoirs at temperatures T1 and T2.", "5"),
+        ("right", "4. Explain why a perpetual motion machine is impossible.", "2"),
+    ]])
+    paper = parse_document(pdf, "marks.pdf")
+    assert [q.marks for q in paper.questions] == [2, 3, 5, 2]
+    assert not paper.questions[0].text.endswith("2")
+
+
+def test_numbers_at_the_right_of_a_table_are_not_marks() -> None:
+    pdf = make_pdf([[
+        "1. Find the mode of the following distribution:",
+        ("right", "   Class 10-20  20-30  30-40", "40-50"),
+        ("right", "   Frequency 5  8  12", "7"),
+        "2. Find the median of the same distribution.",
+        "3. Find the mean of the same distribution.",
+        "4. Draw an ogive for the distribution.",
+    ]])
+    paper = parse_document(pdf, "table.pdf")
+    assert [q.marks for q in paper.questions] == [None, None, None, None]
