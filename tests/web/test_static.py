@@ -1,0 +1,43 @@
+"""The page's files as served: plain files under a strict Content-Security-Policy (no browser needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
+
+
+def test_the_page_is_plain_files_under_a_strict_content_security_policy(stack):
+    base = stack.layout.api_url
+    page = httpx.get(base + "/")
+
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    html = page.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+    assert " style=" not in html and "<style" not in html, "inline style"
+    assert not re.search(r"\son[a-z]+=", html), "an inline event handler"
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "a resource from another origin"
+    for asset, kind in (("app.js", "javascript"), ("app.css", "text/css")):
+        response = httpx.get(f"{base}/assets/{asset}")
+        assert response.status_code == 200 and kind in response.headers["Content-Type"]
+
+
+def test_api_data_never_reaches_the_page_as_html():
+    script = (STATIC / "app.js").read_text()
+    sinks = re.findall(r"\.(?:innerHTML|outerHTML)\b|insertAdjacentHTML\(|document\.write|\beval\(|new Function\(",
+                       script)
+    assert sinks == []
+
+
+def test_the_css_keeps_a_visible_focus_style():
+    css = (STATIC / "app.css").read_text()
+    assert ":focus-visible" in css and "outline: 3px solid" in css
