@@ -4,8 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# tesseract: OCR of scanned papers; qpdf and poppler-utils: the PDF checks in the tests.
-APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils
+# tesseract: OCR of scanned papers; qpdf and poppler-utils: the PDF checks in the tests;
+# chromium: the browser the web page's end-to-end test drives (Playwright cannot download one here).
+APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium
 
 .PHONY: help deps system-deps demo test up lock clean eval-parse bench
 

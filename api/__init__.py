@@ -1,26 +1,45 @@
 """The HTTP API: validate, store, enqueue, report. Run with `gunicorn "api:create_app()"`.
 
 It must stay thin and light: no pipeline libraries (litellm, pdfplumber, seaborn) are
-imported here; jobs are sent to the worker by task name.
+imported here; jobs are sent to the worker by task name. The OpenAPI document is
+generated from the views' schemas (apiflask) and served at /openapi.json, with
+interactive docs at /docs.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from apiflask import APIFlask
 
+from qagen import __version__
 from qagen.settings import Settings, get_settings
 
+DESCRIPTION = """qagen answers question papers. Upload a paper (optionally with a knowledge base
+of course notes), follow its progress, then fetch the answered PDF through a signed URL or
+the answers as JSON. Every /api route needs `Authorization: Bearer <key>`; errors are always
+`{"error": {"code", "message"}}`. See the README for an integrator's walkthrough."""
 
-def create_app(settings: Settings | None = None) -> Flask:
-    from api import errors, health, knowledge, sessions, uploads
+
+def create_app(settings: Settings | None = None) -> APIFlask:
+    from api import capacity, errors, health, knowledge, ratelimit, sessions, uploads, web, webhook_secret
+    from api.schemas import Error
     from api.services import Services
 
     settings = settings or get_settings()
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    # static_folder=None: the web page's files are served by api.web, with its security headers.
+    app = APIFlask(__name__, title="qagen API", version=__version__, spec_path="/openapi.json", docs_path="/docs",
+                   static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        VALIDATION_ERROR_STATUS_CODE=400,
+        INFO={"description": DESCRIPTION},
+        HTTP_ERROR_SCHEMA=Error,
+        VALIDATION_ERROR_SCHEMA=Error,
+    )
+    app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
-    for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp):
+    for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp, capacity.bp, webhook_secret.bp, web.bp):
         app.register_blueprint(blueprint)
+    ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
     return app

@@ -5,17 +5,26 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Blueprint, g, request
+from apiflask import APIBlueprint
+from flask import g, request
 
 from api.auth import require_key
 from api.errors import ApiError
 from api.files import read_upload
+from api.idempotency import idempotent
+from api.schemas import Empty, KnowledgeIn, KnowledgeOut
 from api.services import services
 from qagen.knowledge_bases import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
 from qagen.tasknames import INDEX_KNOWLEDGE_BASE
 
 log = logging.getLogger(__name__)
-bp = Blueprint("knowledge", __name__, url_prefix="/api")
+bp = APIBlueprint("knowledge", __name__, url_prefix="/api", tag="Knowledge bases")
+
+AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
+FOUND = {**AUTH, 404: "No such knowledge base for this tenant"}
+UPLOAD = {**AUTH, 400: "Missing or empty document", 409: "Same Idempotency-Key in progress",
+          413: "Too large", 415: "Not a document type qagen reads",
+          422: "Idempotency-Key reused with a different body", 503: "Briefly unavailable"}
 
 KNOWLEDGE_KINDS = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8",
                    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
@@ -27,7 +36,7 @@ def owned_knowledge_base(kb_id: str) -> KnowledgeBase:
         kb = services().knowledge.fetch(kb_id)
     except KnowledgeBaseNotFound:
         kb = None
-    if kb is None or kb.owner != g.owner:
+    if kb is None or kb.tenant != g.tenant:
         raise ApiError(404, "not_found", f"No knowledge base {kb_id!r}.")
     return kb
 
@@ -51,7 +60,7 @@ def _read_documents(kb: KnowledgeBase) -> tuple[list[tuple[Document, bytes, str]
             continue
         known.add(digest)
         doc_id = uuid.uuid4().hex[:12]
-        key = f"{prefix_for(kb.id)}docs/{doc_id}/{name}"
+        key = f"{prefix_for(kb.tenant, kb.id)}docs/{doc_id}/{name}"
         accepted.append((Document(id=doc_id, filename=name, sha256=digest, size=len(data), key=key), data, kind))
     return accepted, skipped
 
@@ -70,41 +79,54 @@ def _store_and_index(kb: KnowledgeBase):
 
 @bp.post("/knowledge")
 @require_key
-def create():
-    """Create a knowledge base from one or more documents (field `file`, repeatable; optional `name`)."""
-    name = (request.form.get("name") or "").strip()[:120] or "Course notes"
+@bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
+@bp.output(KnowledgeOut, status_code=202, description="Accepted: documents stored, indexing started")
+@bp.doc(security="BearerAuth", responses={**UPLOAD, 200: "Every document was a duplicate: nothing to index"})
+@idempotent
+def create(form: dict):
+    """Create a knowledge base from one or more documents (field `file`, repeatable)"""
+    name = (form.get("name") or "").strip()[:120] or "Course notes"
     s = services()
-    kb = s.knowledge.create(g.owner, name)
+    kb = s.knowledge.create(g.tenant, name)
     try:
         return _store_and_index(kb)
     except Exception:
         # Refused or interrupted: leave no half-made base behind.
         s.knowledge.delete(kb.id)
-        for key in s.storage.list_keys(prefix_for(kb.id)):
+        for key in s.storage.list_keys(prefix_for(kb.tenant, kb.id)):
             s.storage.delete(key)
         raise
 
 
 @bp.post("/knowledge/<kb_id>/documents")
 @require_key
-def add_documents(kb_id: str):
-    """Add documents to a knowledge base; it is re-indexed."""
+@bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
+@bp.output(KnowledgeOut, status_code=202, description="Accepted: the base is re-indexed")
+@bp.doc(security="BearerAuth", responses={**UPLOAD, **FOUND, 200: "Every document was a duplicate"})
+@idempotent
+def add_documents(kb_id: str, form: dict):
+    """Add documents to a knowledge base; it is re-indexed"""
     return _store_and_index(owned_knowledge_base(kb_id))
 
 
 @bp.get("/knowledge/<kb_id>")
 @require_key
+@bp.output(KnowledgeOut)
+@bp.doc(security="BearerAuth", responses=FOUND)
 def show(kb_id: str):
+    """A knowledge base's documents, chunk count and indexing status"""
     return owned_knowledge_base(kb_id).to_public()
 
 
 @bp.delete("/knowledge/<kb_id>")
 @require_key
+@bp.output(Empty, status_code=204, description="Deleted")
+@bp.doc(security="BearerAuth", responses=FOUND)
 def delete(kb_id: str):
-    """Delete a knowledge base, its documents and its index."""
+    """Delete a knowledge base, its documents and its index"""
     kb = owned_knowledge_base(kb_id)
     s = services()
     s.knowledge.delete(kb.id)
-    for key in s.storage.list_keys(prefix_for(kb.id)):
+    for key in s.storage.list_keys(prefix_for(kb.tenant, kb.id)):
         s.storage.delete(key)
-    return "", 204
+    return ""

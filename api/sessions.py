@@ -1,48 +1,145 @@
-"""GET a session's status, and its answered PDF as a redirect to a signed URL."""
+"""A tenant's sessions: status, list, live progress (SSE), the result as JSON, the PDF."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import PurePath
 
-from flask import Blueprint, g, redirect
+from apiflask import APIBlueprint
+from flask import Response, g, redirect, stream_with_context
 
 from api.auth import require_key
 from api.errors import ApiError
+from api.schemas import DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut
 from api.services import services
-from qagen.errors import SessionNotFound
+from qagen.errors import NotFound, SessionNotFound
 from qagen.sessions import Session, SessionStatus
 
-bp = Blueprint("sessions", __name__, url_prefix="/api")
+bp = APIBlueprint("sessions", __name__, url_prefix="/api", tag="Sessions")
+
+AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
+FOUND = {**AUTH, 404: "No such session for this tenant"}
+READY = {**FOUND, 409: "Not complete yet (the message says why, e.g. the failure)"}
+FINAL = (SessionStatus.COMPLETE, SessionStatus.FAILED)
 
 
-def _owned_session(session_id: str) -> Session:
-    """The caller's session; someone else's answers 404 exactly like a missing one."""
+def owned_session(session_id: str) -> Session:
+    """The caller's session; another tenant's answers 404 exactly like a missing one."""
     try:
         session = services().sessions.fetch(session_id)
     except SessionNotFound:
         session = None
-    if session is None or session.owner != g.owner:
+    if session is None or session.tenant != g.tenant:
         raise ApiError(404, "not_found", f"No session {session_id!r}.")
+    return session
+
+
+def complete_session(session_id: str) -> Session:
+    session = owned_session(session_id)
+    if session.status != SessionStatus.COMPLETE or not session.result_key:
+        detail = f" It failed: {session.error}" if session.status == SessionStatus.FAILED else ""
+        raise ApiError(409, "not_ready", f"The answers are not ready (status: {session.status.value}).{detail}")
     return session
 
 
 @bp.get("/sessions/<session_id>")
 @require_key
+@bp.output(SessionOut)
+@bp.doc(security="BearerAuth", responses=FOUND)
 def status(session_id: str):
-    return _owned_session(session_id).to_public()
+    """A session's status, stage and progress"""
+    return owned_session(session_id).to_public()
+
+
+@bp.get("/sessions")
+@require_key
+@bp.input(SessionListQuery, location="query", arg_name="query")
+@bp.output(SessionList)
+@bp.doc(security="BearerAuth", responses={**AUTH, 400: "Invalid query"})
+def list_sessions(query: dict):
+    """The tenant's sessions, newest first, with a cursor for the next page"""
+    before = None
+    if query.get("cursor"):
+        try:
+            before = float(query["cursor"])
+        except ValueError as exc:
+            raise ApiError(400, "bad_cursor", "The cursor is not one this API returned.") from exc
+    status_filter = SessionStatus(query["status"]) if query.get("status") else None
+    found, next_score = services().sessions.list_for_tenant(g.tenant, limit=query["limit"], status=status_filter,
+                                                            before=before)
+    return {"sessions": [s.to_public() for s in found],
+            "next_cursor": repr(next_score) if next_score is not None else None}
+
+
+def _sse(event: str, data: dict, event_id: str | None = None) -> str:
+    lines = [f"event: {event}"] + ([f"id: {event_id}"] if event_id else [])
+    return "\n".join(lines) + f"\ndata: {json.dumps(data)}\n\n"
+
+
+@bp.get("/sessions/<session_id>/events")
+@require_key(allow_query=True)
+@bp.input(EventsQuery, location="query", arg_name="query")
+@bp.doc(security="BearerAuth", responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
+                                                        "then one `done` event; keep-alive comments every 15 s"})
+def events(session_id: str, query: dict):
+    """Live progress as Server-Sent Events until the session is done"""
+    owned_session(session_id)
+    settings = services().settings
+    sessions = services().sessions
+
+    def stream():
+        yield "retry: 2000\n\n"
+        last_sent, last_beat = None, time.monotonic()
+        deadline = time.monotonic() + settings.sse_max_seconds
+        while time.monotonic() < deadline:
+            try:
+                session = sessions.fetch(session_id)
+            except SessionNotFound:
+                # Not "error": EventSource reports that name like a dropped connection.
+                yield _sse("gone", {"code": "not_found", "message": "The session expired or was deleted."})
+                return
+            public = session.to_public()
+            if public != last_sent:
+                done = session.status in FINAL
+                yield _sse("done" if done else "progress", public, public["updated_at"])
+                if done:
+                    return
+                last_sent, last_beat = public, time.monotonic()
+            elif time.monotonic() - last_beat >= 15:
+                yield ": keep-alive\n\n"
+                last_beat = time.monotonic()
+            time.sleep(settings.sse_poll_seconds)
+        # The client reconnects by itself (EventSource) and picks up from here.
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+
+
+@bp.get("/sessions/<session_id>/result.json")
+@require_key
+@bp.output(PaperOut, description="The parsed paper with an answer on every question and part")
+@bp.doc(security="BearerAuth", responses=READY)
+def result(session_id: str):
+    """The answers as JSON, for LMS import"""
+    session = complete_session(session_id)
+    try:
+        return json.loads(services().storage.get(session.result_json_key))
+    except NotFound as exc:
+        raise ApiError(404, "not_found", "The result has expired from storage.") from exc
 
 
 @bp.get("/download/<session_id>")
-@require_key
-def download(session_id: str):
-    """302 to a short-lived signed URL for the answered PDF; 409 until the job is complete."""
-    session = _owned_session(session_id)
-    if session.status != SessionStatus.COMPLETE or not session.result_key:
-        detail = f" It failed: {session.error}" if session.status == SessionStatus.FAILED else ""
-        raise ApiError(409, "not_ready", f"The answers are not ready (status: {session.status.value}).{detail}")
+@require_key(allow_query=True)
+@bp.input(DownloadQuery, location="query", arg_name="query")
+@bp.doc(security="BearerAuth", responses={**READY, 302: "Redirect to a signed, short-lived URL of the PDF"})
+def download(session_id: str, query: dict):
+    """The answered PDF: a redirect to a signed download URL"""
+    session = complete_session(session_id)
     s = services()
     filename = f"{PurePath(session.filename).stem}-answers.pdf"
-    url = s.storage.signed_url(session.result_key, s.settings.signed_url_ttl_seconds, filename)
+    expires = query.get("expires_in") or s.settings.signed_url_ttl_seconds
+    url = s.storage.signed_url(session.result_key, expires, filename)
     response = redirect(url, code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -5,39 +5,71 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Blueprint, g, request, url_for
+from apiflask import APIBlueprint
+from flask import g, url_for
 
 from api.auth import require_key
 from api.errors import ApiError
 from api.files import CONTENT_TYPES, read_upload
+from api.idempotency import idempotent
 from api.knowledge import owned_knowledge_base
+from api.schemas import Submission, UploadIn
 from api.services import services
-from qagen.sessions import Session
+from qagen.errors import InputError
+from qagen.sessions import Session, object_prefix
 from qagen.tasknames import PROCESS_QUESTION_PAPER
 
 log = logging.getLogger(__name__)
-bp = Blueprint("uploads", __name__, url_prefix="/api")
+bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")
+
+ERRORS = {400: "Missing, empty or invalid field", 401: "Missing or invalid API key",
+          404: "Unknown knowledge base", 409: "Same Idempotency-Key still in progress",
+          413: "Upload too large", 415: "Not a paper qagen reads",
+          422: "Idempotency-Key reused with a different body, or callback URL refused",
+          429: "Rate limited", 503: "Storage or queue briefly unavailable"}
+
+
+def submission(session_id: str) -> dict[str, str]:
+    def link(endpoint: str) -> str:
+        return url_for(endpoint, session_id=session_id, _external=True)
+
+    return {"session_id": session_id, "status_url": link("sessions.status"), "download_url": link("sessions.download"),
+            "events_url": link("sessions.events"), "result_url": link("sessions.result")}
+
+
+def _callback(url: str | None) -> str | None:
+    if not url:
+        return None
+    from qagen.webhooks import validate_callback_url
+
+    try:
+        return validate_callback_url(url, services().settings.webhook_allow)
+    except InputError as exc:
+        raise ApiError(422, "callback_refused", str(exc)) from exc
 
 
 @bp.post("/upload")
 @require_key
-def upload():
-    """Accept a paper (multipart field `file`); answer 202 with where to follow the job."""
+@bp.input(UploadIn, location="form_and_files", arg_name="form")
+@bp.output(Submission, status_code=202, description="Accepted: follow status_url or events_url")
+@bp.doc(security="BearerAuth", responses=ERRORS,
+        description="Upload a question paper; answers 202 with where to follow the job. Send an "
+                    "`Idempotency-Key` header to make retries safe.")
+@idempotent
+def upload(form: dict):
+    """Submit a paper"""
     s = services()
-    file = request.files.get("file")
-    if file is None:
-        raise ApiError(400, "missing_file", "Send the paper as a multipart form field named 'file'.")
-    filename, data, kind = read_upload(file)
-
-    kb_id = (request.form.get("knowledge_base") or "").strip() or None
+    filename, data, kind = read_upload(form["file"])
+    kb_id = (form.get("knowledge_base") or "").strip() or None
     if kb_id:
         owned_knowledge_base(kb_id)  # 404 now, not a failed job later
+    callback_url = _callback(form.get("callback_url"))
 
     session_id = str(uuid.uuid4())
-    input_key = f"uploads/{session_id}/{filename}"
+    input_key = f"{object_prefix(g.tenant, session_id)}input/{filename}"
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
-    s.sessions.create(Session(id=session_id, owner=g.owner, filename=filename, input_key=input_key,
-                                knowledge_base_id=kb_id))
+    s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
+                              knowledge_base_id=kb_id, callback_url=callback_url))
     try:
         s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
     except Exception:
@@ -46,10 +78,5 @@ def upload():
         s.sessions.delete(session_id)
         s.storage.delete(input_key)
         raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.", {"Retry-After": "5"})
-
-    body = {
-        "session_id": session_id,
-        "status_url": url_for("sessions.status", session_id=session_id, _external=True),
-        "download_url": url_for("sessions.download", session_id=session_id, _external=True),
-    }
+    body = submission(session_id)
     return body, 202, {"Location": body["status_url"]}

@@ -101,18 +101,46 @@ def keys() -> None:
     """Manage API keys."""
 
 
-@keys.command("create")
-@click.argument("name")
-def keys_create(name: str) -> None:
-    """Create an API key for NAME and print it (it is shown only once)."""
+def _key_store():
     from qagen.apikeys import ApiKeyStore
     from qagen.redis_client import redis_from_settings
 
+    return ApiKeyStore(redis_from_settings(get_settings()))
+
+
+@keys.command("create")
+@click.argument("tenant")
+def keys_create(tenant: str) -> None:
+    """Create an API key for TENANT (created if new) and print it; it is shown only once."""
+    store = _key_store()
+    new = not store.is_tenant(tenant)
     try:
-        key = ApiKeyStore(redis_from_settings(get_settings())).create(name)
+        key = store.create(tenant)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+    if new:
+        click.echo(f"Created tenant {tenant!r}.", err=True)
     click.echo(key)
+
+
+@keys.command("list")
+@click.option("--tenant", help="Only this tenant's keys.")
+def keys_list(tenant: str | None) -> None:
+    """List keys (id, tenant, created); the keys themselves are never stored."""
+    import time as _time
+
+    for record in _key_store().list(tenant):
+        created = _time.strftime("%Y-%m-%d %H:%M", _time.gmtime(record.created_at))
+        click.echo(f"{record.id}  {record.tenant}  {created} UTC")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke the key with KEY_ID (the id shown by `keys list`, also inside the key: qk_<id>_...)."""
+    if not _key_store().revoke(key_id):
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    click.echo(f"Revoked {key_id}.")
 
 
 @main.group()
@@ -158,6 +186,10 @@ def demo(paper: Path, out_dir: Path) -> None:
 
     sys.exit(run_demo(paper, out_dir))
 
+
+from qagen.cli_client import register  # noqa: E402  (the API client's commands: submit, status, ...)
+
+register(main)
 
 if __name__ == "__main__":
     main()

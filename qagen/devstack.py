@@ -91,6 +91,8 @@ class StackLayout:
             "QAGEN_S3_ENDPOINT": f"http://127.0.0.1:{self.s3_port}",
             "QAGEN_S3_ACCESS_KEY": self.access_key,
             "QAGEN_S3_SECRET_KEY": self.secret_key,
+            # Test and demo receivers listen on loopback, which production refuses.
+            "QAGEN_WEBHOOK_ALLOW": "loopback",
         }
 
     def write_s3_identities(self) -> Path:
@@ -122,8 +124,8 @@ class StackLayout:
                     "-master.volumeSizeLimitMB=64", "-volume.max=50", "-volume.preStopSeconds=0",
                     "-master.telemetry=false"]
         if service == "web":
-            return [_bin("gunicorn"), "--bind", f"127.0.0.1:{self.api_port}", "--workers", "2",
-                    "--timeout", "60", "--access-logfile", "-", "api:create_app()"]
+            return [_bin("gunicorn"), "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{self.api_port}",
+                    "--workers", "2", "--access-logfile", "-", "api:create_app()"]
         if service == "worker":
             return [_bin("celery"), "-A", "worker", "worker", "--loglevel", "INFO",
                     "--concurrency", str(self.worker_concurrency), "-n", f"{self.worker_name}@%h", "-E",

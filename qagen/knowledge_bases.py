@@ -49,7 +49,7 @@ class Document:
 @dataclass
 class KnowledgeBase:
     id: str
-    owner: str
+    tenant: str
     name: str
     status: KnowledgeStatus = KnowledgeStatus.INDEXING
     error: str | None = None
@@ -88,9 +88,9 @@ def key_for(kb_id: str) -> str:
     return KEY_PREFIX + kb_id
 
 
-def prefix_for(kb_id: str) -> str:
+def prefix_for(tenant: str, kb_id: str) -> str:
     """Where a knowledge base's objects live in the bucket."""
-    return f"knowledge/{kb_id}/"
+    return f"tenants/{tenant}/knowledge/{kb_id}/"
 
 
 def sha256(data: bytes) -> str:
@@ -110,8 +110,8 @@ class KnowledgeBaseStore:
         kb.updated_at = time.time()
         self.client.set(key_for(kb.id), json.dumps(asdict(kb), default=lambda v: v.value))
 
-    def create(self, owner: str, name: str) -> KnowledgeBase:
-        kb = KnowledgeBase(id=str(uuid.uuid4()), owner=owner, name=name, created_at=time.time())
+    def create(self, tenant: str, name: str) -> KnowledgeBase:
+        kb = KnowledgeBase(id=str(uuid.uuid4()), tenant=tenant, name=name, created_at=time.time())
         self._save(kb)
         return kb
 

@@ -46,7 +46,7 @@ def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage) -> bo
         return store.finish_indexing(kb_id, kb.generation, documents=documents, version=None, index_key=None,
                                      chunk_count=0, error=f"No document had readable text ({errors}).")
     index = KnowledgeIndex.build(chunks)
-    key = f"{prefix_for(kb_id)}index/{index.version}.bin"
+    key = f"{prefix_for(kb.tenant, kb_id)}index/{index.version}.bin"
     storage.put(key, index.to_bytes(), "application/octet-stream")
     saved = store.finish_indexing(kb_id, kb.generation, documents=documents, version=index.version, index_key=key,
                                   chunk_count=len(chunks), error=None)

@@ -30,10 +30,11 @@ class SessionStatus(str, Enum):
 @dataclass
 class Session:
     id: str
-    owner: str
+    tenant: str
     filename: str
     input_key: str
     knowledge_base_id: str | None = None
+    callback_url: str | None = None
     status: SessionStatus = SessionStatus.QUEUED
     stage: str = "queued"
     progress: int = 0
@@ -74,6 +75,16 @@ def _iso(timestamp: float | None) -> str | None:
 
 def key_for(session_id: str) -> str:
     return KEY_PREFIX + session_id
+
+
+def index_for(tenant: str) -> str:
+    """A tenant's sessions, newest last: a sorted set of ids scored by creation time."""
+    return f"qagen:tenant:{tenant}:sessions"
+
+
+def object_prefix(tenant: str, session_id: str) -> str:
+    """Where a session's upload and results live in the bucket."""
+    return f"tenants/{tenant}/sessions/{session_id}/"
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Session)}
@@ -121,8 +132,36 @@ class SessionStore:
         pipe = self.client.pipeline()
         pipe.hset(key, mapping=_encode(asdict(session)))
         pipe.expire(key, self.ttl_seconds)
+        pipe.zadd(index_for(session.tenant), {session.id: now})
+        pipe.zremrangebyscore(index_for(session.tenant), "-inf", now - self.ttl_seconds)
+        pipe.expire(index_for(session.tenant), self.ttl_seconds)
         pipe.execute()
         return session
+
+    def list_for_tenant(self, tenant: str, *, limit: int = 20, status: SessionStatus | None = None,
+                        before: float | None = None) -> tuple[list[Session], float | None]:
+        """The tenant's sessions newest first, created before `before`; and the cursor for the next page."""
+        found: list[Session] = []
+        upper = f"({before}" if before is not None else "+inf"
+        while len(found) < limit:
+            batch = self.client.zrevrangebyscore(index_for(tenant), upper, "-inf", start=0, num=limit * 2,
+                                                 withscores=True)
+            if not batch:
+                return found, None
+            pipe = self.client.pipeline()
+            for session_id, _ in batch:
+                pipe.hgetall(key_for(session_id.decode()))
+            for (session_id, score), raw in zip(batch, pipe.execute()):
+                upper = f"({score!r}"
+                if not raw:  # expired: drop it from the index
+                    self.client.zrem(index_for(tenant), session_id)
+                    continue
+                session = _decode({k.decode(): v.decode() for k, v in raw.items()})
+                if status is None or session.status == status:
+                    found.append(session)
+                    if len(found) == limit:
+                        return found, score
+        return found, None
 
     def fetch(self, session_id: str) -> Session:
         raw = self.client.hgetall(key_for(session_id))

@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     task_hard_time_limit_seconds: int = 1800
     worker_concurrency: int = Field(default=2, ge=1)
 
+    # API
+    rate_limit: str = Field(default="300/minute", description="Per tenant, all /api routes (flask-limiter syntax).")
+    upload_rate_limit: str = Field(default="30/minute", description="Per tenant, uploads.")
+    sse_poll_seconds: float = Field(default=0.5, gt=0, le=10)
+    sse_max_seconds: int = Field(default=600, ge=10, description="A stream then ends; EventSource reconnects.")
+    worker_deployment: str = Field(default="qagen-worker", description="Read for /api/capacity in Kubernetes.")
+
+    # Webhooks
+    webhook_allow: str = Field(default="", description="Private ranges callbacks may reach: CIDRs, loopback, private.")
+    webhook_max_attempts: int = Field(default=12, ge=1, le=30)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     page_size: str = Field(default="A4", pattern="^(A4|Letter)$")
     log_level: str = "INFO"
 

@@ -8,4 +8,4 @@ from qagen.queueing import make_celery
 from qagen.settings import get_settings
 
 logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-app = make_celery(get_settings(), include=("worker.tasks",))
+app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks"))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from qagen.capacity import record_job_duration
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
-from qagen.sessions import SessionStatus, SessionStore
+from qagen.sessions import SessionStatus, SessionStore, object_prefix
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
 from qagen.tasknames import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from worker.celery_app import app
+from worker.webhook_tasks import notify_session_finished
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS_SECONDS = (5, 20, 60)
@@ -56,11 +59,14 @@ def process_question_paper(self, session_id: str) -> None:
         return
     if session.status in (SessionStatus.COMPLETE, SessionStatus.FAILED):
         log.info("session %s already %s; nothing to do", session_id, session.status.value)
+        # Repairs a crash between finishing the session and queueing its webhook.
+        _notify_webhook(redis, sessions, session_id)
         return
 
     def progress(stage: str, percent: int, message: str = "") -> None:
         sessions.update(session_id, stage=stage, progress=percent, message=message)
 
+    started = time.monotonic()
     try:
         sessions.mark_running(session_id, "parsing", 1, "starting")
         index = None
@@ -71,11 +77,12 @@ def process_question_paper(self, session_id: str) -> None:
         data = storage.get(session.input_key)
         result = run_pipeline(data, session.filename, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
-        result_key = f"results/{session_id}/answers.pdf"
-        result_json_key = f"results/{session_id}/result.json"
+        prefix = object_prefix(session.tenant, session_id)
+        result_key, result_json_key = f"{prefix}answers.pdf", f"{prefix}result.json"
         storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
         storage.put(result_key, result.pdf, "application/pdf")
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
+        record_job_duration(redis, time.monotonic() - started)
     except (InputError, ModelError) as exc:
         sessions.mark_failed(session_id, str(exc))
     except TransientError as exc:
@@ -89,3 +96,14 @@ def process_question_paper(self, session_id: str) -> None:
     except Exception:
         log.exception("session %s failed unexpectedly", session_id)
         sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")
+    _notify_webhook(redis, sessions, session_id)
+
+
+def _notify_webhook(redis, sessions: SessionStore, session_id: str) -> None:
+    """Enqueue the finished session's webhook; harmless to repeat (one event per final status)."""
+    try:
+        session = sessions.fetch(session_id)
+        if session.callback_url and session.status in (SessionStatus.COMPLETE, SessionStatus.FAILED):
+            notify_session_finished(redis, app, session.to_public(), session.tenant, session.callback_url)
+    except Exception:
+        log.exception("session %s: its webhook could not be enqueued", session_id)

@@ -12,6 +12,7 @@ from qagen.settings import Settings
 
 offline.register()
 litellm.telemetry = False
+litellm.suppress_debug_info = True  # no "Give Feedback" banners in worker logs on every retried 429
 
 _TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.ServiceUnavailableError,
               litellm.InternalServerError)

@@ -50,14 +50,14 @@ def test_an_unknown_session_is_404(client):
 
 def test_another_keys_session_is_404(client, redis_client, settings):
     session_id = str(uuid.uuid4())
-    SessionStore(redis_client, 3600).create(Session(id=session_id, owner="someone-else", filename="p.pdf", input_key="k"))
+    SessionStore(redis_client, 3600).create(Session(id=session_id, tenant="someone-else", filename="p.pdf", input_key="k"))
 
     assert_error(client.get(f"/api/sessions/{session_id}"), 404, "not_found")
 
 
 def test_download_before_completion_is_409(client, redis_client):
     session_id = str(uuid.uuid4())
-    SessionStore(redis_client, 3600).create(Session(id=session_id, owner="tests", filename="p.pdf", input_key="k"))
+    SessionStore(redis_client, 3600).create(Session(id=session_id, tenant="tests", filename="p.pdf", input_key="k"))
 
     error = assert_error(client.get(f"/api/download/{session_id}"), 409, "not_ready")
     assert "queued" in error["message"]
@@ -91,7 +91,9 @@ class TestBadUploadsLeaveNothingBehind:
     """
 
     @pytest.fixture
-    def app_client(self, settings, api_key):
+    def app_client(self, settings, redis_client):
+        # A tenant of its own, so its bucket prefix changes only through this app.
+        api_key = ApiKeyStore(redis_client).create("bad-input")
         queue = f"unconsumed-{uuid.uuid4().hex[:8]}"
         app = create_app(settings.model_copy(update={"queue": queue, "max_upload_mb": 1}))
         client = app.test_client()
@@ -101,10 +103,10 @@ class TestBadUploadsLeaveNothingBehind:
     @pytest.fixture
     def nothing_left(self, app_client, storage, redis_client):
         _, queue = app_client
-        objects = set(storage.list_keys("uploads/"))
+        objects = set(storage.list_keys("tenants/bad-input/"))
         sessions = set(redis_client.scan_iter("qagen:session:*"))
         yield
-        assert set(storage.list_keys("uploads/")) == objects
+        assert set(storage.list_keys("tenants/bad-input/")) == objects
         assert set(redis_client.scan_iter("qagen:session:*")) == sessions
         assert redis_client.llen(queue) == 0
 
@@ -124,7 +126,8 @@ class TestBadUploadsLeaveNothingBehind:
 
     def test_a_missing_file_field_is_400(self, app_client, nothing_left):
         client, _ = app_client
-        assert_error(client.post("/api/upload", data={"other": "x"}), 400, "missing_file")
+        error = assert_error(client.post("/api/upload", data={"other": "x"}), 400, "validation_error")
+        assert "file" in error["message"] and error["detail"]["form_and_files"]["file"]
 
     def test_a_file_over_the_size_limit_is_413(self, app_client, nothing_left):
         client, _ = app_client

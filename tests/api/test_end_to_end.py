@@ -22,7 +22,7 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
 
     assert response.status_code == 202
     body = response.json()
-    assert set(body) == {"session_id", "status_url", "download_url"}
+    assert set(body) == {"session_id", "status_url", "download_url", "events_url", "result_url"}
     assert response.headers["Location"] == body["status_url"]
 
     final = wait_for_session(client, body["session_id"])
@@ -45,7 +45,7 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
         text = "\n".join(page.extract_text() or "" for page in document.pages)
     for number in range(1, 11):
         assert f"Question {number}" in text
-    result = json.loads(storage.get(f"results/{body['session_id']}/result.json"))
+    result = client.get(body["result_url"]).json()
     assert [q["number"] for q in result["questions"]] == [str(n) for n in range(1, 11)]
     assert all(q["answer"]["text"] for q in result["questions"])
 

@@ -69,7 +69,7 @@ def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
 
     assert final["status"] == "complete", final
     assert final["knowledge_base_id"] == knowledge_base
-    result = json.loads(storage.get(f"results/{session_id}/result.json"))
+    result = json.loads(storage.get(f"tenants/tests/sessions/{session_id}/result.json"))
     for question in result["questions"]:
         citations = question["answer"]["citations"]
         assert citations and all(c["document"] == "notes.md" for c in citations)
@@ -116,12 +116,12 @@ def test_unusable_documents_are_refused_and_no_base_is_left(client, redis_client
 
 def test_a_deleted_base_is_gone_with_its_objects(client, knowledge_base, storage):
     wait_until_indexed(client, knowledge_base)
-    assert storage.list_keys(f"knowledge/{knowledge_base}/")
+    assert storage.list_keys(f"tenants/tests/knowledge/{knowledge_base}/")
 
     assert client.delete(f"/api/knowledge/{knowledge_base}").status_code == 204
 
     assert client.get(f"/api/knowledge/{knowledge_base}").status_code == 404
-    assert storage.list_keys(f"knowledge/{knowledge_base}/") == []
+    assert storage.list_keys(f"tenants/tests/knowledge/{knowledge_base}/") == []
     upload = client.post("/api/upload", data={"knowledge_base": knowledge_base}, files={"file": ("q.txt", PAPER)})
     assert upload.status_code == 404
 
@@ -129,9 +129,9 @@ def test_a_deleted_base_is_gone_with_its_objects(client, knowledge_base, storage
 def test_a_job_whose_base_was_deleted_fails_saying_so(client, knowledge_base, redis_client, storage, settings):
     wait_until_indexed(client, knowledge_base)
     session_id = str(uuid.uuid4())
-    storage.put(f"uploads/{session_id}/q.txt", PAPER, "text/plain")
-    SessionStore(redis_client, 3600).create(Session(id=session_id, owner="tests", filename="q.txt",
-                                                    input_key=f"uploads/{session_id}/q.txt",
+    storage.put(f"tenants/tests/sessions/{session_id}/q.txt", PAPER, "text/plain")
+    SessionStore(redis_client, 3600).create(Session(id=session_id, tenant="tests", filename="q.txt",
+                                                    input_key=f"tenants/tests/sessions/{session_id}/q.txt",
                                                     knowledge_base_id=knowledge_base))
     KnowledgeBaseStore(redis_client).delete(knowledge_base)
 

@@ -16,7 +16,7 @@ def store(redis_client):
 
 
 def new_session() -> Session:
-    return Session(id=str(uuid.uuid4()), owner="o", filename="p.pdf", input_key="uploads/x/p.pdf")
+    return Session(id=str(uuid.uuid4()), tenant="o", filename="p.pdf", input_key="uploads/x/p.pdf")
 
 
 def test_a_created_session_reads_back_queued_with_a_ttl(store, redis_client):

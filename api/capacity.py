@@ -1,0 +1,23 @@
+"""GET /api/capacity: queue depth and an estimated wait, so integrators can set expectations."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from api.auth import require_key
+from api.schemas import Capacity
+from api.services import services
+from qagen.capacity import cached_ready_workers, measure
+
+bp = APIBlueprint("capacity", __name__, url_prefix="/api", tag="Service")
+
+
+@bp.get("/capacity")
+@require_key
+@bp.output(Capacity)
+@bp.doc(security="BearerAuth", responses={401: "Missing or invalid API key", 429: "Rate limited"})
+def capacity():
+    """Queue depth, jobs running, and the estimated wait before a new job starts"""
+    s = services().settings
+    workers = cached_ready_workers(s.worker_deployment)
+    return measure(services().redis, s.queue, s.worker_concurrency, workers).to_dict()

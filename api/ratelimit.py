@@ -1,0 +1,51 @@
+"""Per-tenant rate limits (flask-limiter on Redis) with RateLimit headers and 429s.
+
+Limits are counted per tenant, so all of a tenant's keys share them; requests without a
+valid key are counted per client address. Both the IETF draft headers (`RateLimit`,
+`RateLimit-Policy`) and the widespread `X-RateLimit-*` ones are sent, with `Retry-After`
+on a 429. Probes, docs and the web page are never limited.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api.auth import current_tenant
+
+
+def _client_key() -> str:
+    tenant = current_tenant()
+    return f"tenant:{tenant}" if tenant else f"addr:{get_remote_address()}"
+
+
+def init_app(app: Flask, redis_url: str, default_limit: str, upload_limit: str) -> Limiter:
+    """A limiter of this app's own (so each app honours its own settings)."""
+    # Headers are written below rather than by flask-limiter, which puts Retry-After on every
+    # response and overwrites the 503 handler's own.
+    limiter = Limiter(key_func=_client_key, app=app, storage_uri=redis_url, default_limits=[default_limit],
+                      headers_enabled=False, strategy="moving-window", key_prefix="qagen-api", swallow_errors=True)
+    limiter.request_filter(lambda: not request.path.startswith("/api/"))
+    # Uploads cost the most: their own limit, checked by the wrapper flask-limiter returns.
+    app.view_functions["uploads.upload"] = limiter.limit(upload_limit)(app.view_functions["uploads.upload"])
+
+    @app.after_request
+    def _headers(response):
+        current = limiter.current_limit
+        if current is not None:
+            amount, remaining = current.limit.amount, max(0, current.remaining)
+            reset = max(1, math.ceil(current.reset_at - time.time()))
+            response.headers["RateLimit-Policy"] = f'"default";q={amount};w={current.limit.get_expiry()}'
+            response.headers["RateLimit"] = f'"default";r={remaining};t={reset}'
+            response.headers["X-RateLimit-Limit"] = str(amount)
+            response.headers["X-RateLimit-Remaining"] = str(remaining)
+            response.headers["X-RateLimit-Reset"] = str(int(current.reset_at))
+            if response.status_code == 429:
+                response.headers["Retry-After"] = str(reset)
+        return response
+
+    return limiter

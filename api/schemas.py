@@ -1,0 +1,175 @@
+"""Request and response schemas: the OpenAPI document at /openapi.json is generated from these."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Dict, File, Float, Integer, List, Nested, String, URL
+from apiflask.validators import Length, OneOf, Range
+
+STATUSES = ["queued", "running", "complete", "failed"]
+
+
+class ErrorBody(Schema):
+    code = String(required=True, metadata={"description": "Stable machine-readable code, e.g. not_found."})
+    message = String(required=True, metadata={"description": "What went wrong and what to do, for a person."})
+    detail = Dict(metadata={"description": "Per-field validation problems, when a request field is invalid."})
+
+
+class Error(Schema):
+    error = Nested(ErrorBody, required=True)
+
+
+class UploadIn(Schema):
+    file = File(required=True, metadata={"description": "The paper: PDF, DOCX, PNG/JPEG or text (judged by content)."})
+    knowledge_base = String(validate=Length(max=64), metadata={"description": "Ground answers in this knowledge base."})
+    callback_url = URL(schemes={"http", "https"}, validate=Length(max=2048),
+                       metadata={"description": "Receives a signed webhook when the session completes or fails."})
+
+
+class Submission(Schema):
+    session_id = String(required=True)
+    status_url = String(required=True)
+    download_url = String(required=True)
+    events_url = String(required=True)
+    result_url = String(required=True)
+
+
+class SessionOut(Schema):
+    session_id = String(required=True)
+    status = String(required=True, validate=OneOf(STATUSES))
+    stage = String(required=True)
+    progress = Integer(required=True, validate=Range(0, 100))
+    message = String(required=True)
+    error = String(allow_none=True)
+    filename = String(required=True)
+    question_count = Integer(allow_none=True)
+    knowledge_base_id = String(allow_none=True)
+    created_at = String(allow_none=True)
+    started_at = String(allow_none=True)
+    finished_at = String(allow_none=True)
+    updated_at = String(allow_none=True)
+
+
+class SessionListQuery(Schema):
+    limit = Integer(load_default=20, validate=Range(1, 100))
+    status = String(validate=OneOf(STATUSES))
+    cursor = String(validate=Length(max=40))
+
+
+class SessionList(Schema):
+    sessions = List(Nested(SessionOut), required=True)
+    next_cursor = String(allow_none=True, required=True)
+
+
+class DownloadQuery(Schema):
+    expires_in = Integer(validate=Range(60, 604_800),
+                         metadata={"description": "Life of the signed URL in seconds (default from settings, max 7 days)."})
+    access_token = String(metadata={"description": "The API key, for links that cannot send headers."})
+
+
+class EventsQuery(Schema):
+    access_token = String(metadata={"description": "The API key (EventSource cannot send headers)."})
+
+
+class KnowledgeIn(Schema):
+    file = List(File(), required=True, metadata={"description": "One or more documents (PDF, DOCX, text, Markdown)."})
+    name = String(validate=Length(max=120))
+
+
+class DocumentOut(Schema):
+    document_id = String(required=True)
+    filename = String(required=True)
+    size = Integer(required=True)
+    chunks = Integer(allow_none=True)
+    error = String(allow_none=True)
+
+
+class SkippedOut(Schema):
+    filename = String(required=True)
+    reason = String(required=True)
+
+
+class KnowledgeOut(Schema):
+    knowledge_base_id = String(required=True)
+    name = String(required=True)
+    status = String(required=True, validate=OneOf(["indexing", "ready", "failed"]))
+    error = String(allow_none=True)
+    version = String(allow_none=True)
+    chunk_count = Integer(required=True)
+    documents = List(Nested(DocumentOut), required=True)
+    skipped = List(Nested(SkippedOut))
+
+
+class Capacity(Schema):
+    queued = Integer(required=True, metadata={"description": "Jobs waiting in the queue."})
+    running = Integer(required=True, metadata={"description": "Jobs taken by workers and not yet finished."})
+    workers = Integer(allow_none=True, metadata={"description": "Ready worker pods (Kubernetes), when known."})
+    slots = Integer(allow_none=True, metadata={"description": "Jobs the workers can run at once, when known."})
+    median_job_seconds = Float(allow_none=True)
+    estimated_wait_seconds = Float(allow_none=True, metadata={"description": "Until a new job would start."})
+
+
+class Health(Schema):
+    status = String(required=True)
+    checks = Dict(keys=String(), values=String())
+
+
+class Citation(Schema):
+    document = String(required=True)
+    page = Integer(allow_none=True)
+    excerpt = String(required=True)
+
+
+class AnswerOut(Schema):
+    text = String(required=True)
+    citations = List(Nested(Citation), required=True)
+    chart = Dict(allow_none=True)
+    notes = List(String(), required=True)
+
+
+class OptionOut(Schema):
+    label = String(required=True)
+    text = String(required=True)
+
+
+class PartOut(Schema):
+    label = String(required=True)
+    text = String(required=True)
+    marks = Float(allow_none=True)
+    parts = List(Nested(lambda: PartOut()), required=True)
+    options = List(Nested(OptionOut), required=True)
+    answer = Nested(AnswerOut, allow_none=True)
+
+
+class QuestionOut(Schema):
+    number = String(required=True)
+    text = String(required=True)
+    marks = Float(allow_none=True)
+    section = String(allow_none=True)
+    parts = List(Nested(PartOut), required=True)
+    options = List(Nested(OptionOut), required=True)
+    alternatives = List(Nested(lambda: QuestionOut()), required=True)
+    answer = Nested(AnswerOut, allow_none=True)
+
+
+class SectionOut(Schema):
+    name = String(required=True)
+    instructions = String(required=True)
+    marks = Float(allow_none=True)
+
+
+class PaperOut(Schema):
+    title = String(required=True)
+    instructions = String(required=True)
+    total_marks = Float(allow_none=True)
+    sections = List(Nested(SectionOut), required=True)
+    questions = List(Nested(QuestionOut), required=True)
+
+
+class Empty(Schema):
+    pass
+
+
+
+class WebhookSecret(Schema):
+    secret = String(required=True, metadata={"description": "whsec_...: verifies the Qagen-Signature header."})

@@ -1,0 +1,93 @@
+"""How busy the service is: queue depth, jobs running, and an estimate of the wait for a new job.
+
+In Kubernetes the worker Deployment's ready replicas (read with the kubernetes client,
+in-cluster config, a least-privilege Role) times each worker's concurrency gives the
+slots; elsewhere the estimate falls back to the queue depth and the jobs running now.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+
+log = logging.getLogger(__name__)
+
+DURATIONS_KEY = "qagen:job-durations"
+UNACKED_KEY = "unacked"  # kombu's hash of delivered, unacknowledged messages (all queues)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    queued: int
+    running: int
+    workers: int | None
+    slots: int | None
+    median_job_seconds: float | None
+    estimated_wait_seconds: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def record_job_duration(client: redis.Redis, seconds: float, keep: int = 200) -> None:
+    pipe = client.pipeline()
+    pipe.lpush(DURATIONS_KEY, f"{seconds:.3f}")
+    pipe.ltrim(DURATIONS_KEY, 0, keep - 1)
+    pipe.execute()
+
+
+def ready_workers(deployment: str, namespace: str | None = None) -> int | None:
+    """Ready replicas of the worker Deployment, or None outside a cluster or when it cannot be read."""
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    try:
+        from kubernetes import client, config
+
+        config.load_incluster_config()
+        if namespace is None:
+            with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as handle:
+                namespace = handle.read().strip()
+        status = client.AppsV1Api().read_namespaced_deployment(deployment, namespace, _request_timeout=2).status
+        return status.ready_replicas or 0
+    except Exception as exc:  # the estimate degrades, the endpoint still answers
+        log.warning("could not read deployment %s: %s", deployment, exc)
+        return None
+
+
+def measure(client: redis.Redis, queue: str, worker_concurrency: int, workers: int | None) -> Capacity:
+    pipe = client.pipeline()
+    pipe.llen(queue)
+    pipe.hlen(UNACKED_KEY)
+    pipe.lrange(DURATIONS_KEY, 0, -1)
+    queued, running, durations = pipe.execute()
+    median = statistics.median(float(d) for d in durations) if durations else None
+    slots = workers * worker_concurrency if workers is not None else None
+    estimate = None
+    if median is not None:
+        # A new job starts once the jobs ahead of it have drained through the slots. With no
+        # cluster to ask, the workers busy now (at least one) stand in for the slots; with
+        # zero workers (scaled to zero) the wait depends on a pod starting: not estimated.
+        parallel = slots if slots is not None else max(running, 1)
+        if parallel:
+            estimate = math.floor((queued + (running if slots is not None else 0)) / parallel) * median
+    return Capacity(queued, running, workers, slots, median, estimate)
+
+
+_cache: dict[str, tuple[float, int | None]] = {}
+
+
+def cached_ready_workers(deployment: str, ttl_seconds: float = 10.0) -> int | None:
+    """ready_workers, asked of the cluster at most every `ttl_seconds` per process."""
+    now = time.monotonic()
+    hit = _cache.get(deployment)
+    if hit and now - hit[0] < ttl_seconds:
+        return hit[1]
+    value = ready_workers(deployment)
+    _cache[deployment] = (now, value)
+    return value

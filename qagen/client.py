@@ -1,0 +1,587 @@
+"""A small typed client for the qagen REST API (docs/client.md).
+
+    from qagen.client import QagenClient
+
+    with QagenClient("http://127.0.0.1:8000", "qk_...") as qagen:
+        job = qagen.upload("paper.pdf")
+        final = qagen.wait(job.session_id, on_progress=lambda s: print(s.progress, s.message))
+        qagen.download(job.session_id, "paper-answers.pdf")
+
+It needs only httpx, and imports nothing of the pipeline. Every API error is raised as
+`QagenAPIError` (a subclass per common status) carrying the server's code and message.
+Refusals that say "try later" (429, 503) and failed connections are retried a bounded
+number of times, honouring `Retry-After`. Uploads carry an `Idempotency-Key` (a fresh
+UUID unless you pass one), so a retried upload never creates a second job.
+
+Server-Sent Events are read with the ~20-line parser `_sse_events` rather than a
+library: the API sends only `event:` and `data:` lines, and it keeps the client's
+dependencies at httpx alone (the API image installs this package too).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, unquote
+
+import httpx
+
+from qagen.errors import QagenError
+from qagen.model import Paper
+
+__all__ = [
+    "QagenClient", "Submission", "SessionStatus", "KnowledgeBase", "KnowledgeDocument", "Capacity",
+    "QagenClientError", "QagenAPIError", "AuthenticationError", "NotFoundError", "NotReadyError",
+    "RateLimitedError", "ServiceUnavailableError", "QagenConnectionError", "WaitTimeout",
+]
+
+USER_AGENT = "qagen-client/0.1"
+TERMINAL_STATUSES = frozenset({"complete", "failed"})
+RETRYABLE_CONFLICT = "request_in_progress"  # 409: an upload with the same Idempotency-Key is still being handled
+
+
+# ---------------------------------------------------------------- errors
+
+
+class QagenClientError(QagenError):
+    """Base of every error the client raises."""
+
+
+class QagenAPIError(QagenClientError):
+    """The API answered with an error: its HTTP status and its `{"error": {"code", "message"}}`."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, code={self.code!r}, message={self.message!r})"
+
+
+class AuthenticationError(QagenAPIError):
+    """401: the API key is missing or not valid."""
+
+
+class NotFoundError(QagenAPIError):
+    """404: no such session or knowledge base (or it belongs to another key)."""
+
+
+class NotReadyError(QagenAPIError):
+    """409: the result was asked for before the job completed (the message says why, e.g. its failure)."""
+
+
+class RateLimitedError(QagenAPIError):
+    """429: too many requests; `retry_after` says how long to wait (still refused after the client's retries)."""
+
+
+class ServiceUnavailableError(QagenAPIError):
+    """503: a service behind the API is briefly down; `retry_after` says how long to wait."""
+
+
+_ERROR_CLASSES: dict[int, type[QagenAPIError]] = {
+    401: AuthenticationError, 404: NotFoundError, 409: NotReadyError, 429: RateLimitedError, 503: ServiceUnavailableError,
+}
+
+
+class QagenConnectionError(QagenClientError):
+    """The API (or the storage behind a download link) could not be reached, even after retrying."""
+
+
+class WaitTimeout(QagenClientError, TimeoutError):
+    """`wait` gave up before the session finished; `last` is the last status seen."""
+
+    def __init__(self, message: str, last: SessionStatus | None):
+        super().__init__(message)
+        self.last = last
+
+
+# ---------------------------------------------------------------- results
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An accepted upload: the session to follow, and where to follow it."""
+
+    session_id: str
+    status_url: str
+    download_url: str
+    events_url: str | None = None
+    result_url: str | None = None
+    idempotency_key: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], idempotency_key: str | None = None) -> Submission:
+        return cls(session_id=data["session_id"], status_url=data.get("status_url", ""),
+                   download_url=data.get("download_url", ""), events_url=data.get("events_url"),
+                   result_url=data.get("result_url"), idempotency_key=idempotency_key)
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """One session as the API reports it; `raw` is the JSON exactly as received."""
+
+    session_id: str
+    status: str
+    stage: str = ""
+    progress: int = 0
+    message: str = ""
+    error: str | None = None
+    filename: str | None = None
+    question_count: int | None = None
+    knowledge_base_id: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the session is complete or failed."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionStatus:
+        return cls(
+            session_id=data["session_id"], status=data.get("status", ""), stage=data.get("stage") or "",
+            progress=int(data.get("progress") or 0), message=data.get("message") or "", error=data.get("error"),
+            filename=data.get("filename"), question_count=data.get("question_count"),
+            knowledge_base_id=data.get("knowledge_base_id"), created_at=_time(data.get("created_at")),
+            started_at=_time(data.get("started_at")), finished_at=_time(data.get("finished_at")),
+            updated_at=_time(data.get("updated_at")), raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class KnowledgeDocument:
+    document_id: str
+    filename: str
+    size: int | None = None
+    chunks: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A knowledge base of course notes; `skipped` lists uploads left out (e.g. duplicates)."""
+
+    knowledge_base_id: str
+    name: str = ""
+    status: str = ""
+    error: str | None = None
+    version: int | None = None
+    chunk_count: int | None = None
+    documents: tuple[KnowledgeDocument, ...] = ()
+    skipped: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KnowledgeBase:
+        known = {"document_id", "filename", "size", "chunks", "error"}
+        return cls(
+            knowledge_base_id=data["knowledge_base_id"], name=data.get("name") or "", status=data.get("status") or "",
+            error=data.get("error"), version=data.get("version"), chunk_count=data.get("chunk_count"),
+            documents=tuple(KnowledgeDocument(**{k: v for k, v in d.items() if k in known})
+                            for d in data.get("documents") or []),
+            skipped=tuple(data.get("skipped") or ()), raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How busy the service is: jobs waiting and running, and the expected wait (None where unknown)."""
+
+    queued: int
+    running: int
+    workers: int | None = None
+    estimated_wait_seconds: float | None = None
+    slots: int | None = None
+    median_job_seconds: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Capacity:
+        return cls(queued=int(data.get("queued") or 0), running=int(data.get("running") or 0),
+                   workers=data.get("workers"), estimated_wait_seconds=data.get("estimated_wait_seconds"),
+                   slots=data.get("slots"), median_job_seconds=data.get("median_job_seconds"))
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key only to requests for the API's own origin: never to S3 or anywhere else."""
+
+    def __init__(self, api_key: str, origin: tuple[bytes, bytes, int | None]):
+        self._header = f"Bearer {api_key}"
+        self._origin = origin
+
+    def auth_flow(self, request: httpx.Request):
+        if _origin(request.url) == self._origin:
+            request.headers["Authorization"] = self._header
+        yield request
+
+
+def _origin(url: httpx.URL) -> tuple[bytes, bytes, int | None]:
+    return url.raw_scheme, url.raw_host, url.port
+
+
+def _sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(event, data) pairs of a Server-Sent Events stream (WHATWG rules; `id:`/`retry:` ignored)."""
+    event, data = "", []
+    for line in lines:
+        if not line:  # a blank line dispatches the event
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            continue
+        if line.startswith(":"):  # a comment (heartbeat)
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _error_from(response: httpx.Response) -> QagenAPIError:
+    status = response.status_code
+    code, message = f"http_{status}", ""
+    try:
+        body = json.loads(response.read() or b"null")
+    except (ValueError, httpx.StreamError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = str(body["error"].get("code") or code)
+        message = str(body["error"].get("message") or "")
+    if not message:
+        message = f"{status} {response.reason_phrase or 'error'} from {response.request.url.copy_with(query=None)}"
+    kind = _ERROR_CLASSES.get(status, QagenAPIError)
+    if kind is NotReadyError and code != "not_ready":  # e.g. 409 request_in_progress of an Idempotency-Key
+        kind = QagenAPIError
+    # Retry-After means something only on these (the server's rate limiter adds it to every response).
+    retry_after = _retry_after(response) if status in (429, 503) or code == RETRYABLE_CONFLICT else None
+    return kind(status, code, message, retry_after)
+
+
+def _filename_from(response: httpx.Response) -> str | None:
+    disposition = response.headers.get("Content-Disposition", "")
+    for part in disposition.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "filename*" and "''" in value:
+            return Path(unquote(value.split("''", 1)[1])).name or None
+        if name.lower() == "filename":
+            return Path(value.strip('"')).name or None
+    return None
+
+
+# ---------------------------------------------------------------- the client
+
+
+class QagenClient:
+    """The qagen REST API over httpx. Use as a context manager, or call `close()`.
+
+    `transport` is handed to httpx (e.g. `httpx.HTTPTransport(retries=...)` or a test's
+    wrapper). Transient failures (429, 503, a 409 `request_in_progress`, connection errors) are retried up to
+    `max_retries` times, waiting `Retry-After` (or a short backoff) up to `max_retry_wait`
+    seconds per wait; a longer `Retry-After` is raised at once for the caller to schedule.
+    """
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 30, transport: httpx.BaseTransport | None = None,
+                 max_retries: int = 3, max_retry_wait: float = 60.0, poll_interval: float = 1.0):
+        if not api_key:
+            raise ValueError("An API key is required.")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.poll_interval = poll_interval
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._auth = _BearerAuth(api_key, _origin(httpx.URL(self.base_url)))
+
+    def __enter__(self) -> QagenClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"QagenClient({self.base_url!r})"
+
+    # -- sessions
+
+    def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, filename: str | None = None, *,
+               knowledge_base: str | None = None, callback_url: str | None = None,
+               idempotency_key: str | None = None) -> Submission:
+        """Submit a paper (a path, or bytes with `filename`); returns where to follow the new session."""
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            data, name = bytes(path_or_bytes), filename or "paper"
+        else:
+            path = Path(path_or_bytes)
+            data, name = path.read_bytes(), filename or path.name
+        key = idempotency_key or str(uuid.uuid4())
+        form = {k: v for k, v in {"knowledge_base": knowledge_base, "callback_url": callback_url}.items() if v}
+        response = self._request("POST", "/api/upload", files={"file": (name, data)}, data=form,
+                                 headers={"Idempotency-Key": key}, idempotent=True)
+        return Submission.from_dict(response.json(), idempotency_key=key)
+
+    def status(self, session_id: str) -> SessionStatus:
+        return SessionStatus.from_dict(self._request("GET", f"/api/sessions/{_q(session_id)}").json())
+
+    def sessions(self, limit: int = 20, status: str | None = None) -> Iterator[SessionStatus]:
+        """Your sessions, newest first, `limit` per page, following `next_cursor` lazily to the end."""
+        params: dict[str, Any] = {"limit": limit}
+        if status:
+            params["status"] = status
+        while True:
+            body = self._request("GET", "/api/sessions", params=params).json()
+            for item in body.get("sessions") or []:
+                yield SessionStatus.from_dict(item)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+            params["cursor"] = cursor
+
+    def wait(self, session_id: str, on_progress: Callable[[SessionStatus], None] | None = None,
+             timeout: float | None = None) -> SessionStatus:
+        """Block until the session is complete or failed and return its last status (a failed one is returned, not raised).
+
+        Follows the session's event stream; where the server has none (or it breaks) it polls
+        `status` every `poll_interval` seconds. `on_progress` is called with each new status,
+        including the final one. Raises `WaitTimeout` after `timeout` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen: list[SessionStatus] = []  # the last status reported, if any
+
+        def report(current: SessionStatus) -> SessionStatus:
+            if not seen or _changed(seen[0], current):
+                seen[:] = [current]
+                if on_progress:
+                    on_progress(current)
+            return current
+
+        current = report(self.status(session_id))
+        if current.done:
+            return current
+        # The stream ends after a while (the server's limit) or may break: reconnect while it
+        # works; poll instead where it never delivered anything (no endpoint, a proxy that buffers).
+        while (outcome := self._follow_events(session_id, report, deadline)) is not False:
+            if isinstance(outcome, SessionStatus):
+                return outcome
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        while True:
+            current = report(self.status(session_id))
+            if current.done:
+                return current
+            if deadline is not None and time.monotonic() + self.poll_interval > deadline:
+                raise WaitTimeout(f"Session {session_id} did not finish within {timeout:g} s "
+                                  f"(last: {current.status}, {current.progress}%).", current)
+            time.sleep(self.poll_interval)
+
+    def _follow_events(self, session_id: str, report: Callable[[SessionStatus], SessionStatus],
+                       deadline: float | None) -> SessionStatus | bool:
+        """Read the event stream once: the final status; True if it ended early after events; False if unusable."""
+        read_timeout = self.timeout if deadline is None else max(0.1, min(self.timeout, deadline - time.monotonic()))
+        delivered = False
+        try:
+            with self._http.stream("GET", f"/api/sessions/{_q(session_id)}/events", auth=self._auth,
+                                   headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
+                                   timeout=httpx.Timeout(self.timeout, read=read_timeout)) as response:
+                if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    return False
+                for event, data in _sse_events(response.iter_lines()):
+                    try:
+                        current = SessionStatus.from_dict(json.loads(data))
+                    except (ValueError, KeyError, TypeError):
+                        return False  # e.g. `event: error` (the session expired): polling reports it properly
+                    delivered = True
+                    report(current)
+                    if event == "done" or current.done:
+                        return current
+                    if deadline is not None and time.monotonic() > deadline:
+                        return True
+        except httpx.HTTPError:
+            pass
+        return delivered
+
+    def result(self, session_id: str) -> Paper:
+        """The answered paper (questions with their answers); `NotReadyError` until complete."""
+        return Paper.from_dict(self._request("GET", f"/api/sessions/{_q(session_id)}/result.json").json())
+
+    def download_url(self, session_id: str, expires_in: int | None = None) -> str:
+        """A fresh signed URL of the answered PDF (valid `expires_in` seconds, or the server's default; needs no key)."""
+        params = {"expires_in": expires_in} if expires_in else None
+        response = self._request("GET", f"/api/download/{_q(session_id)}", params=params, follow_redirects=False)
+        location = response.headers.get("Location")
+        if response.status_code not in (301, 302, 303, 307, 308) or not location:
+            raise QagenAPIError(response.status_code, "unexpected_response",
+                                f"Expected a redirect to the download, got {response.status_code}.")
+        return str(response.url.join(location))
+
+    def download(self, session_id: str, path: str | os.PathLike[str]) -> Path:
+        """Save the answered PDF at `path` (or inside it, when it is a folder) and return where.
+
+        The API answers with a redirect to a signed S3 URL; that URL is fetched without the
+        API key (the signature is the credential), and the file appears only once complete.
+        """
+        url = self.download_url(session_id)
+        target = Path(path)
+        for attempt in range(self.max_retries + 1):
+            try:
+                # No auth: the key goes to the API only, never to the storage host.
+                with self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response:
+                    if response.status_code >= 400:
+                        raise _error_from(response)
+                    if target.is_dir():
+                        target = target / (_filename_from(response) or f"{session_id}-answers.pdf")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+                    try:
+                        with os.fdopen(fd, "wb") as out:
+                            for chunk in response.iter_bytes():
+                                out.write(chunk)
+                        os.replace(partial, target)
+                    finally:
+                        if os.path.exists(partial):
+                            os.unlink(partial)
+                    return target
+            except httpx.TransportError as exc:
+                if attempt >= self.max_retries:
+                    raise QagenConnectionError(f"Could not download the answers from the storage host: {exc}") from exc
+                time.sleep(self._backoff(attempt))
+                url = self.download_url(session_id)  # a fresh signature for the retry
+        raise AssertionError("unreachable")
+
+    # -- knowledge bases
+
+    def create_knowledge_base(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                              name: str | None = None) -> KnowledgeBase:
+        """Upload course notes (PDF, DOCX, text) as a new knowledge base; it is indexed in the background."""
+        items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        if not items:
+            raise ValueError("Give at least one document.")
+        files = [("file", (Path(p).name, Path(p).read_bytes())) for p in items]
+        form = {"name": name} if name else {}
+        # Not idempotent on the server: retried only when the request was refused (429/503) or never sent.
+        return KnowledgeBase.from_dict(self._request("POST", "/api/knowledge", files=files, data=form).json())
+
+    def knowledge_base(self, knowledge_base_id: str) -> KnowledgeBase:
+        return KnowledgeBase.from_dict(self._request("GET", f"/api/knowledge/{_q(knowledge_base_id)}").json())
+
+    def delete_knowledge_base(self, knowledge_base_id: str) -> None:
+        self._request("DELETE", f"/api/knowledge/{_q(knowledge_base_id)}", idempotent=True)
+
+    def capacity(self) -> Capacity:
+        return Capacity.from_dict(self._request("GET", "/api/capacity").json())
+
+    # -- requests
+
+    def _request(self, method: str, path: str, *, idempotent: bool | None = None, follow_redirects: bool = False,
+                 **kwargs: Any) -> httpx.Response:
+        """Send with the key; retry 429/503 and failed connections; raise `QagenAPIError` for error statuses.
+
+        A request whose fate is unknown (the connection broke after sending) is retried only
+        when `idempotent` (GET and DELETE are; an upload is, thanks to its Idempotency-Key).
+        """
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "OPTIONS", "DELETE", "PUT")
+        for attempt in range(self.max_retries + 1):
+            last = attempt >= self.max_retries
+            try:
+                response = self._http.request(method, path, auth=self._auth, follow_redirects=follow_redirects, **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                if last or not (never_sent or idempotent):
+                    raise QagenConnectionError(f"Could not reach the qagen API at {self.base_url}: "
+                                               f"{exc or type(exc).__name__}") from exc
+                time.sleep(self._backoff(attempt))
+                continue
+            if _retryable(response) and not last:
+                wait = _retry_after(response)
+                wait = self._backoff(attempt) if wait is None else wait
+                if wait <= self.max_retry_wait:
+                    time.sleep(wait)
+                    continue
+            if response.status_code >= 400:
+                raise _error_from(response)
+            return response
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return min(8.0, 0.5 * 2**attempt)
+
+
+def _retryable(response: httpx.Response) -> bool:
+    """Refused for now: rate limited (429), briefly unavailable (503), or the same upload still in progress (409)."""
+    if response.status_code in (429, 503):
+        return True
+    return response.status_code == 409 and _error_code(response) == RETRYABLE_CONFLICT
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError, httpx.ResponseNotRead):
+        return None
+
+
+def _q(identifier: str) -> str:
+    """An id as one path segment, whatever it contains."""
+    return quote(str(identifier), safe="")
+
+
+def _changed(before: SessionStatus, after: SessionStatus) -> bool:
+    keys = ("status", "stage", "progress", "message", "error")
+    return any(getattr(before, k) != getattr(after, k) for k in keys)
