@@ -10,6 +10,7 @@ from functools import lru_cache
 from celery.exceptions import SoftTimeLimitExceeded
 
 from qagen.capacity import record_job_duration
+from qagen.jobstats import record_outcome, timing_stages
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
@@ -63,8 +64,10 @@ def process_question_paper(self, session_id: str) -> None:
         _notify_webhook(redis, sessions, session_id)
         return
 
-    def progress(stage: str, percent: int, message: str = "") -> None:
+    def record(stage: str, percent: int, message: str = "") -> None:
         sessions.update(session_id, stage=stage, progress=percent, message=message)
+
+    progress = timing_stages(redis, record)
 
     started = time.monotonic()
     try:
@@ -81,21 +84,28 @@ def process_question_paper(self, session_id: str) -> None:
         result_key, result_json_key = f"{prefix}answers.pdf", f"{prefix}result.json"
         storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
         storage.put(result_key, result.pdf, "application/pdf")
+        progress("complete", 100, "")  # closes the timing of the storing stage
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
         record_job_duration(redis, time.monotonic() - started)
+        record_outcome(redis, "complete")
     except (InputError, ModelError) as exc:
         sessions.mark_failed(session_id, str(exc))
+        record_outcome(redis, "failed")
     except TransientError as exc:
         if self.request.retries < self.max_retries:
             delay = RETRY_DELAYS_SECONDS[self.request.retries]
             sessions.update(session_id, message=f"waiting to retry in {delay} s: {exc}")
+            record_outcome(redis, "retried")
             raise self.retry(exc=exc, countdown=delay)
         sessions.mark_failed(session_id, f"A service stayed unavailable after {self.max_retries} retries: {exc}")
+        record_outcome(redis, "failed")
     except SoftTimeLimitExceeded:
         sessions.mark_failed(session_id, "The job took longer than the time limit; try a shorter paper.")
+        record_outcome(redis, "failed")
     except Exception:
         log.exception("session %s failed unexpectedly", session_id)
         sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")
+        record_outcome(redis, "failed")
     _notify_webhook(redis, sessions, session_id)
 
 
