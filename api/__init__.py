@@ -11,6 +11,7 @@ from __future__ import annotations
 from apiflask import APIFlask
 
 from qagen import __version__
+from qagen.logs import configure_logging
 from qagen.settings import Settings, get_settings
 
 DESCRIPTION = """qagen answers question papers. Upload a paper (optionally with a knowledge base
@@ -20,11 +21,12 @@ the answers as JSON. Every /api route needs `Authorization: Bearer <key>`; error
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import capacity, errors, health, knowledge, ratelimit, sessions, uploads, web, webhook_secret
+    from api import capacity, errors, health, knowledge, metrics, ratelimit, sessions, uploads, web, webhook_secret
     from api.schemas import Error
     from api.services import Services
 
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     # static_folder=None: the web page's files are served by api.web, with its security headers.
     app = APIFlask(__name__, title="qagen API", version=__version__, spec_path="/openapi.json", docs_path="/docs",
                    static_folder=None)
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
+    metrics.init_app(app, app.extensions["qagen"].redis, settings.queue)
     for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp, capacity.bp, webhook_secret.bp, web.bp):
         app.register_blueprint(blueprint)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)

@@ -12,6 +12,19 @@ threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = 60
 graceful_timeout = 25
 keepalive = 5
-# The path without its query string: an EventSource or download link may carry the API
-# key as ?access_token=, which must never reach a log.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# No gunicorn access log: the app logs each request itself as JSON with the session id,
+# and without the query string (an EventSource or download link may carry ?access_token=).
+accesslog = None
+
+# Request metrics from every worker process are pooled in files here (prometheus_client's
+# multiprocess mode); the directory must exist, empty, before the workers import the app.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qagen-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -125,7 +125,7 @@ class StackLayout:
                     "-master.telemetry=false"]
         if service == "web":
             return [_bin("gunicorn"), "-c", "python:api.gunicorn_conf", "--bind", f"127.0.0.1:{self.api_port}",
-                    "--workers", "2", "--access-logfile", "-", "api:create_app()"]
+                    "--workers", "2", "api:create_app()"]
         if service == "worker":
             return [_bin("celery"), "-A", "worker", "worker", "--loglevel", "INFO",
                     "--concurrency", str(self.worker_concurrency), "-n", f"{self.worker_name}@%h", "-E",

@@ -1,0 +1,53 @@
+"""Prometheus metrics and JSON logs, read from the running stack."""
+
+from __future__ import annotations
+
+import json
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import EXAMPLE_PAPER
+from tests.waiting import wait_for_session
+
+
+def scrape(anonymous) -> dict[str, list]:
+    text = anonymous.get("/metrics").text
+    return {family.name: family.samples for family in text_string_to_metric_families(text)}
+
+
+def test_metrics_report_api_latency_and_the_worker_fleet(client, anonymous):
+    session_id = client.post("/api/upload", files={"file": ("p.pdf", EXAMPLE_PAPER.read_bytes())}).json()["session_id"]
+    wait_for_session(client, session_id)
+
+    families = scrape(anonymous)
+
+    latency = [s for s in families["qagen_api_request_duration_seconds"] if s.name.endswith("_count")]
+    assert any(s.labels["route"] == "/api/upload" and s.labels["status"] == "202" for s in latency)
+    stages = {s.labels["stage"] for s in families["qagen_stage_duration_seconds"] if s.name.endswith("_count")}
+    assert {"parsing", "answering", "rendering", "storing"} <= stages
+    assert any(s.labels == {"outcome": "complete"} and s.value >= 1 for s in families["qagen_jobs"])
+    assert "qagen_queue_depth" in families and "qagen_jobs_in_flight" in families
+
+
+def test_api_logs_are_json_lines_carrying_the_session_id(client, stack):
+    session_id = client.post("/api/upload", files={"file": ("p.txt", b"1. Define force. [1]\n")}).json()["session_id"]
+    wait_for_session(client, session_id)
+    client.get(f"/api/sessions/{session_id}/result.json")
+    client.get("/api/sessions/not-a-session")  # logs nothing special, but must not break logging
+
+    lines = [line for line in stack.log_path("web").read_text().splitlines() if line.startswith("{")]
+
+    records = [json.loads(line) for line in lines]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    mine = [r for r in records if r.get("session_id") == session_id]
+    assert {r["path"] for r in mine} >= {f"/api/sessions/{session_id}", f"/api/sessions/{session_id}/result.json"}
+    assert all(r["status"] == 200 and r["ms"] >= 0 for r in mine)
+
+
+def test_a_key_sent_as_access_token_never_reaches_the_logs(client, api_key, stack, anonymous):
+    session_id = client.post("/api/upload", files={"file": ("p.txt", b"1. Define force. [1]\n")}).json()["session_id"]
+    wait_for_session(client, session_id)
+
+    anonymous.get(f"/api/download/{session_id}", params={"access_token": api_key})
+
+    assert api_key not in stack.log_path("web").read_text()
