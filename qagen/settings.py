@@ -67,6 +67,7 @@ class Settings(BaseSettings):
 
     page_size: str = Field(default="A4", pattern="^(A4|Letter)$")
     log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$", description="json lines, or text for people.")
 
     @field_validator("s3_endpoint", "s3_public_endpoint", "llm_api_base")
     @classmethod
