@@ -1,4 +1,4 @@
-"""Waiting on a session by polling the API, with a deadline instead of fixed sleeps."""
+"""Waiting on a record by polling the API, with a deadline instead of fixed sleeps."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ import time
 import httpx
 
 
-def wait_for_session(client: httpx.Client, session_id: str, timeout: float = 120.0) -> dict:
+def poll_until(client: httpx.Client, path: str, finished: set[str], timeout: float = 120.0) -> dict:
+    """GET `path` until its `status` is one of `finished`; the last body."""
     deadline = time.monotonic() + timeout
+    body: dict = {}
     while time.monotonic() < deadline:
-        body = client.get(f"/api/sessions/{session_id}").json()
-        if body["status"] in ("complete", "failed"):
+        body = client.get(path).json()
+        if body.get("status") in finished:
             return body
         time.sleep(0.2)
-    raise AssertionError(f"session {session_id} did not finish within {timeout} s; last status {body}")
+    raise AssertionError(f"{path} did not finish within {timeout} s; last body {body}")
+
+
+def wait_for_session(client: httpx.Client, session_id: str, timeout: float = 120.0) -> dict:
+    return poll_until(client, f"/api/sessions/{session_id}", {"complete", "failed"}, timeout)

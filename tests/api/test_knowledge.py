@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import pytest
@@ -12,7 +11,7 @@ from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.queueing import make_celery
 from qagen.sessions import Session, SessionStore
 from qagen.tasknames import PROCESS_QUESTION_PAPER
-from tests.waiting import wait_for_session
+from tests.waiting import poll_until, wait_for_session
 
 NOTES = b"""# Linked lists
 
@@ -35,13 +34,7 @@ PAPER = b"Data Structures Quiz\n1. What is a linked list? [2]\n2. What does LIFO
 
 
 def wait_until_indexed(client, kb_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/knowledge/{kb_id}").json()
-        if body["status"] in ("ready", "failed"):
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"knowledge base {kb_id} still indexing: {body}")
+    return poll_until(client, f"/api/knowledge/{kb_id}", {"ready", "failed"}, timeout)
 
 
 @pytest.fixture
