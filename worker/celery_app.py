@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import logging
+from celery.signals import setup_logging
 
+from qagen.logs import configure_logging
 from qagen.queueing import make_celery
 from qagen.settings import get_settings
 
-logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks"))
+
+
+@setup_logging.connect
+def _json_logs(**_kwargs) -> None:
+    """Our logging instead of Celery's: JSON lines carrying the session id (the task id)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)

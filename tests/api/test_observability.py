@@ -51,3 +51,12 @@ def test_a_key_sent_as_access_token_never_reaches_the_logs(client, api_key, stac
     anonymous.get(f"/api/download/{session_id}", params={"access_token": api_key})
 
     assert api_key not in stack.log_path("web").read_text()
+
+
+def test_worker_logs_are_json_lines_and_a_jobs_lines_carry_its_session_id(client, stack):
+    session_id = client.post("/api/upload", files={"file": ("p.txt", b"1. Define force. [1]\n")}).json()["session_id"]
+    wait_for_session(client, session_id)
+
+    records = [json.loads(line) for line in stack.log_path("worker").read_text().splitlines() if line.startswith("{")]
+
+    assert any(r.get("session_id") == session_id for r in records)
