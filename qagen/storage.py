@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
-import boto3
-from botocore.config import Config
+# boto3 itself (~90 ms to import) is imported where a client is made, so a worker's start-up
+# path does not pay for it; botocore's exceptions module is light (~3 ms).
 from botocore.exceptions import BotoCoreError, ClientError
 
 from qagen.errors import NotFound, TransientError
@@ -33,7 +33,9 @@ class Storage(Protocol):
     def signed_url(self, key: str, expires_in: int, filename: str | None = None) -> str: ...
 
 
-def _client_config(timeout_seconds: float, attempts: int) -> Config:
+def _client_config(timeout_seconds: float, attempts: int):
+    from botocore.config import Config
+
     return Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
@@ -60,6 +62,8 @@ class S3Storage:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, timeout_seconds: float = 5.0, attempts: int = 3) -> S3Storage:
+        import boto3.session
+
         def make(endpoint: str) -> object:
             return boto3.session.Session().client(
                 "s3",

@@ -46,11 +46,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import redis
+
+if TYPE_CHECKING:
+    import httpx
 
 from qagen.errors import InputError
 
@@ -568,6 +570,8 @@ def _pinned_url(target: CheckedTarget, address: IPAddress) -> str:
 
 
 def _excerpt(response: httpx.Response) -> str:
+    import httpx
+
     try:
         chunk = b""
         for part in response.iter_bytes():
@@ -608,6 +612,8 @@ def deliver(record: dict[str, Any], secret: str | Sequence[str], timeout: float 
     }
     extensions = {} if target.host_is_literal else {"sni_hostname": target.host}
     last_error = "no address to connect to"
+    import httpx  # here, not at the top: a worker's start-up path should not pay ~50 ms for it
+
     # trust_env=False: no proxy from the environment may reroute (or reach inside) for us.
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify_tls) as client:
         for address in target.addresses[:3]:
