@@ -53,6 +53,9 @@ class StackLayout:
     secret_key: str
     worker_concurrency: int = 2
     worker_name: str = "worker"
+    # Redis fsyncs its append-only file every second by default (a crash, not a restart,
+    # can lose the last second of writes); "always" fsyncs every write (the fault tests).
+    redis_appendfsync: str = "everysec"
 
     @classmethod
     def from_settings(cls, settings: Settings, data_dir: Path = Path(".qagen"), api_port: int = DEV_API_PORT) -> StackLayout:
@@ -110,7 +113,8 @@ class StackLayout:
             folder = self.data_dir / "redis"
             folder.mkdir(parents=True, exist_ok=True)
             return ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(folder),
-                    "--appendonly", "yes", "--maxmemory-policy", "noeviction", "--save", "", "--daemonize", "no"]
+                    "--appendonly", "yes", "--appendfsync", self.redis_appendfsync,
+                    "--maxmemory-policy", "noeviction", "--save", "", "--daemonize", "no"]
         if service == "s3":
             folder = self.data_dir / "s3" / "data"
             folder.mkdir(parents=True, exist_ok=True)
@@ -198,14 +202,17 @@ class LocalStack:
             self.start_service(service, timeout=timeout)
         return self
 
-    def start_service(self, service: str, timeout: float = 60.0, name: str | None = None) -> subprocess.Popen:
+    def start_service(self, service: str, timeout: float = 60.0, name: str | None = None,
+                      env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start one service (several workers: distinct `name`s); `env` adds to this one's environment."""
         name = name or service
         log = self.log_path(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         log_file = open(log, "ab")
         offset = log.stat().st_size
         layout = self.layout if service != "worker" else _with_worker_name(self.layout, name)
-        process = subprocess.Popen(layout.command(service), stdout=log_file, stderr=subprocess.STDOUT, env=self.env,
+        process = subprocess.Popen(layout.command(service), stdout=log_file, stderr=subprocess.STDOUT,
+                                   env={**self.env, **(env or {})},
                                    cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
         log_file.close()
         self.processes[name] = process

@@ -3,6 +3,8 @@
 Tuned for minute-long jobs (field-notes-ops §1.4): acks after the task returns, a killed
 child's job goes back on the queue, one task reserved per process, and the broker's
 visibility timeout above the hard time limit so a running job is never redelivered.
+A job lost with its worker does not wait for that timeout: qagen.leases detects it within
+`lease_ttl_seconds` + `recovery_interval_seconds` and queues it again (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def make_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
         worker_prefetch_multiplier=1,
         task_soft_time_limit=settings.task_soft_time_limit_seconds,
         task_time_limit=settings.task_hard_time_limit_seconds,
-        worker_max_tasks_per_child=50,
+        worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
         worker_send_task_events=True,
         task_send_sent_event=True,
         broker_transport_options=visibility,

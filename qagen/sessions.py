@@ -4,6 +4,9 @@ A session's id is its Celery task id. The record is a Redis hash at `key_for(id)
 written by the API when the upload is accepted and by the worker as the job moves
 through its stages. Records expire after `session_ttl_seconds`, which settings keep
 longer than any signed download link.
+
+While a job runs, qagen.leases keeps a lease per session and the index of sessions whose
+job must be alive (`qagen:jobs:active`); it writes the run fields below with Lua scripts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,22 @@ import redis
 from qagen.errors import SessionNotFound
 
 KEY_PREFIX = "qagen:session:"
+# Errors of a Redis that is briefly away (restarting, loading its append-only file, a blip).
+REDIS_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError)
+
+
+def patiently(call, patience_seconds: float):  # type: ignore[no-untyped-def]
+    """`call()`, retried while Redis is unreachable for up to `patience_seconds` (0: once)."""
+    deadline = time.monotonic() + patience_seconds
+    delay = 0.25
+    while True:
+        try:
+            return call()
+        except REDIS_UNAVAILABLE:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class SessionStatus(str, Enum):
@@ -47,6 +66,12 @@ class Session:
     started_at: float | None = None
     finished_at: float | None = None
     updated_at: float = 0.0
+    # Kept by qagen.leases (not shown by the API): runs started, runs lost with their worker,
+    # the token of the run that started last and has not ended in an orderly way, its start.
+    attempts: int = 0
+    worker_losses: int = 0
+    run_token: str | None = None
+    run_started_at: float | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The record as the API shows it (no storage keys)."""
@@ -121,9 +146,13 @@ def _decode(raw: dict[str, str]) -> Session:
 class SessionStore:
     """Reads and writes session records; all Redis I/O for sessions goes through here."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int):
+    def __init__(self, client: redis.Redis, ttl_seconds: int, *, patience_seconds: float = 0.0):
+        """`patience_seconds`: how long `fetch` and `update` (and so the `mark_*` calls) wait
+        out an unreachable Redis before raising. The API answers 503 at once (0); a worker,
+        which holds a job it cannot put back while Redis is away, waits."""
         self.client = client
         self.ttl_seconds = ttl_seconds
+        self.patience_seconds = patience_seconds
 
     def create(self, session: Session) -> Session:
         now = time.time()
@@ -164,7 +193,7 @@ class SessionStore:
         return found, None
 
     def fetch(self, session_id: str) -> Session:
-        raw = self.client.hgetall(key_for(session_id))
+        raw = patiently(lambda: self.client.hgetall(key_for(session_id)), self.patience_seconds)
         if not raw:
             raise SessionNotFound(f"No session {session_id!r}.")
         return _decode({k.decode(): v.decode() for k, v in raw.items()})
@@ -176,10 +205,13 @@ class SessionStore:
         """Write only the given fields; the record must exist."""
         changes["updated_at"] = time.time()
         key = key_for(session_id)
-        pipe = self.client.pipeline()
-        pipe.exists(key)
-        pipe.hset(key, mapping=_encode(changes))
-        exists_before, _ = pipe.execute()
+        def write() -> list:
+            pipe = self.client.pipeline()
+            pipe.exists(key)
+            pipe.hset(key, mapping=_encode(changes))
+            return pipe.execute()
+
+        exists_before, _ = patiently(write, self.patience_seconds)
         if not exists_before:
             # hset just created a stray record; remove it so unknown ids stay unknown.
             self.client.delete(key)

@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     task_soft_time_limit_seconds: int = 1500
     task_hard_time_limit_seconds: int = 1800
     worker_concurrency: int = Field(default=2, ge=1)
+    worker_max_tasks_per_child: int = Field(default=50, ge=1, description="Jobs a worker process runs before it "
+                                            "is replaced (a backstop against leaks).")
+
+    # Recovery of jobs lost with their worker (docs/reliability.md)
+    lease_ttl_seconds: float = Field(default=20.0, ge=1, le=600, description="A running job holds a lease this long "
+                                     "past its last heartbeat; an expired lease means its worker is gone.")
+    lease_renew_seconds: float = Field(default=5.0, gt=0, description="How often a running job renews its lease.")
+    recovery_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="How often each worker looks "
+                                             "for running jobs whose lease expired and queues them again.")
+    max_worker_losses: int = Field(default=3, ge=0, le=20, description="Times a job may be lost with its worker "
+                                   "(killed, out of memory) before its session fails instead of running again.")
+    parse_memory_mb: int = Field(default=1024, ge=0, description="Memory the parse stage may add while reading one "
+                                 "paper (0: no limit); a paper that needs more fails with a message.")
+    parse_timeout_seconds: int = Field(default=900, ge=1, description="Longest time reading one paper may take; "
+                                       "below the soft time limit.")
 
     # API
     rate_limit: str = Field(default="300/minute", description="Per tenant, all /api routes (flask-limiter syntax).")
@@ -81,6 +96,11 @@ class Settings(BaseSettings):
                              "a session record must outlive its download links.")
         if self.task_soft_time_limit_seconds >= self.task_hard_time_limit_seconds:
             raise ValueError("QAGEN_TASK_SOFT_TIME_LIMIT_SECONDS must be below QAGEN_TASK_HARD_TIME_LIMIT_SECONDS.")
+        if self.lease_renew_seconds * 3 > self.lease_ttl_seconds:
+            raise ValueError("QAGEN_LEASE_RENEW_SECONDS must be at most a third of QAGEN_LEASE_TTL_SECONDS, "
+                             "so that one late heartbeat does not make a running job look lost.")
+        if self.parse_timeout_seconds >= self.task_soft_time_limit_seconds:
+            raise ValueError("QAGEN_PARSE_TIMEOUT_SECONDS must be below QAGEN_TASK_SOFT_TIME_LIMIT_SECONDS.")
         return self
 
     @property

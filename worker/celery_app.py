@@ -8,7 +8,8 @@ from qagen.logs import configure_logging
 from qagen.queueing import make_celery
 from qagen.settings import get_settings
 
-app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks"))
+# worker.recovery connects the signals that start the lost-job sweeper and bound parsing.
+app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks", "worker.recovery"))
 
 
 @setup_logging.connect

@@ -1,4 +1,9 @@
-"""Tasks stay thin: load the record, run the core function, record progress, store the result."""
+"""Tasks stay thin: load the record, run the core function, record progress, store the result.
+
+The paper task runs only while it holds its session's lease (worker/recovery.py,
+qagen.leases): a duplicate message drops out, and a job lost with its worker is queued
+again by a surviving worker's sweeper within seconds, resuming from its cached answers.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,21 @@ import time
 from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from qagen.capacity import record_job_duration
 from qagen.jobstats import record_outcome, timing_stages
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.knowledge_bases import KnowledgeBaseStore
+from qagen.leases import LeaseLost
 from qagen.redis_client import redis_from_settings
 from qagen.sessions import SessionStatus, SessionStore, object_prefix
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
 from qagen.tasknames import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from worker.celery_app import app
+from worker.recovery import REDIS_PATIENCE_SECONDS, begin_run
 from worker.webhook_tasks import notify_session_finished
 
 log = logging.getLogger(__name__)
@@ -30,8 +39,8 @@ def _resources():
     """Clients made once per worker process (after the prefork, never shared across it)."""
     settings = get_settings()
     redis = redis_from_settings(settings)
-    return (redis, SessionStore(redis, settings.session_ttl_seconds), KnowledgeBaseStore(redis),
-            S3Storage.from_settings(settings))
+    return (redis, SessionStore(redis, settings.session_ttl_seconds, patience_seconds=REDIS_PATIENCE_SECONDS),
+            KnowledgeBaseStore(redis), S3Storage.from_settings(settings))
 
 
 @app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
@@ -47,10 +56,6 @@ def index_knowledge_base(self, kb_id: str) -> None:
 
 @app.task(name=PROCESS_QUESTION_PAPER, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
 def process_question_paper(self, session_id: str) -> None:
-    from qagen.answering.engine import AnswerEngine
-    from qagen.knowledge_indexing import load_ready_index
-    from qagen.pipeline.run import run_pipeline
-
     settings = get_settings()
     redis, sessions, knowledge, storage = _resources()
     try:
@@ -64,7 +69,27 @@ def process_question_paper(self, session_id: str) -> None:
         _notify_webhook(redis, sessions, session_id)
         return
 
+    run = begin_run(redis, sessions, settings, session_id, self.request.hostname)
+    if run is None:  # another run holds the lease, or the session just finished or failed
+        _notify_webhook(redis, sessions, session_id)
+        return
+    try:
+        with run:
+            _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage)
+    except LeaseLost:
+        return  # the run that holds the lease now finishes the job (and sends its webhook)
+    _notify_webhook(redis, sessions, session_id)
+
+
+def _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage) -> None:  # type: ignore[no-untyped-def]
+    from qagen.answering.engine import AnswerEngine
+    from qagen.knowledge_indexing import load_ready_index
+    from qagen.pipeline.run import run_pipeline
+
+    written: list[str] = []  # result objects stored so far, removed again if the job fails
+
     def record(stage: str, percent: int, message: str = "") -> None:
+        run.check()  # a run that lost its lease stops at its next step
         sessions.update(session_id, stage=stage, progress=percent, message=message)
 
     progress = timing_stages(redis, record)
@@ -80,9 +105,12 @@ def process_question_paper(self, session_id: str) -> None:
         data = storage.get(session.input_key)
         result = run_pipeline(data, session.filename, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
+        run.confirm()  # still ours: results are written by one run only
         prefix = object_prefix(session.tenant, session_id)
         result_key, result_json_key = f"{prefix}answers.pdf", f"{prefix}result.json"
+        written.append(result_json_key)
         storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
+        written.append(result_key)
         storage.put(result_key, result.pdf, "application/pdf")
         progress("complete", 100, "")  # closes the timing of the storing stage
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
@@ -91,22 +119,35 @@ def process_question_paper(self, session_id: str) -> None:
     except (InputError, ModelError) as exc:
         sessions.mark_failed(session_id, str(exc))
         record_outcome(redis, "failed")
-    except TransientError as exc:
+    except (TransientError, RedisConnectionError, RedisTimeoutError) as exc:
         if self.request.retries < self.max_retries:
             delay = RETRY_DELAYS_SECONDS[self.request.retries]
             sessions.update(session_id, message=f"waiting to retry in {delay} s: {exc}")
             record_outcome(redis, "retried")
             raise self.retry(exc=exc, countdown=delay)
+        _discard(storage, written)
         sessions.mark_failed(session_id, f"A service stayed unavailable after {self.max_retries} retries: {exc}")
         record_outcome(redis, "failed")
+    except LeaseLost:
+        log.warning("session %s: run %s stopped; the run that holds the lease carries on", session_id, run.token)
+        raise
     except SoftTimeLimitExceeded:
         sessions.mark_failed(session_id, "The job took longer than the time limit; try a shorter paper.")
         record_outcome(redis, "failed")
     except Exception:
         log.exception("session %s failed unexpectedly", session_id)
+        _discard(storage, written)
         sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")
         record_outcome(redis, "failed")
-    _notify_webhook(redis, sessions, session_id)
+
+
+def _discard(storage: S3Storage, keys: list[str]) -> None:
+    """Remove the result objects of a job that failed while storing them (best effort)."""
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:
+            log.warning("could not remove the partial result %s", key)
 
 
 def _notify_webhook(redis, sessions: SessionStore, session_id: str) -> None:

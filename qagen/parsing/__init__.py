@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # the readers import heavy libraries; keep `import qagen.pars
 
 __all__ = ["parse_document", "read_document", "sniff_kind"]
 
+# Bounds that no question paper comes near and that keep reading hostile files cheap
+# (see qagen/parsing/sandbox.py for the memory and time bounds of the readers themselves).
+MAX_QUESTIONS = 500  # questions answered in one job; a paper with more is refused
+MAX_LINE_CHARS = 20_000  # one line (a paragraph in a text file); segmenting cost grows with its square
+MAX_TEXT_CHARS_PER_PAGE = 10_000  # a text file may hold max_pages times this many characters
+
 
 def read_document(data: bytes, *, max_pages: int = 60, ocr_lang: str | None = None) -> Document:
     """Read the raw lines of a document (no segmentation); see `qagen.parsing.lines`."""
@@ -37,8 +43,9 @@ def read_document(data: bytes, *, max_pages: int = 60, ocr_lang: str | None = No
         from qagen.parsing.image import read_image
 
         return read_image(data, ocr_lang)
-    from qagen.parsing.text import read_text
+    from qagen.parsing.text import decode, read_text
 
+    _check_text_bounds(decode(data), max_pages)
     document = read_text(data)
     if len(document.pages) > max_pages:
         from qagen.parsing.errors import TooManyPages
@@ -57,19 +64,63 @@ def parse_document(
     `filename` is used only in messages; `ocr_lang` overrides the OCR languages (default
     'auto': English, re-read with English+Hindi where English reads poorly). Raises `UnsupportedFileType`, `EmptyFile`,
     `NoQuestionsFound` (qagen.errors) or `EncryptedPDF`, `CorruptFile`, `TooManyPages`,
-    `OCRUnavailable` (qagen.parsing.errors), all `InputError`s.
+    `OCRUnavailable`, `TooComplex`, `TooManyQuestions` (qagen.parsing.errors), all `InputError`s.
+
+    In a process that called `qagen.parsing.sandbox.configure` (the worker), the reading
+    runs in a child process with bounded memory and time.
     """
+    from qagen.parsing.sandbox import bounded
+
+    return bounded(_parse_document, data, filename, max_pages=max_pages, ocr_lang=ocr_lang)
+
+
+def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str | None) -> Paper:
     from qagen.errors import NoQuestionsFound
+    from qagen.parsing.errors import TooManyQuestions
     from qagen.parsing.layout import clean_pages
     from qagen.parsing.segment import segment
 
     document = read_document(data, max_pages=max_pages, ocr_lang=ocr_lang)
+    _check_line_lengths(document)
     pages = clean_pages(document.pages)
     lines = [line for page in pages for line in page]
     paper = segment(lines) if lines else None
     if paper is None or not paper.questions:
         raise NoQuestionsFound(_nothing_found(document, filename))
+    if len(paper.questions) > MAX_QUESTIONS:
+        raise TooManyQuestions(
+            f"The paper has more than {MAX_QUESTIONS} questions ({len(paper.questions):,} found); qagen answers at "
+            f"most {MAX_QUESTIONS} in one upload. Split it into several papers and upload each."
+        )
     return paper
+
+
+def _check_text_bounds(text: str, max_pages: int) -> None:
+    from qagen.parsing.errors import TooComplex
+
+    limit = max_pages * MAX_TEXT_CHARS_PER_PAGE
+    if len(text) > limit:
+        raise TooComplex(
+            f"The text has {len(text):,} characters, more than {max_pages} pages of text ({limit:,} characters, "
+            "the limit). Upload only the question paper."
+        )
+    longest = max(map(len, text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise TooComplex(
+            f"The text has a line of {longest:,} characters; a question paper's lines are far shorter (the limit "
+            f"is {MAX_LINE_CHARS:,}). Save the paper with its line breaks, or as a PDF, and upload it again."
+        )
+
+
+def _check_line_lengths(document: Document) -> None:
+    from qagen.parsing.errors import TooComplex
+
+    longest = max((len(line.text) for page in document.pages for line in page), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise TooComplex(
+            f"The document has a line of {longest:,} characters; a question paper's lines are far shorter (the "
+            f"limit is {MAX_LINE_CHARS:,}). Re-export it as a plain PDF and upload it again."
+        )
 
 
 def _nothing_found(document: Document, filename: str) -> str:

@@ -57,6 +57,7 @@ def _check_package(data: bytes, max_pages: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
                 raise CorruptFile("The .docx file unpacks to more than 200 MB; it is not a question paper.")
+            _check_entries(archive)
             try:
                 app = archive.read("docProps/app.xml").decode("utf-8", "replace")
             except KeyError:
@@ -69,6 +70,21 @@ def _check_package(data: bytes, max_pages: int) -> None:
             f"The document has {match.group(1)} pages; the limit is {max_pages}. Upload only the "
             "question paper's pages, or ask for a higher limit."
         )
+
+
+def _check_entries(archive: zipfile.ZipFile) -> None:
+    """Inflate every entry in small steps: a ZIP whose directory understates sizes (a bomb
+    that lies) fails its CRC check here, after at most its declared size, instead of
+    inflating to gigabytes in one `read()` inside python-docx."""
+    for info in archive.infolist():
+        if info.compress_size > info.file_size * 1.01 + 1024:
+            raise CorruptFile("The .docx file is damaged: its ZIP directory gives sizes that cannot be right.")
+        try:
+            with archive.open(info) as part:
+                while part.read(1 << 16):
+                    pass
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            raise CorruptFile(f"The .docx file is damaged: {info.filename} cannot be unpacked ({exc}).") from exc
 
 
 def _text(element) -> str:  # type: ignore[no-untyped-def]

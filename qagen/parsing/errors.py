@@ -19,3 +19,12 @@ class TooManyPages(InputError):
 
 class OCRUnavailable(InputError):
     """Raised when a document has only scanned pages and no OCR engine is installed."""
+
+
+class TooComplex(InputError):
+    """Raised when reading a file would take more memory or time than any question paper needs
+    (decompression bombs, absurdly long lines, a file built to attack parsers)."""
+
+
+class TooManyQuestions(InputError):
+    """Raised when a paper has more questions than one job answers."""

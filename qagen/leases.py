@@ -1,0 +1,336 @@
+"""Leases on running jobs, so a job lost with its worker runs again within seconds, once.
+
+Celery on Redis gives a killed worker's job back only after the broker's visibility
+timeout (an hour by default, and it must stay above the hard time limit), plus kombu's
+~100 s sweep. This module detects the loss itself:
+
+- A job that starts takes a lease, `SET qagen:lease:<session> <token> NX PX <ttl>`, and a
+  heartbeat thread renews it every `lease_renew_seconds` while the job runs. Taking the
+  lease is what lets a job run: a second message for the same session (a redelivery, a
+  recovery) finds the lease held and drops out, so a session runs at most once at a time.
+- Every session whose job should be alive is in the sorted set `qagen:jobs:active`, scored
+  with the time from which it must hold a lease (its start; for a job waiting to retry, the
+  retry time plus a grace). The session record keeps `run_token`, the token of the run that
+  last started and has not ended in an orderly way.
+- Each worker's sweeper (worker/recovery.py) calls `sweep` every few seconds: an active
+  session past its score with no lease lost its worker. One sweeper claims it (`SET NX` on
+  `qagen:recover:<session>`), sends its task again, moves the message to the head of the
+  queue, and marks the session queued; the new run resumes from the cached answers.
+- The next run to take the lease sees the previous run's `run_token` still set, and counts
+  a worker loss on the session; past `max_worker_losses` the session fails (a paper that
+  kills its worker every time must not loop forever).
+
+Every state change is one Lua script, so a sweeper and a starting job never interleave
+(e.g. a sweeper cannot mark queued a session whose new run has just taken the lease).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+
+from qagen.sessions import key_for, patiently
+
+log = logging.getLogger(__name__)
+
+LEASE_PREFIX = "qagen:lease:"
+ACTIVE_KEY = "qagen:jobs:active"
+CLAIM_PREFIX = "qagen:recover:"
+FINAL = ("complete", "failed")
+
+
+class LeaseLost(Exception):
+    """Raised in a running job whose lease another run holds now (or that expired): it must stop."""
+
+
+def lease_key(session_id: str) -> str:
+    return LEASE_PREFIX + session_id
+
+
+def new_token(hostname: str | None = None) -> str:
+    """Who runs the job: the Celery node, the process and a random part (unique per run)."""
+    return f"{hostname or 'local'}|{os.getpid()}|{uuid.uuid4().hex[:12]}"
+
+
+def token_node(token: str) -> str:
+    return token.split("|", 1)[0]
+
+
+# KEYS: lease, session, active. ARGV: token, ttl ms, now, session id.
+_ACQUIRE = """
+if redis.call('exists', KEYS[2]) == 0 then return {'gone', '', '0', '0', ''} end
+local holder = redis.call('get', KEYS[1])
+if holder then return {'busy', holder, '0', '0', ''} end
+local status = redis.call('hget', KEYS[2], 'status')
+if status == 'complete' or status == 'failed' then
+  redis.call('zrem', KEYS[3], ARGV[4])
+  return {'done', status, '0', '0', ''}
+end
+local losses = tonumber(redis.call('hget', KEYS[2], 'worker_losses') or '0') or 0
+local previous = redis.call('hget', KEYS[2], 'run_token')
+local previous_start = ''
+if previous and previous ~= '' then
+  losses = losses + 1
+  redis.call('hset', KEYS[2], 'worker_losses', losses)
+  previous_start = redis.call('hget', KEYS[2], 'run_started_at') or ''
+end
+local attempts = redis.call('hincrby', KEYS[2], 'attempts', 1)
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('hset', KEYS[2], 'run_token', ARGV[1], 'run_started_at', ARGV[3])
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+return {'ok', previous or '', tostring(losses), tostring(attempts), previous_start}
+"""
+
+# KEYS: lease. ARGV: token, ttl ms. 1 renewed, 0 expired, -1 held by another run.
+_RENEW = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('pexpire', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then return 0 end
+return -1
+"""
+
+# KEYS: lease, session, active. ARGV: token, session id, mode, score (for mode 'retry').
+# finished: out of the active set. retry: stays watched from `score`. lost: the run stops
+# without it being a worker loss. abandon: the run stops abnormally (counted as a loss).
+_RELEASE = """
+local held = redis.call('get', KEYS[1]) == ARGV[1]
+if held then redis.call('del', KEYS[1]) end
+if redis.call('hget', KEYS[2], 'run_token') == ARGV[1] then
+  if ARGV[3] == 'finished' then
+    redis.call('hset', KEYS[2], 'run_token', '')
+    redis.call('zrem', KEYS[3], ARGV[2])
+  elseif ARGV[3] == 'retry' then
+    redis.call('hset', KEYS[2], 'run_token', '')
+    redis.call('zadd', KEYS[3], ARGV[4], ARGV[2])
+  elseif ARGV[3] == 'lost' then
+    redis.call('hset', KEYS[2], 'run_token', '')
+  end
+end
+if held then return 1 end
+return 0
+"""
+
+# The sweeper's transitions. KEYS: lease, session, active. ARGV: session id, now, action, text.
+# requeue: status back to queued (its task was just sent again). fail: status failed.
+_RECOVER = """
+if redis.call('exists', KEYS[1]) == 1 then return 'busy' end
+local score = redis.call('zscore', KEYS[3], ARGV[1])
+if not score then return 'gone' end
+if tonumber(score) > tonumber(ARGV[2]) then return 'notdue' end
+if redis.call('exists', KEYS[2]) == 0 then
+  redis.call('zrem', KEYS[3], ARGV[1])
+  return 'expired'
+end
+local status = redis.call('hget', KEYS[2], 'status')
+if status == 'complete' or status == 'failed' then
+  redis.call('zrem', KEYS[3], ARGV[1])
+  return 'done'
+end
+if ARGV[3] == 'noop' then return 'skipped' end
+redis.call('zrem', KEYS[3], ARGV[1])
+if ARGV[3] == 'fail' then
+  redis.call('hset', KEYS[2], 'status', 'failed', 'stage', 'failed', 'error', ARGV[4], 'finished_at', ARGV[2],
+             'updated_at', ARGV[2], 'run_token', '')
+  return 'failed'
+end
+redis.call('hset', KEYS[2], 'status', 'queued', 'stage', 'queued', 'message', ARGV[4], 'updated_at', ARGV[2])
+return 'requeued'
+"""
+
+# KEYS: the queue's list. ARGV: session id, task name, how deep to look.
+# kombu LPUSHes new messages and workers BRPOP from the other end: moving the message to
+# the right-hand end makes it the next one any worker takes.
+_JUMP_QUEUE = """
+local items = redis.call('lrange', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+local id = '"id": "' .. ARGV[1] .. '"'
+local task = '"task": "' .. ARGV[2] .. '"'
+for _, item in ipairs(items) do
+  if string.find(item, id, 1, true) and string.find(item, task, 1, true) then
+    redis.call('lrem', KEYS[1], 1, item)
+    redis.call('rpush', KEYS[1], item)
+    return 1
+  end
+end
+return 0
+"""
+
+
+@dataclass
+class Acquired:
+    """What `acquire` found: outcome `ok` (the lease is ours), `busy`, `done` or `gone`."""
+
+    outcome: str
+    detail: str = ""  # busy: the holder's token; done: the final status; ok: the previous run's token
+    losses: int = 0
+    attempts: int = 0
+    previous_started_at: float | None = None
+
+
+def _keys(session_id: str) -> list[str]:
+    return [lease_key(session_id), key_for(session_id), ACTIVE_KEY]
+
+
+def _text(value) -> str:  # type: ignore[no-untyped-def]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def acquire(client: redis.Redis, session_id: str, token: str, ttl_seconds: float, now: float | None = None) -> Acquired:
+    now = time.time() if now is None else now
+    reply = client.eval(_ACQUIRE, 3, *_keys(session_id), token, int(ttl_seconds * 1000), repr(now), session_id)
+    outcome, detail, losses, attempts, previous_start = (_text(v) for v in reply)
+    return Acquired(outcome, detail, int(losses), int(attempts), float(previous_start) if previous_start else None)
+
+
+def release(client: redis.Redis, session_id: str, token: str, mode: str = "finished",
+            watch_from: float | None = None) -> bool:
+    """End a run: `finished`, `retry` (watched again from `watch_from`), `lost` or `abandon`."""
+    score = repr(watch_from) if watch_from is not None else ""
+    return bool(client.eval(_RELEASE, 3, *_keys(session_id), token, session_id, mode, score))
+
+
+def holder(client: redis.Redis, session_id: str) -> str | None:
+    value = client.get(lease_key(session_id))
+    return _text(value) if value is not None else None
+
+
+@dataclass
+class Lease:
+    """A run's lease, renewed by a daemon thread until `release`; `check()` raises once it is lost."""
+
+    client: redis.Redis
+    session_id: str
+    token: str
+    ttl_seconds: float
+    renew_seconds: float
+    lost_reason: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Lease:
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{self.session_id[:8]}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def lost(self) -> bool:
+        return self.lost_reason is not None
+
+    def check(self) -> None:
+        """Raise LeaseLost if the heartbeat found the lease gone (cheap: no Redis call)."""
+        if self.lost_reason is not None:
+            raise LeaseLost(self.lost_reason)
+
+    def confirm(self, patience_seconds: float = 30.0) -> None:
+        """Raise LeaseLost unless Redis still says the lease is ours (before writing results)."""
+        self.check()
+        current = patiently(lambda: holder(self.client, self.session_id), patience_seconds)
+        if current != self.token:
+            self._lose(f"the lease is now {'held by ' + current if current else 'expired'}")
+            self.check()
+
+    def release(self, mode: str = "finished", watch_from: float | None = None) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=max(1.0, self.renew_seconds))
+        if self.lost and mode == "finished":
+            mode = "lost"
+        release(self.client, self.session_id, self.token, mode, watch_from)
+
+    def _lose(self, reason: str) -> None:
+        if self.lost_reason is None:
+            self.lost_reason = reason
+            log.warning("session %s: run %s lost its lease: %s", self.session_id, self.token, reason)
+
+    def _beat(self) -> None:
+        last_renewed = time.monotonic()
+        ttl_ms = int(self.ttl_seconds * 1000)
+        while not self._stop.wait(self.renew_seconds):
+            try:
+                result = self.client.eval(_RENEW, 1, lease_key(self.session_id), self.token, ttl_ms)
+            except redis.RedisError as exc:
+                if time.monotonic() - last_renewed >= self.ttl_seconds:
+                    self._lose(f"it could not be renewed for {self.ttl_seconds:.0f} s ({exc})")
+                    return
+                log.warning("session %s: lease renewal failed, will retry: %s", self.session_id, exc)
+                continue
+            if result == 1:
+                last_renewed = time.monotonic()
+                continue
+            self._lose("it expired" if result == 0 else "another run holds it")
+            return
+
+
+@dataclass
+class SweepReport:
+    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
+
+
+def sweep(client: redis.Redis, *, requeue: Callable[[str], None], hard_limit_seconds: float, claim_seconds: float,
+          on_failed: Callable[[str], None] = lambda session_id: None, now: float | None = None,
+          batch: int = 100) -> SweepReport:
+    """Find running jobs whose lease expired and run them again (or fail them: time limit).
+
+    `requeue(session_id)` must send the job's task again; it is called before the session
+    is marked queued, so a crash in between leaves the session watched (tried again after
+    the claim expires), never queued without a message.
+    """
+    now = time.time() if now is None else now
+    report = SweepReport()
+    due = client.zrangebyscore(ACTIVE_KEY, "-inf", repr(now), start=0, num=batch)
+    if not due:
+        return report
+    ids = [_text(s) for s in due]
+    pipe = client.pipeline(transaction=False)
+    for session_id in ids:
+        pipe.exists(lease_key(session_id))
+        pipe.hmget(key_for(session_id), "status", "run_started_at", "run_token")
+    replies = pipe.execute()
+    for index, session_id in enumerate(ids):
+        leased, (status, started, token) = replies[2 * index], replies[2 * index + 1]
+        if leased:
+            continue
+        status = _text(status) if status is not None else None
+        if status is None or status in FINAL:
+            client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "noop", "")
+            report.cleaned.append(session_id)
+            continue
+        claim = CLAIM_PREFIX + session_id
+        if not client.set(claim, "1", nx=True, px=int(claim_seconds * 1000)):
+            continue  # another worker's sweeper is on it
+        started_at = float(_text(started)) if started else None
+        if started_at is not None and token and now - started_at >= hard_limit_seconds:
+            text = (f"The job ran past the {hard_limit_seconds:.0f} s time limit and was stopped; "
+                    "try a shorter paper.")
+            if _text(client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "fail", text)) == "failed":
+                log.warning("session %s: lost after the hard time limit; failed", session_id)
+                report.failed.append(session_id)
+                on_failed(session_id)
+            client.delete(claim)
+            continue
+        requeue(session_id)
+        outcome = _text(client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "requeue",
+                                    "A worker stopped while running this job; it is queued again and resumes "
+                                    "where it stopped."))
+        client.delete(claim)
+        if outcome == "requeued":
+            log.warning("session %s: its worker (%s) is gone; job queued again", session_id,
+                        token_node(_text(token)) if token else "unknown")
+            report.requeued.append(session_id)
+    return report
+
+
+def jump_queue(client: redis.Redis, queue: str, session_id: str, task_name: str, depth: int = 200) -> bool:
+    """Move the session's just-sent message to the head of the queue (True if found)."""
+    return bool(client.eval(_JUMP_QUEUE, 1, queue, session_id, task_name, depth))

@@ -1,0 +1,183 @@
+"""The worker's side of job recovery (qagen.leases) and of bounded parsing.
+
+- `begin_run`: a task takes its session's lease before doing anything; None means it must
+  not run (another run holds the lease, the session is finished, or it was lost with its
+  worker too often and has just been failed).
+- `Sweeper`: a thread in each worker's main process (started on `worker_ready`, stopped on
+  shutdown) that every `recovery_interval_seconds` queues again the jobs whose lease
+  expired, at the head of the queue.
+- `worker_process_init`: every pool process reads papers in a bounded child process
+  (qagen.parsing.sandbox) with `parse_memory_mb` and `parse_timeout_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+
+import redis
+from celery import signals
+from celery.exceptions import Retry
+
+from qagen import leases
+from qagen.jobstats import record_outcome
+from qagen.redis_client import redis_from_settings
+from qagen.sessions import SessionStore, patiently
+from qagen.settings import Settings, get_settings
+from qagen.tasknames import PROCESS_QUESTION_PAPER
+
+log = logging.getLogger(__name__)
+
+# How long a job waits out an unreachable Redis (a restart, AOF loading) before giving up.
+# It holds its message only in memory by then (kombu moved it off the queue), so failing
+# fast would lose it; waiting is the only way to keep it.
+REDIS_PATIENCE_SECONDS = 60.0
+
+
+class Run:
+    """A running job's lease as a context manager: the heartbeat runs inside the block, and
+    leaving it releases the lease the way the block ended (finished, retry, lost, abandon)."""
+
+    def __init__(self, lease: leases.Lease, retry_grace_seconds: float):
+        self.lease = lease
+        self.retry_grace_seconds = retry_grace_seconds
+
+    @property
+    def token(self) -> str:
+        return self.lease.token
+
+    def check(self) -> None:
+        self.lease.check()
+
+    def confirm(self) -> None:
+        self.lease.confirm()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        mode, watch_from = "finished", None
+        if exc is not None:
+            if isinstance(exc, Retry):
+                delay = exc.when if isinstance(exc.when, (int, float)) else 0
+                mode, watch_from = "retry", time.time() + float(delay) + self.retry_grace_seconds
+            elif isinstance(exc, leases.LeaseLost):
+                mode = "lost"
+            else:
+                mode = "abandon"
+        try:
+            patiently(lambda: self.lease.release(mode, watch_from), REDIS_PATIENCE_SECONDS / 2)
+        except redis.RedisError as error:
+            # The lease expires by itself; the sweeper then restarts or finishes the job.
+            log.warning("session %s: could not release the lease (%s): %s", self.lease.session_id, mode, error)
+        log.info("session %s: run %s ended (%s)", self.lease.session_id, self.token, mode)
+
+
+def begin_run(client: redis.Redis, sessions: SessionStore, settings: Settings, session_id: str,
+              hostname: str | None) -> Run | None:
+    token = leases.new_token(hostname)
+    got = patiently(lambda: leases.acquire(client, session_id, token, settings.lease_ttl_seconds),
+                    REDIS_PATIENCE_SECONDS)
+    if got.outcome == "busy":
+        log.info("session %s: run %s holds the lease; this message drops out", session_id, got.detail)
+        return None
+    if got.outcome != "ok":
+        log.info("session %s: nothing to run (%s %s)", session_id, got.outcome, got.detail)
+        return None
+    lost_before = bool(got.detail)
+    why = None
+    if lost_before and got.previous_started_at is not None and \
+            time.time() - got.previous_started_at >= settings.task_hard_time_limit_seconds:
+        why = (f"The job ran past the {settings.task_hard_time_limit_seconds} s time limit and was stopped; "
+               "try a shorter paper.")
+    elif got.losses > settings.max_worker_losses:
+        why = (f"This paper stopped the worker processing it {got.losses} times (for example by exhausting its "
+               "memory), so it was not tried again. Check the file, or upload it as a plain PDF.")
+    if why:
+        try:
+            sessions.mark_failed(session_id, why)
+            record_outcome(client, "failed")
+        finally:
+            patiently(lambda: leases.release(client, session_id, token, "finished"), REDIS_PATIENCE_SECONDS)
+        log.warning("session %s: failed after %d worker loss(es): %s", session_id, got.losses, why)
+        return None
+    log.info("session %s: run %s started (attempt %d%s)", session_id, token, got.attempts,
+             f", after {got.losses} worker loss(es)" if got.losses else "")
+    lease = leases.Lease(client, session_id, token, settings.lease_ttl_seconds, settings.lease_renew_seconds)
+    return Run(lease.start(), retry_grace_seconds=2 * settings.lease_ttl_seconds)
+
+
+class Sweeper(threading.Thread):
+    """Every `recovery_interval_seconds` (with jitter), runs `qagen.leases.sweep` for this node."""
+
+    def __init__(self, celery_app, settings: Settings, hostname: str):  # type: ignore[no-untyped-def]
+        super().__init__(name="qagen-recovery", daemon=True)
+        self.app = celery_app
+        self.settings = settings
+        self.hostname = hostname
+        self.stopped = threading.Event()
+        self.client = redis_from_settings(settings)
+        self._last_error_logged = 0.0
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def run(self) -> None:
+        interval = self.settings.recovery_interval_seconds
+        log.info("%s: looking for lost jobs every %.0f s (lease ttl %.0f s)", self.hostname, interval,
+                 self.settings.lease_ttl_seconds)
+        while not self.stopped.wait(interval * random.uniform(0.8, 1.2)):
+            self.sweep_once()
+
+    def sweep_once(self) -> leases.SweepReport | None:
+        try:
+            return leases.sweep(self.client, requeue=self.requeue, on_failed=self.notify,
+                                hard_limit_seconds=self.settings.task_hard_time_limit_seconds,
+                                claim_seconds=max(30.0, 2 * self.settings.lease_ttl_seconds))
+        except Exception as exc:  # Redis down, a broker hiccup: try again next time
+            if time.monotonic() - self._last_error_logged > 60:
+                self._last_error_logged = time.monotonic()
+                log.warning("%s: recovery sweep failed: %s", self.hostname, exc)
+            return None
+
+    def requeue(self, session_id: str) -> None:
+        queue = self.settings.queue
+        self.app.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=queue)
+        if not leases.jump_queue(self.client, queue, session_id, PROCESS_QUESTION_PAPER):
+            log.info("session %s: requeued message not found near the queue's tail; it waits its turn", session_id)
+
+    def notify(self, session_id: str) -> None:
+        # Not worker.tasks._resources(): those clients belong to pool processes, and pool
+        # processes forked later from this (main) process must not inherit them.
+        from worker.tasks import _notify_webhook
+
+        _notify_webhook(self.client, SessionStore(self.client, self.settings.session_ttl_seconds), session_id)
+
+
+_sweeper: Sweeper | None = None
+
+
+@signals.worker_ready.connect
+def _start_sweeper(sender=None, **_):  # type: ignore[no-untyped-def]
+    global _sweeper
+    from worker.celery_app import app
+
+    hostname = getattr(sender, "hostname", None) or "worker"
+    _sweeper = Sweeper(app, get_settings(), hostname)
+    _sweeper.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_sweeper(**_):  # type: ignore[no-untyped-def]
+    if _sweeper is not None:
+        _sweeper.stop()
+
+
+@signals.worker_process_init.connect
+def _bound_parsing(**_):  # type: ignore[no-untyped-def]
+    from qagen.parsing import sandbox
+
+    settings = get_settings()
+    sandbox.configure(settings.parse_memory_mb * 1024 * 1024, settings.parse_timeout_seconds)
