@@ -8,11 +8,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the browser the web page's end-to-end test drives (Playwright cannot download one here).
 APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium
 
-.PHONY: help deps system-deps demo test up lock clean eval-parse bench
+.PHONY: help deps system-deps demo test test-reliability up lock clean eval-parse bench
 
 help:
 	@echo "make demo   - start the local stack, answer the example paper via the API, save out/*.pdf"
 	@echo "make test   - run the test suite against real Redis, SeaweedFS and Celery"
+	@echo "make test-reliability - the fault-injection suite (worker kills, Redis/S3 outages, ...; ~7 min)"
 	@echo "make up     - run the local stack in the foreground (Ctrl-C stops it)"
 	@echo "make lock   - re-pin constraints.txt from the virtualenv"
 	@echo "make eval-parse - the parser against the annotated corpus (ARGS='--papers DIR --truth FILE')"
@@ -43,6 +44,9 @@ demo: deps
 
 test: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-reliability: deps
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
 
 up: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/honcho -f Procfile.dev start
