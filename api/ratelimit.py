@@ -35,6 +35,12 @@ def init_app(app: Flask, redis_url: str, default_limit: str, upload_limit: str) 
 
     @app.after_request
     def _headers(response):
+        try:
+            return _with_headers(response)
+        except Exception:  # the counters live in Redis: while it is down, answer without the headers
+            return response
+
+    def _with_headers(response):
         current = limiter.current_limit
         if current is not None:
             amount, remaining = current.limit.amount, max(0, current.remaining)

@@ -85,7 +85,7 @@ def test_long_expressions_are_refused_without_parsing():
     started = time.perf_counter()
     with pytest.raises(ChartSpecError, match="at most"):
         parse_spec(function("x+" * 5000 + "x"))
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # refused before parsing: bounded, not a speed target
 
 
 def test_deeply_nested_expressions_are_refused_or_parsed_quickly():
