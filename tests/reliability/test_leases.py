@@ -125,6 +125,8 @@ def test_the_heartbeat_keeps_the_lease_and_notices_when_another_run_holds_it(rre
         lease.check()
     lease.release()
     assert leases.holder(rredis, sid) == "thief|2|y"  # a lost lease is not released by its old holder
+    rredis.delete(leases.lease_key(sid))
+    rredis.zrem(leases.ACTIVE_KEY, sid)
 
 
 def test_a_redelivered_message_for_a_finished_session_does_nothing(rstack, rredis, rstorage, rclient, tenant_key):

@@ -1,0 +1,251 @@
+"""API upload throughput and latency under load (wrk), beside a bare boto3 put + Celery send.
+
+    .venv/bin/python bench/bench_api.py [--seconds 8] [--levels 1,4,16]
+
+The API runs as `make up` runs it (gunicorn, 2 gthread workers x 16 threads) with its rate
+limits set out of reach, sending jobs to a queue nobody consumes (no worker competes for
+the 2 cores). wrk POSTs a 1 MiB PDF as multipart/form-data to /api/upload with N
+connections for a fixed time (bench/upload.lua); every answer must be 202.
+
+The peer does what the API must do for an upload, without HTTP or Flask: boto3
+`put_object` of the same 1 MiB and Celery `send_task` to the same Redis, N at a time
+(threads), in as many processes as gunicorn has workers (2; one for N=1), for the same
+time. Target: the API adds <= 50% (throughput >= peer / 1.5 and p99 <= 1.5 x peer p99).
+Also the RSS/PSS of a gunicorn worker process, idle and at its peak under this load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Row, percentile, print_table, record  # noqa: E402
+from bench.papers import pdf_paper  # noqa: E402
+
+SIZE = 1 << 20
+GUNICORN_WORKERS = 2  # qagen/devstack.py starts `gunicorn --workers 2`
+
+
+def multipart(pdf: bytes) -> tuple[bytes, str]:
+    boundary = "qagenbench" + uuid.uuid4().hex
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"paper.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n").encode()
+    return head + pdf + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def run_wrk(url: str, key: str, body_file: Path, boundary: str, connections: int, seconds: int) -> dict:
+    env = dict(os.environ, QAGEN_BENCH_BODY=str(body_file), QAGEN_BENCH_BOUNDARY=boundary, QAGEN_BENCH_KEY=key)
+    threads = min(connections, 2)
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "20s",
+               "-s", str(Path(__file__).with_name("upload.lua")), url]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk said: {out.stdout[-800:]} {out.stderr[-800:]}")
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    result["rps"] = result["accepted"] / (result["duration_us"] / 1e6)
+    result["p50_ms"], result["p99_ms"] = result["p50_us"] / 1000, result["p99_us"] / 1000
+    return result
+
+
+# -- the peer: boto3 put + Celery send, N threads ------------------------------------------------
+
+def peer_child(threads: int, seconds: float, start_at: float, queue: str) -> None:
+    """Runs in its own process (see `run_peer`); prints one JSON line of latencies (ms)."""
+    import threading
+
+    import boto3.session
+    from botocore.config import Config
+
+    from qagen.queueing import make_celery
+    from qagen.settings import Settings
+    from qagen.tasknames import PROCESS_QUESTION_PAPER
+
+    settings = Settings(queue=queue)
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=settings.s3_endpoint, aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(), region_name=settings.s3_region,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, max_pool_connections=max(10, threads),
+                      request_checksum_calculation="when_required", response_checksum_validation="when_required"))
+    celery = make_celery(settings)
+    data = pdf_paper(1, pad_to=SIZE)
+
+    def one() -> None:
+        task_id = str(uuid.uuid4())
+        client.put_object(Bucket=settings.s3_bucket, Key=f"bench/peer/{task_id}/paper.pdf", Body=data,
+                          ContentType="application/pdf")
+        celery.send_task(PROCESS_QUESTION_PAPER, args=[task_id], task_id=task_id, queue=queue)
+
+    for _ in range(2):
+        one()  # connections made before the window, as wrk's are made at its start
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def loop() -> None:
+        mine = []
+        while time.time() < start_at:
+            time.sleep(0.001)
+        end = start_at + seconds
+        while time.time() < end:
+            started = time.perf_counter()
+            one()
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    cpu = time.process_time()
+    for worker in workers:
+        worker.join()
+    cpu = time.process_time() - cpu
+    print("PEER_JSON " + json.dumps({"latencies": latencies, "cpu_s": cpu}), flush=True)
+
+
+def run_peer(env: dict[str, str], connections: int, seconds: int, queue: str) -> dict:
+    processes = min(GUNICORN_WORKERS, connections)
+    per = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+    start_at = time.time() + 3.0  # after every child has imported and connected
+    children = [subprocess.Popen([sys.executable, "-m", "bench.bench_api", "--peer-child", str(n), str(seconds),
+                                  repr(start_at), queue], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, cwd=Path(__file__).resolve().parent.parent) for n in per]
+    latencies: list[float] = []
+    cpu = 0.0
+    for child in children:
+        out, err = child.communicate(timeout=seconds + 120)
+        line = next((x for x in out.splitlines() if x.startswith("PEER_JSON ")), None)
+        if line is None:
+            raise RuntimeError(f"peer failed: {err[-1500:]}")
+        reported = json.loads(line.removeprefix("PEER_JSON "))
+        latencies += reported["latencies"]
+        cpu += reported["cpu_s"]
+    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": percentile(latencies, 50),
+            "p99_ms": percentile(latencies, 99), "processes": processes,
+            "cpu_ms_per_request": cpu * 1000 / max(1, len(latencies))}
+
+
+def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: int = 1) -> tuple[list[Row], dict]:
+    import httpx
+
+    from bench.stack import PeakSampler, cpu_seconds, memory_mib, process_tree
+
+    queue = f"bench-sink-{uuid.uuid4().hex[:6]}"  # nobody consumes it
+    pdf = pdf_paper(1, pad_to=SIZE)
+    body, boundary = multipart(pdf)
+    folder = Path(tempfile.mkdtemp(prefix="qagen-bench-api-"))
+    body_file = folder / "body.bin"
+    body_file.write_bytes(body)
+    results: dict[int, dict] = {}
+    memory: dict = {}
+    try:
+        with stack.api(QAGEN_QUEUE=queue) as api:
+            url = api.layout.api_url
+            headers = {"Authorization": f"Bearer {stack.api_key}"}
+            for _ in range(3):  # every gunicorn worker has imported and connected
+                httpx.post(f"{url}/api/upload", files={"file": ("paper.pdf", pdf, "application/pdf")},
+                           headers=headers, timeout=30).raise_for_status()
+            gunicorn = process_tree(api.processes["web"].pid)
+            workers = gunicorn[1:]
+            memory["idle"] = {pid: memory_mib(pid) for pid in gunicorn}
+            sampler = PeakSampler(gunicorn, interval=0.05)
+            sampler.start()
+            for connections in levels:
+                runs = []
+                for _ in range(repeats):
+                    each = [cpu_seconds(pid) for pid in workers]
+                    result = run_wrk(url, stack.api_key, body_file, boundary, connections, seconds)
+                    each = [cpu_seconds(pid) - before for pid, before in zip(workers, each)]
+                    result["cpu_ms_per_request"] = sum(each) * 1000 / max(1, result["accepted"])
+                    # How evenly the two gunicorn processes shared the work (keep-alive connections stay
+                    # with the process that accepted them).
+                    result["worker_cpu_share"] = [round(c / max(sum(each), 1e-9), 2) for c in each]
+                    runs.append(result)
+                results[connections] = {"api": sorted(runs, key=lambda r: r["rps"])[len(runs) // 2], "api_runs": runs}
+            memory["peak"] = sampler.stop()
+            memory["workers"] = workers
+        env = stack.env(QAGEN_QUEUE=queue)
+        for connections in levels:
+            runs = [run_peer(env, connections, seconds, queue) for _ in range(repeats)]
+            results[connections]["peer"] = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+    finally:
+        body_file.unlink(missing_ok=True)
+        folder.rmdir()
+
+    table, rows = [], []
+    for connections, both in results.items():
+        api, peer = both["api"], both["peer"]
+        table.append([connections, api["accepted"], api["not_accepted"] + api["connect_errors"] + api["read_errors"]
+                      + api["timeouts"], round(api["rps"], 1), round(peer["rps"], 1), f"{peer['rps'] / api['rps']:.2f}x",
+                      round(api["p50_ms"], 1), round(peer["p50_ms"], 1), round(api["p99_ms"], 1),
+                      round(peer["p99_ms"], 1), f"{api['p99_ms'] / peer['p99_ms']:.2f}x",
+                      round(api["cpu_ms_per_request"], 1), round(peer["cpu_ms_per_request"], 1),
+                      "/".join(f"{x:.0%}" for x in api["worker_cpu_share"])])
+        ok = api["not_accepted"] == 0
+        rows.append(Row(f"API uploads/s, 1 MiB PDF, {connections} connection(s)", api["rps"], "/s", peer["rps"],
+                        "boto3 put + Celery send", api["rps"] / peer["rps"], ">= 0.67x peer (adds <= 50%)",
+                        ok and api["rps"] >= peer["rps"] / 1.5))
+        rows.append(Row(f"  p99 latency, {connections} connection(s)", api["p99_ms"], "ms", peer["p99_ms"],
+                        "boto3 put + Celery send", api["p99_ms"] / peer["p99_ms"], "<= 1.5x peer",
+                        api["p99_ms"] <= 1.5 * peer["p99_ms"]))
+    import statistics
+
+    api_cpu = statistics.median(b["api"]["cpu_ms_per_request"] for b in results.values())
+    peer_cpu = statistics.median(b["peer"]["cpu_ms_per_request"] for b in results.values())
+    rows.append(Row("  CPU per upload: API worker processes vs peer processes", api_cpu, "ms", peer_cpu,
+                    "boto3 put + Celery send", api_cpu / peer_cpu, "", None,
+                    note="median over the levels; S3 and Redis server CPU is the same for both"))
+    print_table(f"API upload throughput, 1 MiB PDF, {seconds} s per level (gunicorn 2 x gthread 16; peer: boto3 put + "
+                "Celery send in threads)",
+                ["conns", "202s", "errors", "API req/s", "peer req/s", "peer/API", "API p50 ms", "peer p50 ms",
+                 "API p99 ms", "peer p99 ms", "API/peer p99", "API CPU ms/req", "peer CPU ms/req", "gunicorn CPU split"], table)
+    workers = memory["workers"]
+    idle = max(memory["idle"][pid]["rss"] for pid in workers)
+    idle_pss = max(memory["idle"][pid]["pss"] for pid in workers)
+    peak = max(memory["peak"][pid]["rss"] for pid in workers)
+    peak_pss = max(memory["peak"][pid]["pss"] for pid in workers)
+    print(f"\ngunicorn worker RSS: idle {idle:.0f} MiB (PSS {idle_pss:.0f}), peak under load {peak:.0f} MiB "
+          f"(PSS {peak_pss:.0f}); master {memory['idle'][next(iter(memory['idle']))]['rss']:.0f} MiB")
+    rows += [Row("memory: gunicorn API worker, idle (RSS)", idle, "MiB", note=f"PSS {idle_pss:.0f} MiB"),
+             Row("memory: gunicorn API worker, peak under upload load (RSS)", peak, "MiB",
+                 note=f"PSS {peak_pss:.0f} MiB")]
+    details = {"seconds": seconds, "levels": {str(k): v for k, v in results.items()}, "memory_mib": {
+        "worker_idle_rss": idle, "worker_idle_pss": idle_pss, "worker_peak_rss": peak, "worker_peak_pss": peak_pss}}
+    return rows, details
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--levels", default="1,4,16")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--peer-child", nargs=4, metavar=("THREADS", "SECONDS", "START_AT", "QUEUE"))
+    args = parser.parse_args(argv)
+    if args.peer_child:
+        threads, seconds, start_at, queue = args.peer_child
+        peer_child(int(threads), float(seconds), float(start_at), queue)
+        return 0
+    from bench.stack import BenchStack
+
+    stack = BenchStack()
+    try:
+        rows, details = run(stack, args.seconds, tuple(int(x) for x in args.levels.split(",")), args.repeats)
+    finally:
+        stack.close()
+    record("api", details)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
