@@ -1,6 +1,6 @@
 """`make bench` / `python -m bench`: every benchmark in bench/, one summary table, bench/results.json.
 
-    .venv/bin/python -m bench                    # everything (~7-8 minutes on 2 cores)
+    .venv/bin/python -m bench                    # everything (~9 minutes on 2 cores)
     .venv/bin/python -m bench --only e2e,api     # some of it (names below)
     .venv/bin/python -m bench --quick            # fewer repeats, for trying the harness
 

@@ -141,6 +141,10 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
 
     from bench.stack import PeakSampler, cpu_seconds, memory_mib, process_tree
 
+    import shutil
+
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
     queue = f"bench-sink-{uuid.uuid4().hex[:6]}"  # nobody consumes it
     pdf = pdf_paper(1, pad_to=SIZE)
     body, boundary = multipart(pdf)
