@@ -116,7 +116,7 @@ def _memory(ctx: Context):
 def _scaling(ctx: Context):
     from bench import bench_scaling
 
-    return bench_scaling.run(ctx.stack(), papers=8 if ctx.quick else 16, repeats=1 if ctx.quick else 3)
+    return bench_scaling.run(ctx.stack(), papers=8 if ctx.quick else 16, repeats=1 if ctx.quick else 5)
 
 
 MODULES = {

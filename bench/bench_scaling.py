@@ -1,6 +1,6 @@
 """Throughput of 1 vs 2 worker processes on the offline engine.
 
-    .venv/bin/python bench/bench_scaling.py [--papers 16] [--repeats 3]
+    .venv/bin/python bench/bench_scaling.py [--papers 16] [--repeats 5]
 
 One qagen worker (prefork) with concurrency 1, then a fresh one with concurrency 2, on
 the same stack. Each pool process first runs warm-up jobs (its first job imports the
@@ -51,7 +51,7 @@ def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
 
 
-def run(stack: BenchStack, papers: int = 16, repeats: int = 3) -> tuple[list[Row], dict]:
+def run(stack: BenchStack, papers: int = 16, repeats: int = 5) -> tuple[list[Row], dict]:
     # Both workers are started and warmed first, then their batches alternate (1, 2, 1, 2, ...),
     # so a change in the machine's background load hits both alike. An idle worker costs ~nothing.
     workers = {n: stack.start_worker("worker", concurrency=n) for n in (1, 2)}
@@ -101,7 +101,7 @@ def run(stack: BenchStack, papers: int = 16, repeats: int = 3) -> tuple[list[Row
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     stack = BenchStack()
     try:

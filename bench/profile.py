@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.profile api     [--seconds 8] [--connections 4]   # needs py-spy
     .venv/bin/python -m bench.profile task    [--jobs 20]
     .venv/bin/python -m bench.profile scaling [--seconds 8]                     # needs py-spy
+    .venv/bin/python -m bench.profile s3put   [--seconds 10]
 
 api      Where a gunicorn worker's CPU goes per 1 MiB upload: py-spy (--gil: only samples
          holding the GIL, i.e. Python on a CPU) on both API workers while wrk uploads, the
@@ -12,6 +13,9 @@ task     The worker's task in-process on the real Redis and SeaweedFS (one-quest
          trips, the part of the end-to-end overhead that happens inside the task.
 scaling  py-spy on a 2-process worker running a batch of ten-question PDFs: the pool
          processes' own profile (what the offline engine spends its CPU on).
+s3put    1 MiB put_object from 4 threads against SeaweedFS, as qagen.storage makes them
+         (botocore sends `Expect: 100-continue` with every PutObject and waits up to 1 s
+         for the interim answer) and without that header: the API's ~1 s upload stalls.
 py-spy is a dev tool: `.venv/bin/pip install py-spy==0.4.3`.
 """
 
@@ -226,16 +230,56 @@ def profile_scaling(seconds: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def profile_s3put(seconds: int, threads: int = 4) -> None:
+    """1 MiB put_object from `threads` threads, as S3Storage makes them, with and without `Expect: 100-continue`."""
+    import threading
+
+    from botocore.handlers import add_expect_header
+
+    from qagen.storage import S3Storage
+
+    stack = BenchStack()
+    try:
+        data = os.urandom(1 << 20)
+        for label in ("as qagen.storage sends it (Expect: 100-continue)", "without the Expect header"):
+            storage = S3Storage.from_settings(stack.settings, timeout_seconds=2.0, attempts=2)  # the API's client
+            if label.startswith("without"):
+                storage.client.meta.events.unregister("before-call.s3.PutObject", add_expect_header)
+            latencies: list[float] = []
+            retries = [0]
+
+            def loop() -> None:
+                end = time.time() + seconds
+                while time.time() < end:
+                    started = time.perf_counter()
+                    response = storage.client.put_object(Bucket=storage.bucket, Key=f"profile/{uuid.uuid4().hex}",
+                                                         Body=data)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    retries[0] += response["ResponseMetadata"].get("RetryAttempts", 0)
+
+            workers = [threading.Thread(target=loop) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            latencies.sort()
+            print(f"{label}: {len(latencies)} puts in {seconds} s x {threads} threads, p50 "
+                  f"{latencies[len(latencies) // 2]:.1f} ms, p99 {latencies[int(len(latencies) * 0.99)]:.1f} ms, max "
+                  f"{latencies[-1]:.0f} ms, {sum(x > 900 for x in latencies)} over 900 ms, {retries[0]} retries")
+    finally:
+        stack.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["api", "task", "scaling"])
+    parser.add_argument("what", choices=["api", "task", "scaling", "s3put"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=20)
     args = parser.parse_args(argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     {"api": lambda: profile_api(args.seconds, args.connections), "task": lambda: profile_task(args.jobs),
-     "scaling": lambda: profile_scaling(args.seconds)}[args.what]()
+     "scaling": lambda: profile_scaling(args.seconds), "s3put": lambda: profile_s3put(args.seconds)}[args.what]()
     return 0
 
 
