@@ -150,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict = {"machine": machine(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "quick": args.quick, "modules": {}, "summary": []}
-    if results["machine"]["load_average_1m"] > 0.5:
-        print(f"note: load average {results['machine']['load_average_1m']} before starting: other work on this "
-              "machine will disturb the figures", file=sys.stderr)
+    busy = wait_until_quiet(0, window=1.0)  # one 1-second look, no waiting
+    if busy > 0.05:
+        print(f"note: other processes are using {busy:.0%} of the machine: they will disturb the figures "
+              "(--wait-quiet waits for them before each module)", file=sys.stderr)
     rows: list[Row] = []
     failed = []
     ctx = Context(args.quick)

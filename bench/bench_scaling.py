@@ -54,7 +54,11 @@ def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
 def run(stack: BenchStack, papers: int = 16, repeats: int = 5) -> tuple[list[Row], dict]:
     # Both workers are started and warmed first, then their batches alternate (1, 2, 1, 2, ...),
     # so a change in the machine's background load hits both alike. An idle worker costs ~nothing.
-    workers = {n: stack.start_worker("worker", concurrency=n) for n in (1, 2)}
+    # No recycling during the measurement: at worker_max_tasks_per_child (50) a pool process is
+    # replaced and its successor pays the pipeline's imports again (~4 s, see bench_worker.py),
+    # which would land in one side's batches and not the other's.
+    workers = {n: stack.start_worker("worker", concurrency=n, QAGEN_WORKER_MAX_TASKS_PER_CHILD="1000")
+               for n in (1, 2)}
     walls: dict[int, list[float]] = {1: [], 2: []}
     try:
         celery = {}

@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profile task    [--jobs 20]
     .venv/bin/python -m bench.profile scaling [--seconds 8]                     # needs py-spy
     .venv/bin/python -m bench.profile s3put   [--seconds 10]
+    .venv/bin/python -m bench.profile gc      [--jobs 30]
 
 api      Where a gunicorn worker's CPU goes per 1 MiB upload: py-spy (--gil: only samples
          holding the GIL, i.e. Python on a CPU) on both API workers while wrk uploads, the
@@ -16,6 +17,8 @@ scaling  py-spy on a 2-process worker running a batch of ten-question PDFs: the 
 s3put    1 MiB put_object from 4 threads against SeaweedFS, as qagen.storage makes them
          (botocore sends `Expect: 100-continue` with every PutObject and waits up to 1 s
          for the interim answer) and without that header: the API's ~1 s upload stalls.
+gc       full garbage collections in a warm pipeline process (~750,000 objects), before and
+         after gc.freeze(): the occasional +0.45 s job.
 py-spy is a dev tool: `.venv/bin/pip install py-spy==0.4.3`.
 """
 
@@ -270,16 +273,53 @@ def profile_s3put(seconds: int, threads: int = 4) -> None:
         stack.close()
 
 
+def profile_gc(jobs: int) -> None:
+    """Full (generation 2) garbage collections in a warm pipeline process, before and after gc.freeze()."""
+    import gc
+
+    from qagen.answering.engine import AnswerEngine
+    from qagen.pipeline.run import run_pipeline
+    from qagen.settings import Settings
+
+    settings = Settings()
+    run_pipeline(pdf_paper(10, "warm"), "ten.pdf", settings, engine=AnswerEngine.from_settings(settings))
+    pauses: list[float] = []
+    started: dict[str, float] = {}
+
+    def watch(phase: str, info: dict) -> None:
+        if info["generation"] == 2:
+            if phase == "start":
+                started["t"] = time.perf_counter()
+            else:
+                pauses.append((time.perf_counter() - started["t"]) * 1000)
+
+    gc.callbacks.append(watch)
+    for label in ("as the worker runs now", "after gc.freeze()"):
+        if label.startswith("after"):
+            gc.freeze()
+        pauses.clear()
+        times = []
+        for _ in range(jobs):
+            begun = time.perf_counter()
+            run_pipeline(pdf_paper(10, uuid.uuid4().hex[:8]), "ten.pdf", settings,
+                         engine=AnswerEngine.from_settings(settings))
+            times.append((time.perf_counter() - begun) * 1000)
+        print(f"{label}: {len(gc.get_objects()):,} objects tracked; {jobs} ten-question papers, median "
+              f"{statistics.median(times):.0f} ms, slowest {max(times):.0f} ms; full collections: "
+              f"{', '.join(f'{p:.0f} ms' for p in pauses) or 'none'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["api", "task", "scaling", "s3put"])
+    parser.add_argument("what", choices=["api", "task", "scaling", "s3put", "gc"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=20)
     args = parser.parse_args(argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     {"api": lambda: profile_api(args.seconds, args.connections), "task": lambda: profile_task(args.jobs),
-     "scaling": lambda: profile_scaling(args.seconds), "s3put": lambda: profile_s3put(args.seconds)}[args.what]()
+     "scaling": lambda: profile_scaling(args.seconds), "s3put": lambda: profile_s3put(args.seconds),
+     "gc": lambda: profile_gc(args.jobs)}[args.what]()
     return 0
 
 
