@@ -16,6 +16,12 @@ timeout (an hour by default, and it must stay above the hard time limit), plus k
   session past its score with no lease lost its worker. One sweeper claims it (`SET NX` on
   `qagen:recover:<session>`), sends its task again, moves the message to the head of the
   queue, and marks the session queued; the new run resumes from the cached answers.
+- Between a worker receiving a job's message and the job taking its lease, the worker's
+  main process holds the session (`hold`): it is watched from `lease_ttl` ahead and the
+  worker's sweeper renews that every few seconds until a run holds the lease (or the job
+  finished). A worker killed with a message it had not started yet (a fresh pool process
+  still loading, a retry waiting for its time) stops renewing, and the job is queued again
+  like any other lost job, instead of waiting out the broker's visibility timeout.
 - The next run to take the lease sees the previous run's `run_token` still set, and counts
   a worker loss on the session; past `max_worker_losses` the session fails (a paper that
   kills its worker every time must not loop forever).
@@ -147,6 +153,18 @@ redis.call('hset', KEYS[2], 'status', 'queued', 'stage', 'queued', 'message', AR
 return 'requeued'
 """
 
+# KEYS: lease, session, active. ARGV: session id, score. A received message not started yet:
+# watched from `score` (never earlier than already watched), unless there is nothing to
+# watch: a run holds the lease (it watches the job) or the session is finished or gone.
+_HOLD = """
+if redis.call('exists', KEYS[2]) == 0 then return 0 end
+local status = redis.call('hget', KEYS[2], 'status')
+if status == 'complete' or status == 'failed' then return 0 end
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('zadd', KEYS[3], 'GT', ARGV[2], ARGV[1])
+return 1
+"""
+
 # KEYS: the queue's list. ARGV: session id, task name, how deep to look.
 # kombu LPUSHes new messages and workers BRPOP from the other end: moving the message to
 # the right-hand end makes it the next one any worker takes.
@@ -196,6 +214,13 @@ def release(client: redis.Redis, session_id: str, token: str, mode: str = "finis
     """End a run: `finished`, `retry` (watched again from `watch_from`), `lost` or `abandon`."""
     score = repr(watch_from) if watch_from is not None else ""
     return bool(client.eval(_RELEASE, 3, *_keys(session_id), token, session_id, mode, score))
+
+
+def hold(client: redis.Redis, session_id: str, ttl_seconds: float, now: float | None = None) -> bool:
+    """Watch a session whose message this worker holds but has not started, `ttl_seconds`
+    ahead; False when there is nothing left to hold (a run holds the lease, or it is done)."""
+    now = time.time() if now is None else now
+    return bool(client.eval(_HOLD, 3, *_keys(session_id), session_id, repr(now + ttl_seconds)))
 
 
 def holder(client: redis.Redis, session_id: str) -> str | None:

@@ -3,9 +3,14 @@
 - `begin_run`: a task takes its session's lease before doing anything; None means it must
   not run (another run holds the lease, the session is finished, or it was lost with its
   worker too often and has just been failed).
+- `Holdings`: the paper messages this worker's main process has received and no run has
+  started yet (`task_received`); each is held in Redis (qagen.leases.hold) so that a worker
+  killed before starting it loses the job for one lease ttl, not for the broker's
+  visibility timeout. A message given back to the queue on a warm shutdown is queued once
+  more by a sweeper after the ttl: the duplicate drops out at the lease.
 - `Sweeper`: a thread in each worker's main process (started on `worker_ready`, stopped on
-  shutdown) that every `recovery_interval_seconds` queues again the jobs whose lease
-  expired, at the head of the queue.
+  shutdown) that every `recovery_interval_seconds` renews the holdings, then queues again
+  the jobs whose lease expired, at the head of the queue.
 - `worker_process_init`: every pool process reads papers in a bounded child process
   (qagen.parsing.sandbox) with `parse_memory_mb` and `parse_timeout_seconds`.
 """
@@ -109,6 +114,53 @@ def begin_run(client: redis.Redis, sessions: SessionStore, settings: Settings, s
     return Run(lease.start(), retry_grace_seconds=2 * settings.lease_ttl_seconds)
 
 
+class Holdings:
+    """Sessions whose message this process received and whose run has not taken the lease."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+        self.client: redis.Redis | None = None
+
+    def _redis(self) -> redis.Redis:
+        if self.client is None:
+            self.client = redis_from_settings(get_settings())
+        return self.client
+
+    def received(self, session_id: str) -> None:
+        with self._lock:
+            self._ids.add(session_id)
+        try:
+            self._hold(session_id)
+        except redis.RedisError as exc:  # the next renewal holds it
+            log.warning("session %s: could not hold the received message yet: %s", session_id, exc)
+
+    def renew(self) -> None:
+        with self._lock:
+            ids = list(self._ids)
+        for session_id in ids:
+            self._hold(session_id)
+
+    def __contains__(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._ids
+
+    def _hold(self, session_id: str) -> None:
+        if not leases.hold(self._redis(), session_id, get_settings().lease_ttl_seconds):
+            with self._lock:
+                self._ids.discard(session_id)
+
+
+holdings = Holdings()
+
+
+@signals.task_received.connect
+def _hold_received(request=None, **_):  # type: ignore[no-untyped-def]
+    # A paper task's id is its session id (retries and requeues included).
+    if request is not None and request.name == PROCESS_QUESTION_PAPER:
+        holdings.received(request.id)
+
+
 class Sweeper(threading.Thread):
     """Every `recovery_interval_seconds` (with jitter), runs `qagen.leases.sweep` for this node."""
 
@@ -133,6 +185,7 @@ class Sweeper(threading.Thread):
 
     def sweep_once(self) -> leases.SweepReport | None:
         try:
+            holdings.renew()
             return leases.sweep(self.client, requeue=self.requeue, on_failed=self.notify,
                                 hard_limit_seconds=self.settings.task_hard_time_limit_seconds,
                                 claim_seconds=max(30.0, 2 * self.settings.lease_ttl_seconds))

@@ -21,7 +21,7 @@ from qagen.settings import Settings
 from qagen.tasknames import PROCESS_QUESTION_PAPER
 from tests.reliability import harness, hostile
 from tests.reliability.conftest import workers
-from worker.recovery import Sweeper
+from worker.recovery import Holdings, Sweeper
 
 
 @pytest.fixture
@@ -111,6 +111,47 @@ def test_a_job_waiting_to_retry_is_watched_from_its_retry_time(rredis, store):
     assert requeued == [sid]  # its worker never ran the retry: queued again
     assert leases.acquire(rredis, sid, "r|2|y", ttl_seconds=30).losses == 0  # a retry is not a worker loss
     leases.release(rredis, sid, "r|2|y", "finished")
+
+
+def test_a_received_message_is_watched_until_a_run_takes_its_lease(rredis, store):
+    """A worker holds a message it has not started; if it dies holding it, the job is due after one ttl."""
+    sid = new_session(store)
+    now = time.time()
+    requeued: list[str] = []
+
+    def sweep(at: float) -> None:
+        leases.sweep(rredis, requeue=requeued.append, hard_limit_seconds=1800, claim_seconds=0.1, now=at)
+
+    assert leases.hold(rredis, sid, ttl_seconds=20, now=now)
+    assert rredis.zscore(leases.ACTIVE_KEY, sid) == pytest.approx(now + 20)
+    assert leases.hold(rredis, sid, ttl_seconds=20, now=now + 5)  # its worker renews the hold
+    assert leases.hold(rredis, sid, ttl_seconds=20, now=now)  # a late renewal never brings the watch forward
+    assert rredis.zscore(leases.ACTIVE_KEY, sid) == pytest.approx(now + 25)
+    sweep(now + 24)
+    assert requeued == []  # its worker may still start it
+
+    sweep(now + 26)  # no renewal for a ttl: its worker is gone
+    assert requeued == [sid] and harness.record(rredis, sid)["status"] == "queued"
+
+    # Once a run holds the lease the lease watches the job; a finished job needs no watching.
+    assert leases.acquire(rredis, sid, "run|1|x", ttl_seconds=30).outcome == "ok"
+    assert not leases.hold(rredis, sid, ttl_seconds=20)
+    store.mark_complete(sid, "k.pdf", "k.json", 1)
+    leases.release(rredis, sid, "run|1|x", "finished")
+    assert not leases.hold(rredis, sid, ttl_seconds=20) and sid not in harness.active_index(rredis)
+
+
+def test_the_worker_holds_what_it_received_until_a_run_starts(rredis, store):
+    holdings = Holdings()
+    holdings.client = rredis
+    sid = new_session(store)
+
+    holdings.received(sid)
+    assert sid in holdings and sid in harness.active_index(rredis)
+    assert leases.acquire(rredis, sid, "run|1|y", ttl_seconds=30).outcome == "ok"
+    holdings.renew()
+    assert sid not in holdings  # the run's lease watches it now
+    leases.release(rredis, sid, "run|1|y", "finished")
 
 
 def test_the_heartbeat_keeps_the_lease_and_notices_when_another_run_holds_it(rredis, store):

@@ -25,6 +25,8 @@ from collections import Counter
 import pytest
 
 from qagen.leases import token_node
+from qagen.queueing import make_celery
+from qagen.tasknames import PROCESS_QUESTION_PAPER
 from qagen.webhooks import EVENT_ID_HEADER
 from tests.reliability import harness
 from tests.reliability.conftest import llm_stub, stub_env, workers
@@ -187,3 +189,39 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_the_cap(rstack, rred
         fault="Poison job (its process SIGKILLed every run)", injected=f"{kills} kills of the same job",
         jobs=2, lost=0, duplicated=0,
         notes="failed with a message after max_worker_losses (2 here) + 1 losses; the next job completed"))
+
+
+@pytest.mark.timeout(300)
+def test_a_job_received_but_not_started_by_a_killed_worker_runs_within_a_lease_ttl(rstack, rredis, rclient):
+    """The gap between a worker taking a message and the job taking its lease (a fresh pool
+    process loading, a retry waiting for its time): a worker killed there must not leave the
+    message in the broker's unacked set for the visibility timeout (40 min)."""
+    settings = rstack.settings
+    up = harness.upload(rclient, harness.paper(70000, 3), "held.txt")  # no worker yet: its message waits
+    sid = up.session_id
+    assert sid
+    # Its message, sent again with a countdown, is one a worker takes and keeps without starting.
+    assert rredis.lrem(settings.queue, 1, next(m for m in rredis.lrange(settings.queue, 0, -1)
+                                                if sid.encode() in m)) == 1
+    make_celery(settings).send_task(PROCESS_QUESTION_PAPER, args=[sid], task_id=sid, queue=settings.queue,
+                                    countdown=120)
+    with workers(rstack, ["e1"]):
+        harness.wait_for(lambda: rredis.llen(settings.queue) == 0, 60, "e1 to take the message")
+        time.sleep(1.0)
+        assert harness.record(rredis, sid)["status"] == "queued"  # taken, not started
+        killed = time.time()
+        harness.kill_worker(rstack, "e1")
+        harness.start_worker(rstack, "e2")
+        try:
+            body = harness.wait_all(rclient, [sid], timeout=120).get(sid, {})
+        finally:
+            harness.kill_worker(rstack, "e2")
+    assert body.get("status") == "complete", body
+    started = float(harness.record(rredis, sid)["run_started_at"])
+    assert started - killed <= settings.lease_ttl_seconds + 3 * settings.recovery_interval_seconds
+    harness.SUMMARY.append(harness.Row(
+        fault="SIGKILL of a worker holding a received job it had not started",
+        injected="1 SIGKILL (whole worker) with a countdown message held", jobs=1, lost=0, duplicated=0,
+        recovery=harness.seconds([started - killed]),
+        notes=f"lease ttl {settings.lease_ttl_seconds:.0f} s; the broker alone would hand it back after "
+              f"{settings.task_hard_time_limit_seconds + 600:.0f} s"))
