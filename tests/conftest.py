@@ -22,7 +22,9 @@ EXAMPLE_PAPER = REPO / "examples" / "sample-paper.pdf"
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> LocalStack:
     layout = StackLayout.on_free_ports(tmp_path_factory.mktemp("stack"))
-    local = LocalStack(layout)
+    # A warm worker answers a short paper in 0.1-0.4 s: the live-progress stream polls often
+    # enough to show its stages (production's 0.5 s default would often jump 0% -> 100%).
+    local = LocalStack(layout, extra_env={"QAGEN_SSE_POLL_SECONDS": "0.05"})
     try:
         local.start()
         yield local
