@@ -37,6 +37,13 @@ def submission(session_id: str) -> dict[str, str]:
             "events_url": link("sessions.events"), "result_url": link("sessions.result")}
 
 
+def _discard_input(storage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except Exception:
+        log.warning("could not remove the orphaned upload %s", key)
+
+
 def _callback(url: str | None) -> str | None:
     if not url:
         return None
@@ -68,8 +75,12 @@ def upload(form: dict):
     session_id = str(uuid.uuid4())
     input_key = f"{object_prefix(g.tenant, session_id)}input/{filename}"
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
-    s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
-                              knowledge_base_id=kb_id, callback_url=callback_url))
+    try:
+        s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
+                                  knowledge_base_id=kb_id, callback_url=callback_url))
+    except Exception:
+        _discard_input(s.storage, input_key)  # no session will ever point at it
+        raise
     try:
         s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
     except Exception:

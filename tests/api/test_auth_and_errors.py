@@ -140,3 +140,21 @@ class TestBadUploadsLeaveNothingBehind:
         response = self.post(client, "quiz.txt", b"1. Define force. [1]\n")
         assert response.status_code == 202
         assert redis_client.llen(queue) == 1
+
+    def test_a_session_store_lost_after_the_file_was_stored_is_503_and_leaves_no_object(self, app_client,
+                                                                                          nothing_left):
+        """Redis going away between the key check and the session record: the stored file goes too."""
+        from qagen.devstack import free_port
+        from qagen.redis_client import redis_from_settings
+
+        client, _ = app_client
+        services = client.application.extensions["qagen"]
+        dead = redis_from_settings(services.settings.model_copy(
+            update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}), timeout_seconds=0.5)
+        services.sessions = SessionStore(dead, 3600)
+
+        response = self.post(client, "quiz.txt", b"1. Define force. [1]\n")
+
+        error = assert_error(response, 503, "unavailable")
+        assert response.headers.get("Retry-After")
+        assert "retry" in error["message"].lower()
