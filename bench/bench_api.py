@@ -11,6 +11,9 @@ The peer does what the API must do for an upload, without HTTP or Flask: boto3
 `put_object` of the same 1 MiB and Celery `send_task` to the same Redis, N at a time
 (threads), in as many processes as gunicorn has workers (2; one for N=1), for the same
 time. Target: the API adds <= 50% (throughput >= peer / 1.5 and p99 <= 1.5 x peer p99).
+wrk reports latencies corrected for coordinated omission (`wrk_corrected`); the peer's are
+corrected the same way, and both uncorrected views are printed beside them: the peer's raw
+p99 and the API's own (the upload times it logs), with the count of requests over 100 ms.
 Also the RSS/PSS of a gunicorn worker process, idle and at its peak under this load.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -55,6 +59,51 @@ def run_wrk(url: str, key: str, body_file: Path, boundary: str, connections: int
     result["rps"] = result["accepted"] / (result["duration_us"] / 1e6)
     result["p50_ms"], result["p99_ms"] = result["p50_us"] / 1000, result["p99_us"] / 1000
     return result
+
+
+def app_upload_ms(log_path: Path, offset: int) -> list[float]:
+    """Upload times the API logged itself (api/metrics.py: before_request to after_request) past `offset`."""
+    times = []
+    with log_path.open("rb") as log:
+        log.seek(offset)
+        for line in log.read().decode(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("path") == "/api/upload" and "ms" in entry:
+                times.append(float(entry["ms"]))
+    return times
+
+
+def wrk_corrected(latencies_ms: list[float], runtime_s: float, connections: int) -> list[float]:
+    """The latencies the way wrk reports its own, so the peer's p99 compares like with like.
+
+    wrk corrects for coordinated omission before it reports anything (wrk.c, `stats_correct`):
+    with E = runtime / (requests / connections), the interval a connection's requests came
+    at, every latency v >= 2E adds samples v - E, v - 2E, ... while above E (the requests a
+    client on a schedule would have seen delayed behind the slow one). One 200 ms stall at
+    ~16 ms per request thus becomes a dozen samples, which alone set the p99 of ~500.
+    """
+    if not latencies_ms or connections < 1 or len(latencies_ms) // connections == 0:
+        return list(latencies_ms)
+    expected = int(runtime_s * 1e6) // (len(latencies_ms) // connections)
+    corrected = []
+    for value in (int(v * 1000) for v in latencies_ms):
+        corrected.append(value)
+        if value >= 2 * expected:
+            m = value - expected
+            while m > expected:
+                corrected.append(m)
+                m -= expected
+    return [v / 1000 for v in corrected]
+
+
+def wrk_percentile(values: list[float], q: float) -> float:
+    """wrk's percentile: nearest rank, C's round(q / 100 x count + 0.5)."""
+    ordered = sorted(values)
+    rank = min(len(ordered), max(1, math.floor(q / 100 * len(ordered) + 1.0)))
+    return ordered[rank - 1]
 
 
 # -- the peer: boto3 put + Celery send, N threads ------------------------------------------------
@@ -131,8 +180,10 @@ def run_peer(env: dict[str, str], connections: int, seconds: int, queue: str) ->
         reported = json.loads(line.removeprefix("PEER_JSON "))
         latencies += reported["latencies"]
         cpu += reported["cpu_s"]
-    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": percentile(latencies, 50),
-            "p99_ms": percentile(latencies, 99), "processes": processes,
+    corrected = wrk_corrected(latencies, seconds, connections)
+    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": wrk_percentile(corrected, 50),
+            "p99_ms": wrk_percentile(corrected, 99), "p99_raw_ms": percentile(latencies, 99),
+            "max_ms": max(latencies), "slow_over_100ms": sum(1 for v in latencies if v > 100), "processes": processes,
             "cpu_ms_per_request": cpu * 1000 / max(1, len(latencies))}
 
 
@@ -153,6 +204,11 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     body_file.write_bytes(body)
     results: dict[int, dict] = {}
     memory: dict = {}
+    # Room for everything this module writes (the API's and the peer's 1 MiB puts), made
+    # before it measures: no SeaweedFS volume growth stalls either side (BenchStack.grow_s3_volumes).
+    expected_mib = sum(seconds * (350 if n > 1 else 200) for n in levels)  # API + peer puts/s, with margin
+    stack.grow_s3_volumes(expected_mib // 64 + 8)
+    growths_before = stack.s3_volume_growths()
     try:
         with stack.api(QAGEN_QUEUE=queue) as api:
             url = api.layout.api_url
@@ -169,7 +225,13 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
                 runs = []
                 for _ in range(repeats):
                     each = [cpu_seconds(pid) for pid in workers]
+                    log_offset = api.log_path("web").stat().st_size
                     result = run_wrk(url, stack.api_key, body_file, boundary, connections, seconds)
+                    time.sleep(0.3)  # the last lines reach the log
+                    in_app = app_upload_ms(api.log_path("web"), log_offset)
+                    result["app_p99_ms"] = percentile(in_app, 99) if in_app else float("nan")
+                    result["app_max_ms"] = max(in_app, default=float("nan"))
+                    result["app_slow_over_100ms"] = sum(1 for v in in_app if v > 100)
                     each = [cpu_seconds(pid) - before for pid, before in zip(workers, each)]
                     result["cpu_ms_per_request"] = sum(each) * 1000 / max(1, result["accepted"])
                     # How evenly the two gunicorn processes shared the work (keep-alive connections stay
@@ -186,6 +248,7 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     finally:
         body_file.unlink(missing_ok=True)
         folder.rmdir()
+    growths_during = stack.s3_volume_growths() - growths_before
 
     table, rows = [], []
     for connections, both in results.items():
@@ -194,6 +257,8 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
                       + api["timeouts"], round(api["rps"], 1), round(peer["rps"], 1), f"{peer['rps'] / api['rps']:.2f}x",
                       round(api["p50_ms"], 1), round(peer["p50_ms"], 1), round(api["p99_ms"], 1),
                       round(peer["p99_ms"], 1), f"{api['p99_ms'] / peer['p99_ms']:.2f}x",
+                      f"{api['app_p99_ms']:.1f} ({api['app_slow_over_100ms']})",
+                      f"{peer['p99_raw_ms']:.1f} ({peer['slow_over_100ms']})",
                       round(api["cpu_ms_per_request"], 1), round(peer["cpu_ms_per_request"], 1),
                       "/".join(f"{x:.0%}" for x in api["worker_cpu_share"])])
         ok = api["not_accepted"] == 0
@@ -213,7 +278,8 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     print_table(f"API upload throughput, 1 MiB PDF, {seconds} s per level (gunicorn 2 x gthread 16; peer: boto3 put + "
                 "Celery send in threads)",
                 ["conns", "202s", "errors", "API req/s", "peer req/s", "peer/API", "API p50 ms", "peer p50 ms",
-                 "API p99 ms", "peer p99 ms", "API/peer p99", "API CPU ms/req", "peer CPU ms/req", "gunicorn CPU split"], table)
+                 "API p99 ms", "peer p99 ms", "API/peer p99", "API in-app p99 (>100ms)", "peer raw p99 (>100ms)",
+                 "API CPU ms/req", "peer CPU ms/req", "gunicorn CPU split"], table)
     workers = memory["workers"]
     idle = max(memory["idle"][pid]["rss"] for pid in workers)
     idle_pss = max(memory["idle"][pid]["pss"] for pid in workers)
@@ -224,7 +290,10 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     rows += [Row("memory: gunicorn API worker, idle (RSS)", idle, "MiB", note=f"PSS {idle_pss:.0f} MiB"),
              Row("memory: gunicorn API worker, peak under upload load (RSS)", peak, "MiB",
                  note=f"PSS {peak_pss:.0f} MiB")]
-    details = {"seconds": seconds, "levels": {str(k): v for k, v in results.items()}, "memory_mib": {
+    print(f"SeaweedFS volumes created while measuring: {growths_during} (grown beforehand: room for "
+          f"~{expected_mib} MiB)")
+    details = {"seconds": seconds, "s3_volume_growths_while_measuring": growths_during,
+               "levels": {str(k): v for k, v in results.items()}, "memory_mib": {
         "worker_idle_rss": idle, "worker_idle_pss": idle_pss, "worker_peak_rss": peak, "worker_peak_pss": peak_pss}}
     return rows, details
 

@@ -247,6 +247,31 @@ class BenchStack:
             out[stage] = float(raw) if raw else 0.0
         return out
 
+    def grow_s3_volumes(self, count: int) -> None:
+        """Have SeaweedFS create `count` more volumes for the bucket now.
+
+        SeaweedFS fills 64 MB volumes (as `make up` sets it) and creates 7 more when they are
+        full, stalling the puts that arrive meanwhile for 0.2-1 s: every ~448 MB of uploads.
+        A load benchmark writing gigabytes would measure where those land (in the API's
+        window or the peer's) as much as the API; a store like AWS S3 has no such step.
+        """
+        import httpx
+
+        self.storage.put("bench/.grow", b"")  # the bucket's collection exists
+        before = self.s3_volume_growths()
+        master = f"http://127.0.0.1:{self.layout.weed_ports['master']}"
+        response = httpx.get(f"{master}/vol/grow", params={"count": count, "collection": self.settings.s3_bucket,
+                                                           "replication": "000"}, timeout=120)
+        response.raise_for_status()
+        deadline = time.monotonic() + 60
+        while self.s3_volume_growths() < before + count and time.monotonic() < deadline:
+            time.sleep(0.2)  # the master answers before every volume is registered
+
+    def s3_volume_growths(self) -> int:
+        """How many volumes SeaweedFS has created so far (its log)."""
+        log = self.local.log_path("s3")
+        return log.read_text(errors="replace").count("Created Volume") if log.exists() else 0
+
     def flush_answer_cache(self) -> None:
         from qagen.answering.cache import KEY_PREFIX
 
