@@ -29,7 +29,9 @@ def make_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
         task_time_limit=settings.task_hard_time_limit_seconds,
         worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
         worker_send_task_events=True,
-        task_send_sent_event=True,
+        # No "task-sent" event per upload (a Redis publish, ~6% of an upload's API CPU):
+        # Flower and the metrics see a job from "received" on; queue depth is read from Redis.
+        task_send_sent_event=False,
         broker_transport_options=visibility,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
