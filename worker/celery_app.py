@@ -8,8 +8,10 @@ from qagen.logs import configure_logging
 from qagen.queueing import make_celery
 from qagen.settings import get_settings
 
-# worker.recovery connects the signals that start the lost-job sweeper and bound parsing.
-app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks", "worker.recovery"))
+# worker.recovery connects the signals that start the lost-job sweeper and bound parsing;
+# worker.gc_freeze the one that freezes a pool process's libraries after its first paper.
+app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks", "worker.recovery",
+                                           "worker.gc_freeze"))
 
 
 @setup_logging.connect
