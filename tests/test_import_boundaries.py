@@ -1,4 +1,5 @@
-"""The API process stays light: it never imports the pipeline's heavy libraries."""
+"""The API process stays light: it never imports the pipeline's heavy libraries; a worker
+loads them in its pool processes when the first job needs them, not on its start-up path."""
 
 from __future__ import annotations
 
@@ -14,6 +15,20 @@ def test_importing_and_building_the_api_loads_no_pipeline_library():
         "import sys, api\n"
         "api.create_app()\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == ""
+
+
+def test_loading_the_worker_app_and_its_tasks_loads_no_pipeline_library():
+    """What a worker imports before it is ready to consume (docs/performance.md: cold start)."""
+    code = (
+        "import sys\n"
+        "from worker.celery_app import app\n"
+        "app.loader.import_default_modules()\n"
+        "assert 'worker.tasks' in sys.modules and 'worker.recovery' in sys.modules\n"
+        f"print(','.join(m for m in {HEAVY + ('sympy',)!r} if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
