@@ -22,6 +22,7 @@ the answers as JSON. Every /api route needs `Authorization: Bearer <key>`; error
 
 def create_app(settings: Settings | None = None) -> APIFlask:
     from api import capacity, errors, health, knowledge, metrics, ratelimit, sessions, uploads, web, webhook_secret
+    from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     # static_folder=None: the web page's files are served by api.web, with its security headers.
     app = APIFlask(__name__, title="qagen API", version=__version__, spec_path="/openapi.json", docs_path="/docs",
                    static_folder=None)
+    app.request_class = UploadRequest
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         VALIDATION_ERROR_STATUS_CODE=400,

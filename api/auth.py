@@ -37,7 +37,10 @@ def require_key(view=None, *, allow_query: bool = False):
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            g.pop("tenant", None)
+            if allow_query and g.get("tenant") is None:
+                # Looked up already (the rate limiter's key) from the header alone: a key in
+                # the query counts here, so look again. Otherwise one lookup per request.
+                g.pop("tenant", None)
             if current_tenant(allow_query) is None:
                 if not g.key_presented:
                     raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>'.", CHALLENGE)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import unicodedata
 
+from flask import Request
 from werkzeug.datastructures import FileStorage
 
 from api.errors import ApiError
@@ -13,6 +15,18 @@ from qagen.parsing.filetypes import sniff_kind
 
 CONTENT_TYPES = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8", "image": "application/octet-stream",
                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+# Werkzeug spools uploads over 500 KB to a temporary file on disk. The API reads every
+# upload into memory anyway (to check it, then to store it), so for a typical paper the
+# disk round trip is pure cost (and a latency tail when the disk is busy); beyond this
+# size, the file still goes to disk until it is read.
+IN_MEMORY_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class UploadRequest(Request):
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):  # type: ignore[no-untyped-def]
+        return tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_UPLOAD_BYTES, mode="rb+")
 
 
 def safe_filename(name: str | None) -> str:

@@ -260,8 +260,13 @@ class BenchStack:
         self.storage.put("bench/.grow", b"")  # the bucket's collection exists
         before = self.s3_volume_growths()
         master = f"http://127.0.0.1:{self.layout.weed_ports['master']}"
-        response = httpx.get(f"{master}/vol/grow", params={"count": count, "collection": self.settings.s3_bucket,
-                                                           "replication": "000"}, timeout=120)
+        deadline = time.monotonic() + 30
+        while True:  # a master whose volume server has not reported in yet answers 406
+            response = httpx.get(f"{master}/vol/grow", params={"count": count, "collection": self.settings.s3_bucket,
+                                                               "replication": "000"}, timeout=120)
+            if response.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         response.raise_for_status()
         deadline = time.monotonic() + 60
         while self.s3_volume_growths() < before + count and time.monotonic() < deadline:
