@@ -104,7 +104,7 @@ def _e2e(ctx: Context):
 def _api(ctx: Context):
     from bench import bench_api
 
-    return bench_api.run(ctx.stack(), seconds=3 if ctx.quick else 8)
+    return bench_api.run(ctx.stack(), seconds=3 if ctx.quick else 5, repeats=1 if ctx.quick else 3)
 
 
 def _memory(ctx: Context):
@@ -116,7 +116,7 @@ def _memory(ctx: Context):
 def _scaling(ctx: Context):
     from bench import bench_scaling
 
-    return bench_scaling.run(ctx.stack(), papers=8 if ctx.quick else 16, repeats=1 if ctx.quick else 5)
+    return bench_scaling.run(ctx.stack(), papers=8 if ctx.quick else 32, repeats=1 if ctx.quick else 3)
 
 
 MODULES = {

@@ -76,6 +76,17 @@ def app_upload_ms(log_path: Path, offset: int) -> list[float]:
     return times
 
 
+def median_run(runs: list[dict]) -> dict:
+    """Each figure's median over the runs (numbers); lists and text from the first run."""
+    import statistics
+
+    merged = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(run[key] for run in runs)
+    return merged
+
+
 def wrk_corrected(latencies_ms: list[float], runtime_s: float, connections: int) -> list[float]:
     """The latencies the way wrk reports its own, so the peer's p99 compares like with like.
 
@@ -187,7 +198,7 @@ def run_peer(env: dict[str, str], connections: int, seconds: int, queue: str) ->
             "cpu_ms_per_request": cpu * 1000 / max(1, len(latencies))}
 
 
-def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: int = 1) -> tuple[list[Row], dict]:
+def run(stack, seconds: int = 5, levels: tuple[int, ...] = (1, 4, 16), repeats: int = 3) -> tuple[list[Row], dict]:
     import httpx
 
     from bench.stack import PeakSampler, cpu_seconds, memory_mib, process_tree
@@ -206,7 +217,7 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     memory: dict = {}
     # Room for everything this module writes (the API's and the peer's 1 MiB puts), made
     # before it measures: no SeaweedFS volume growth stalls either side (BenchStack.grow_s3_volumes).
-    expected_mib = sum(seconds * (350 if n > 1 else 200) for n in levels)  # API + peer puts/s, with margin
+    expected_mib = sum(repeats * seconds * (350 if n > 1 else 200) for n in levels)  # API + peer puts/s, with margin
     stack.grow_s3_volumes(expected_mib // 64 + 8)
     growths_before = stack.s3_volume_growths()
     try:
@@ -238,13 +249,14 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
                     # with the process that accepted them).
                     result["worker_cpu_share"] = [round(c / max(sum(each), 1e-9), 2) for c in each]
                     runs.append(result)
-                results[connections] = {"api": sorted(runs, key=lambda r: r["rps"])[len(runs) // 2], "api_runs": runs}
+                results[connections] = {"api": median_run(runs), "api_runs": runs}
             memory["peak"] = sampler.stop()
             memory["workers"] = workers
         env = stack.env(QAGEN_QUEUE=queue)
         for connections in levels:
             runs = [run_peer(env, connections, seconds, queue) for _ in range(repeats)]
-            results[connections]["peer"] = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+            results[connections]["peer"] = median_run(runs)
+            results[connections]["peer_runs"] = runs
     finally:
         body_file.unlink(missing_ok=True)
         folder.rmdir()
@@ -257,8 +269,8 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
                       + api["timeouts"], round(api["rps"], 1), round(peer["rps"], 1), f"{peer['rps'] / api['rps']:.2f}x",
                       round(api["p50_ms"], 1), round(peer["p50_ms"], 1), round(api["p99_ms"], 1),
                       round(peer["p99_ms"], 1), f"{api['p99_ms'] / peer['p99_ms']:.2f}x",
-                      f"{api['app_p99_ms']:.1f} ({api['app_slow_over_100ms']})",
-                      f"{peer['p99_raw_ms']:.1f} ({peer['slow_over_100ms']})",
+                      f"{api['app_p99_ms']:.1f} ({api['app_slow_over_100ms']:g})",
+                      f"{peer['p99_raw_ms']:.1f} ({peer['slow_over_100ms']:g})",
                       round(api["cpu_ms_per_request"], 1), round(peer["cpu_ms_per_request"], 1),
                       "/".join(f"{x:.0%}" for x in api["worker_cpu_share"])])
         ok = api["not_accepted"] == 0
@@ -275,7 +287,7 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
     rows.append(Row("  CPU per upload: API worker processes vs peer processes", api_cpu, "ms", peer_cpu,
                     "boto3 put + Celery send", api_cpu / peer_cpu, "", None,
                     note="median over the levels; S3 and Redis server CPU is the same for both"))
-    print_table(f"API upload throughput, 1 MiB PDF, {seconds} s per level (gunicorn 2 x gthread 16; peer: boto3 put + "
+    print_table(f"API upload throughput, 1 MiB PDF, median of {repeats} runs of {seconds} s per level (gunicorn 2 x gthread 16; peer: boto3 put + "
                 "Celery send in threads)",
                 ["conns", "202s", "errors", "API req/s", "peer req/s", "peer/API", "API p50 ms", "peer p50 ms",
                  "API p99 ms", "peer p99 ms", "API/peer p99", "API in-app p99 (>100ms)", "peer raw p99 (>100ms)",
@@ -292,7 +304,7 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
                  note=f"PSS {peak_pss:.0f} MiB")]
     print(f"SeaweedFS volumes created while measuring: {growths_during} (grown beforehand: room for "
           f"~{expected_mib} MiB)")
-    details = {"seconds": seconds, "s3_volume_growths_while_measuring": growths_during,
+    details = {"seconds": seconds, "repeats": repeats, "s3_volume_growths_while_measuring": growths_during,
                "levels": {str(k): v for k, v in results.items()}, "memory_mib": {
         "worker_idle_rss": idle, "worker_idle_pss": idle_pss, "worker_peak_rss": peak, "worker_peak_pss": peak_pss}}
     return rows, details
@@ -300,9 +312,9 @@ def run(stack, seconds: int = 8, levels: tuple[int, ...] = (1, 4, 16), repeats: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--levels", default="1,4,16")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peer-child", nargs=4, metavar=("THREADS", "SECONDS", "START_AT", "QUEUE"))
     args = parser.parse_args(argv)
     if args.peer_child:
