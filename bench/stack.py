@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from qagen.apikeys import ApiKeyStore  # noqa: E402
 from qagen.devstack import LocalStack, StackLayout, _bin, free_port, wait_until  # noqa: E402
+from qagen.procstats import cpu_seconds, memory_mib, process_tree  # noqa: E402
 from qagen.redis_client import redis_from_settings  # noqa: E402
 
 # The API's own limits would turn a load test into a 429 test.
@@ -292,56 +293,6 @@ class BenchStack:
 
 # -- processes and their memory -------------------------------------------------------------------
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def process_tree(pid: int) -> list[int]:
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop(0)
-        tree.append(current)
-        todo += _children(current)
-    return tree
-
-
-def _kib(path: str, field: str) -> int:
-    try:
-        with open(path) as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far, with its finished children's (0 if it is gone).
-
-    The children matter: a worker pool process reads each upload in a short-lived fork
-    (qagen.parsing.sandbox), whose CPU lands in the parent's cutime/cstime when it is reaped.
-    """
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            text = handle.read()
-    except OSError:
-        return 0.0
-    rest = text[text.rindex(")") + 2:].split()
-    return sum(int(x) for x in rest[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    """RSS (/proc/PID/status VmRSS) and PSS (smaps_rollup) of one process, MiB."""
-    return {"rss": _kib(f"/proc/{pid}/status", "VmRSS") / 1024, "pss": _kib(f"/proc/{pid}/smaps_rollup", "Pss") / 1024}
-
-
 class PeakSampler(threading.Thread):
     """Samples the memory of some processes every `interval` seconds and keeps the peaks."""
 
@@ -365,9 +316,24 @@ class PeakSampler(threading.Thread):
         return self.peak
 
 
+def run_standalone(section: str, run) -> int:  # type: ignore[no-untyped-def]
+    """One service benchmark run by itself: `run(stack)` on a stack of its own (closed after),
+    its details recorded under `section` in bench/results.json."""
+    from bench.common import record
+
+    stack = BenchStack()
+    try:
+        _, details = run(stack)
+    finally:
+        stack.close()
+    record(section, details)
+    return 0
+
+
 def wait_for(check, timeout: float, what: str, interval: float = 0.005) -> None:
     wait_until(check, timeout, what, interval)
 
 
 __all__ = ["BenchStack", "WorkerProcess", "PeakSampler", "memory_mib", "cpu_seconds", "process_tree", "worker_command", "wait_for",
+           "run_standalone",
            "free_port", "REPO", "HIGH_LIMITS", "PIPELINE_STAGES"]

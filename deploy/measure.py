@@ -35,47 +35,18 @@ sys.path.insert(0, str(REPO))
 
 from qagen.apikeys import ApiKeyStore  # noqa: E402
 from qagen.devstack import LocalStack, StackLayout, free_port, wait_until  # noqa: E402
+from qagen.procstats import memory_mib, process_tree  # noqa: E402
 from qagen.redis_client import redis_from_settings  # noqa: E402
 
 PAPER = REPO / "examples" / "sample-paper.pdf"
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def process_tree(pid: int) -> list[int]:
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo += _children(current)
-    return tree
-
-
-def _kib(path: Path, field: str) -> int:
-    try:
-        for line in path.read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def memory(pid: int) -> dict[str, float]:
     """Sum of RSS and PSS (MiB) over a process tree, and its largest single process."""
-    pids = process_tree(pid)
-    rss = [_kib(Path(f"/proc/{p}/status"), "VmRSS") for p in pids]
-    pss = [_kib(Path(f"/proc/{p}/smaps_rollup"), "Pss") for p in pids]
-    return {"processes": len(pids), "rss_mib": sum(rss) / 1024, "pss_mib": sum(pss) / 1024,
-            "largest_rss_mib": max(rss, default=0) / 1024}
+    each = [memory_mib(p) for p in process_tree(pid)]
+    rss = [m["rss"] for m in each]
+    return {"processes": len(each), "rss_mib": sum(rss), "pss_mib": sum(m["pss"] for m in each),
+            "largest_rss_mib": max(rss, default=0)}
 
 
 class Sampler(threading.Thread):

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from qagen.parsing import MAX_QUESTIONS
+from qagen.procstats import memory_mib
 from tests.reliability import harness, hostile
 from tests.reliability.conftest import workers
 
@@ -85,7 +86,7 @@ def test_hostile_inputs_get_a_clear_answer_and_the_worker_survives(rstack, rredi
             problems.append(f"{name}: left {extra} in the bucket")
 
     main_after, pool_after = harness.worker_pids(rstack, hostile_worker)
-    rss_mb = max(_rss_mb(pid) for pid in [main_after, *pool_after])
+    rss_mb = max(memory_mib(pid)["rss"] for pid in [main_after, *pool_after])
     harness.SUMMARY.append(harness.Row(
         fault="Hostile inputs (generated)", injected=f"{len(CASES)} files (table below)",
         jobs=len(CASES), lost=0, duplicated=0, completion=f"slowest {slowest:.1f}",
@@ -97,10 +98,3 @@ def test_hostile_inputs_get_a_clear_answer_and_the_worker_survives(rstack, rredi
     assert main_after == main_before and sorted(pool_after) == sorted(pool_before)
     assert rss_mb < 600, rss_mb
 
-
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
