@@ -11,17 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import uuid
 
 import httpx
 import pytest
 
 from qagen.apikeys import ApiKeyStore
-from qagen.devstack import LocalStack, StackLayout, free_port, wait_until
+from qagen.devstack import LocalStack, StackLayout
 from qagen.redis_client import redis_from_settings
 from qagen.storage import S3Storage
+from tests.llm_stub import running_stub
 from tests.reliability import harness
 
 # Settings the whole fault stack runs with. Lease, recovery and time limits stay at their
@@ -73,16 +72,8 @@ def rclient(rstack, tenant_key):
 @contextlib.contextmanager
 def llm_stub(*args: str):
     """qagen's OpenAI-compatible stub in its own process; yields (api_base, stats())."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "qagen.llm.stub_server", "--port", str(port), *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: httpx.get(f"{base}/stats", timeout=1).status_code == 200, 15, "the LLM stub")
+    with running_stub(*args, ready_timeout=15) as base:
         yield f"{base}/v1", lambda: httpx.get(f"{base}/stats", timeout=5).json()
-    finally:
-        process.terminate()
-        process.wait(5)
 
 
 def stub_env(api_base: str, **settings: str) -> dict[str, str]:
