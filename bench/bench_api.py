@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, percentile, print_table, record  # noqa: E402
+from bench.common import Row, percentile, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
 
 SIZE = 1 << 20
@@ -321,15 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         threads, seconds, start_at, queue = args.peer_child
         peer_child(int(threads), float(seconds), float(start_at), queue)
         return 0
-    from bench.stack import BenchStack
+    from bench.stack import run_standalone
 
-    stack = BenchStack()
-    try:
-        rows, details = run(stack, args.seconds, tuple(int(x) for x in args.levels.split(",")), args.repeats)
-    finally:
-        stack.close()
-    record("api", details)
-    return 0
+    levels = tuple(int(x) for x in args.levels.split(","))
+    return run_standalone("api", lambda stack: run(stack, args.seconds, levels, args.repeats))
 
 
 if __name__ == "__main__":

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
-from bench.common import Row, percentile, print_table, record  # noqa: E402
+from bench.common import Row, percentile, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
-from bench.stack import PIPELINE_STAGES, BenchStack  # noqa: E402
+from bench.stack import PIPELINE_STAGES, BenchStack, run_standalone  # noqa: E402
 
 POLL_SECONDS = 0.010
 
@@ -167,13 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=20)
     args = parser.parse_args(argv)
-    stack = BenchStack()
-    try:
-        rows, details = run(stack, args.jobs)
-    finally:
-        stack.close()
-    record("e2e", details)
-    return 0
+    return run_standalone("e2e", lambda stack: run(stack, args.jobs))
 
 
 if __name__ == "__main__":

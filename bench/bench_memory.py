@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, print_table, record  # noqa: E402
+from bench.common import Row, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
-from bench.stack import BenchStack, PeakSampler, memory_mib  # noqa: E402
+from bench.stack import BenchStack, PeakSampler, memory_mib, run_standalone  # noqa: E402
 
 
 def _settled(worker, count: int, timeout: float = 20.0) -> list[int]:
@@ -97,13 +97,7 @@ def run(stack: BenchStack, concurrency: int = 2, questions: int = 40) -> tuple[l
 
 
 def main() -> int:
-    stack = BenchStack()
-    try:
-        rows, details = run(stack)
-    finally:
-        stack.close()
-    record("memory", details)
-    return 0
+    return run_standalone("memory", run)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, print_table, record  # noqa: E402
+from bench.common import Row, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
 from bench.common import cpu_accounting, foreign_cpu_fraction  # noqa: E402
-from bench.stack import BenchStack, cpu_seconds, process_tree  # noqa: E402
+from bench.stack import BenchStack, cpu_seconds, process_tree, run_standalone  # noqa: E402
 
 QUESTIONS = 10
 
@@ -109,13 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--papers", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    stack = BenchStack()
-    try:
-        rows, details = run(stack, args.papers, args.repeats)
-    finally:
-        stack.close()
-    record("scaling", details)
-    return 0
+    return run_standalone("scaling", lambda stack: run(stack, args.papers, args.repeats))
 
 
 if __name__ == "__main__":

@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, print_table, record  # noqa: E402
+from bench.common import Row, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
-from bench.stack import BenchStack  # noqa: E402
+from bench.stack import BenchStack, run_standalone  # noqa: E402
 
 HEAVY = ("litellm", "seaborn", "matplotlib", "pdfplumber", "pypdfium2", "reportlab", "sympy", "numpy", "pandas",
          "tenacity", "bm25s", "boto3", "botocore", "httpx", "pydantic", "redis", "kubernetes")
@@ -184,13 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    stack = BenchStack()
-    try:
-        rows, details = run(stack, args.repeats, min(3, args.repeats), min(3, args.repeats))
-    finally:
-        stack.close()
-    record("worker", details)
-    return 0
+    return run_standalone("worker", lambda stack: run(stack, args.repeats, min(3, args.repeats), min(3, args.repeats)))
 
 
 if __name__ == "__main__":
