@@ -13,8 +13,6 @@ import time
 from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from qagen.capacity import record_job_duration
 from qagen.jobstats import record_outcome, timing_stages
@@ -22,7 +20,7 @@ from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.knowledge_bases import KnowledgeBaseStore
 from qagen.leases import LeaseLost
 from qagen.redis_client import redis_from_settings
-from qagen.sessions import SessionStatus, SessionStore, object_prefix
+from qagen.sessions import REDIS_UNAVAILABLE, SessionStatus, SessionStore, object_prefix
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
 from qagen.tasknames import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
@@ -119,7 +117,7 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
     except (InputError, ModelError) as exc:
         sessions.mark_failed(session_id, str(exc))
         record_outcome(redis, "failed")
-    except (TransientError, RedisConnectionError, RedisTimeoutError) as exc:
+    except (TransientError, *REDIS_UNAVAILABLE) as exc:
         if self.request.retries < self.max_retries:
             delay = RETRY_DELAYS_SECONDS[self.request.retries]
             sessions.update(session_id, message=f"waiting to retry in {delay} s: {exc}")
