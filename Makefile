@@ -35,7 +35,7 @@ $(BIN)/python:
 # Reinstall when the declared or pinned dependencies change.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip==26.3
-	$(BIN)/pip install -q -c constraints.txt -e ".[worker,dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[api,worker,dev]"
 	touch $@
 
 deps: system-deps $(VENV)/.installed
@@ -58,8 +58,15 @@ eval-parse: deps
 bench: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench
 
+# `pip list --format=freeze` writes `name==version` even for a wheel installed from a
+# local file, where `pip freeze` would write its path: a lock must name registry releases
+# only (tests/test_pins.py checks it).
 lock: $(BIN)/python
-	$(BIN)/pip freeze --exclude-editable | grep -v '^qagen' > constraints.txt
+	$(BIN)/pip list --format=freeze --exclude-editable | grep -ivE '^(qagen|pip|setuptools|wheel)==' | LC_ALL=C sort -f > constraints.txt.new
+	@if grep -vqE '^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$$' constraints.txt.new; then \
+		echo "make lock: refusing lines that are not name==version:"; \
+		grep -vE '^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$$' constraints.txt.new; rm -f constraints.txt.new; exit 1; fi
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf .qagen out .pytest_cache
