@@ -1,8 +1,9 @@
-"""The `qagen` command line (click, which Flask already brings)."""
+"""The `qagen` command line (click). The client commands need only the base install."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,7 +12,37 @@ import click
 from qagen.settings import get_settings
 
 
-@click.group()
+def extra_providing(module: str, requirements: list[str]) -> str | None:
+    """The extra of qagen whose requirements bring `module` (`requirements` as importlib.metadata gives them)."""
+    wanted = re.sub(r"[-_.]+", "-", module.split(".")[0]).lower()
+    for line in requirements:
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        name = re.sub(r"[-_.]+", "-", re.split(r"[\s\[=<>!~;@]", line, maxsplit=1)[0]).lower()
+        if extra and wanted in {name, name.removeprefix("python-"), name.removeprefix("py")}:
+            return extra.group(1)
+    return None
+
+
+class QagenCommands(click.Group):
+    """The base install is the client alone: a server-side command says which extra it needs."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            from importlib.metadata import PackageNotFoundError, requires
+
+            try:
+                extra = extra_providing(exc.name or "", requires("qagen") or [])
+            except PackageNotFoundError:
+                extra = None
+            hint = f"pip install 'qagen[{extra}]'" if extra else "pip install 'qagen[api,worker]'"
+            raise click.ClickException(
+                f"This command needs {exc.name!r}, which the base install (the API client only) leaves out. "
+                f"Install the server side too: {hint}") from exc
+
+
+@click.group(cls=QagenCommands)
 def main() -> None:
     """qagen: answers question papers."""
 
