@@ -478,3 +478,39 @@ def test_renders_from_several_threads_at_once(plain_pdf):
 def test_render_stays_importable_from_the_stage_module():
     assert render_module.render_pdf is render_pdf
     assert render_module.safe("<a & b>") == "&lt;a &amp; b&gt;"
+
+
+def overview_table(question_count: int):
+    """The overview's question table for a paper of `question_count` questions with marks."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Table
+
+    from qagen.pipeline.pdf.fonts import register_fonts
+    from qagen.pipeline.pdf.story import Content, StoryBuilder
+    from qagen.pipeline.pdf.styles import Styles
+
+    register_fonts()
+    questions = [Question(number=str(n), text=f"Question number {n} asks something.", marks=2)
+                 for n in range(1, question_count + 1)]
+    builder = StoryBuilder(Paper(title="Split test", questions=questions), Content(model="m", subject=None,
+                           date=dt.date(2026, 1, 1)), Styles(width=170 * mm), rich=False)
+    return next(f for f in builder.overview() if isinstance(f, Table)), builder.styles.width
+
+
+@pytest.mark.parametrize("question_count", [1, 3, 12, 40])
+def test_a_table_that_breaks_keeps_its_last_rows_together_and_repeats_its_header(question_count):
+    table, width = overview_table(question_count)
+    _, full_height = table.wrap(width, 10_000)
+    rows = question_count + 2  # header, the questions, the total
+    for available in range(20, int(full_height) + 20, 3):
+        table.wrap(width, available)
+        pieces = table.split(width, available)
+        if not pieces:
+            continue  # nothing fits: the whole table moves to the next page
+        assert sum(len(p._cellvalues) for p in pieces) == rows + len(pieces) - 1, "a row was lost or doubled"
+        for piece in pieces[1:]:
+            assert piece._cellvalues[0][0] == "Q", "a continued table starts with its header row"
+        last = pieces[-1]._cellvalues
+        assert last[-1][0] == "Total"
+        assert len(last) - 1 >= min(3, rows - 1), f"the last page holds only {len(last) - 1} row(s) under the header"
+        assert len(pieces[0]._cellvalues) >= min(4, rows), "the header left with too few rows under it"

@@ -32,6 +32,7 @@ MAX_CHART_WIDTH = 150 * mm
 MAX_CHART_HEIGHT = 95 * mm
 MAX_CITATION_CHARS = 400
 MAX_OVERVIEW_ROWS = 400
+KEEP_ROWS = 3  # rows a table keeps together at its start and at its end
 
 
 @dataclass
@@ -207,6 +208,12 @@ class StoryBuilder:
         ]
         if total_row:
             commands += [("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT), ("FONTNAME", (0, -1), (-1, -1), SANS_BOLD)]
+        # A page break never leaves the header with no rows under it, nor the last rows (a total
+        # among them) alone on the next page: the first and the last KEEP_ROWS rows stay together.
+        # The header row repeats on every page the table runs onto (repeatRows).
+        last = len(data) - 1
+        commands += [("NOSPLIT", (0, 0), (-1, min(KEEP_ROWS, last))),
+                     ("NOSPLIT", (0, max(1, last - KEEP_ROWS + 1)), (-1, last))]
         table.setStyle(table_style(commands))
         return table
 
