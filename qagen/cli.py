@@ -210,12 +210,15 @@ def dev_setup(wait: bool) -> None:
 @main.command()
 @click.option("--paper", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=Path("examples/sample-paper.pdf"), show_default=True)
+@click.option("--notes", type=click.Path(exists=True, path_type=Path), default=Path("examples/notes"),
+              show_default=True, help="Course notes (a file or folder) to upload into a knowledge base first.")
+@click.option("--no-notes", is_flag=True, help="Answer the paper without course notes.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
-def demo(paper: Path, out_dir: Path) -> None:
-    """Start the stack, answer PAPER through the API, save the PDF, print the signed URL, stop."""
+def demo(paper: Path, notes: Path, no_notes: bool, out_dir: Path) -> None:
+    """Start the stack, upload the notes and answer PAPER through the API, save the PDF, print the signed URL, stop."""
     from qagen.demo import run_demo
 
-    sys.exit(run_demo(paper, out_dir))
+    sys.exit(run_demo(paper, out_dir, notes=None if no_notes else notes))
 
 
 from qagen.cli_client import register  # noqa: E402  (the API client's commands: submit, status, ...)
