@@ -15,7 +15,7 @@ from api.idempotency import idempotent
 from api.schemas import Empty, KnowledgeIn, KnowledgeOut
 from api.services import services
 from qagen.knowledge_bases import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
-from qagen.tasknames import INDEX_KNOWLEDGE_BASE
+from qagen.jobs.names import INDEX_KNOWLEDGE_BASE
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("knowledge", __name__, url_prefix="/api", tag="Knowledge bases")

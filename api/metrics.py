@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from qagen.capacity import UNACKED_KEY
-from qagen.jobstats import BUCKETS, read_outcomes, read_stages
+from qagen.jobs.stats import BUCKETS, read_outcomes, read_stages
 
 log = logging.getLogger("qagen.api.requests")
 

@@ -14,14 +14,14 @@ from api.errors import ApiError
 from api.schemas import DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut
 from api.services import services
 from qagen.errors import NotFound, SessionNotFound
-from qagen.sessions import Session, SessionStatus
+from qagen.jobs.records import JobState, Session
 
 bp = APIBlueprint("sessions", __name__, url_prefix="/api", tag="Sessions")
 
 AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 FOUND = {**AUTH, 404: "No such session for this tenant"}
 READY = {**FOUND, 409: "Not complete yet (the message says why, e.g. the failure)"}
-FINAL = (SessionStatus.COMPLETE, SessionStatus.FAILED)
+FINAL = (JobState.COMPLETE, JobState.FAILED)
 
 
 def owned_session(session_id: str) -> Session:
@@ -37,8 +37,8 @@ def owned_session(session_id: str) -> Session:
 
 def complete_session(session_id: str) -> Session:
     session = owned_session(session_id)
-    if session.status != SessionStatus.COMPLETE or not session.result_key:
-        detail = f" It failed: {session.error}" if session.status == SessionStatus.FAILED else ""
+    if session.status != JobState.COMPLETE or not session.result_key:
+        detail = f" It failed: {session.error}" if session.status == JobState.FAILED else ""
         raise ApiError(409, "not_ready", f"The answers are not ready (status: {session.status.value}).{detail}")
     return session
 
@@ -65,7 +65,7 @@ def list_sessions(query: dict):
             before = float(query["cursor"])
         except ValueError as exc:
             raise ApiError(400, "bad_cursor", "The cursor is not one this API returned.") from exc
-    status_filter = SessionStatus(query["status"]) if query.get("status") else None
+    status_filter = JobState(query["status"]) if query.get("status") else None
     found, next_score = services().sessions.list_for_tenant(g.tenant, limit=query["limit"], status=status_filter,
                                                             before=before)
     return {"sessions": [s.to_public() for s in found],

@@ -16,8 +16,8 @@ from api.knowledge import owned_knowledge_base
 from api.schemas import Submission, UploadIn
 from api.services import services
 from qagen.errors import InputError
-from qagen.sessions import Session, object_prefix
-from qagen.tasknames import PROCESS_QUESTION_PAPER
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs.records import Session, object_prefix
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")

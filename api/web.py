@@ -1,14 +1,22 @@
 """The teachers' page: plain HTML, CSS and JavaScript at `/`, using the same REST API.
 
-No build step and nothing from outside: `api/static/` holds index.html, app.js and
-app.css, served as they are. The page runs under a strict Content-Security-Policy (no
-inline script or style, nothing from another origin), so whatever the API returns can
+No build step and nothing from outside: `api/static/` holds index.html, app.css and the
+script as ES modules (app.js, the entry point, loaded with `<script type="module">`, and
+the modules it imports), served as they are. The page runs under a strict
+Content-Security-Policy (no inline script or style, nothing from another origin; module
+scripts from 'self' are allowed by `script-src 'self'`), so whatever the API returns can
 only ever be shown as text.
 """
 
 from __future__ import annotations
 
+import mimetypes
+
 from flask import Blueprint
+
+# Browsers run a module script only when it is served with a JavaScript MIME type (and
+# `nosniff` is set below): make sure of it, whatever the host's mime.types says.
+mimetypes.add_type("text/javascript", ".js")
 
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets")
 

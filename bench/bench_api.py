@@ -126,9 +126,9 @@ def peer_child(threads: int, seconds: float, start_at: float, queue: str) -> Non
     import boto3.session
     from botocore.config import Config
 
-    from qagen.queueing import make_celery
+    from qagen.jobs.names import PROCESS_QUESTION_PAPER
+    from qagen.jobs.queue import make_celery
     from qagen.settings import Settings
-    from qagen.tasknames import PROCESS_QUESTION_PAPER
 
     settings = Settings(queue=queue)
     client = boto3.session.Session().client(

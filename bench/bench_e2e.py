@@ -10,7 +10,7 @@ so the answer cache never hits) are submitted one at a time, as a client would:
 
 end to end = from sending the upload to holding the signed URL (the 302's Location).
 pipeline   = the worker's own measured time for parse + answer + diagrams + render
-             (qagen.jobstats stage sums in Redis, read before and after each job).
+             (qagen.jobs.stats stage sums in Redis, read before and after each job).
 overhead   = end to end - pipeline: HTTP, storing the upload, the session record, the queue,
              the worker fetching the paper, progress records, storing the PDF and JSON,
              marking the session complete, the status polls and signing the URL.

@@ -49,7 +49,7 @@ MEASURED_WARM_PAPER_SECONDS = 1.1  # example paper, offline engine, warm process
 # process alone imports in 5.7-6.0 s (a ScaledJob pod).
 MEASURED_COLD_IMPORT_SECONDS = 9.0
 MEASURED_SINGLE_IMPORT_SECONDS = 6.0
-MAX_TASKS_PER_CHILD = 50  # qagen/queueing.py
+MAX_TASKS_PER_CHILD = 50  # qagen/jobs/queue.py
 
 
 @dataclass(frozen=True)

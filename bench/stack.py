@@ -192,15 +192,15 @@ class BenchStack:
         return worker
 
     def celery(self, queue: str):
-        """A producer like the API's (qagen.queueing), sending to `queue`."""
-        from qagen.queueing import make_celery
+        """A producer like the API's (qagen.jobs.queue), sending to `queue`."""
+        from qagen.jobs.queue import make_celery
 
         return make_celery(self.settings.model_copy(update={"queue": queue}))
 
     def submit(self, celery, data: bytes, filename: str, queue: str) -> str:
         """What POST /api/upload does, minus HTTP: store the paper, create the session, enqueue."""
-        from qagen.sessions import Session, SessionStore, object_prefix
-        from qagen.tasknames import PROCESS_QUESTION_PAPER
+        from qagen.jobs.names import PROCESS_QUESTION_PAPER
+        from qagen.jobs.records import Session, SessionStore, object_prefix
 
         session_id = str(uuid.uuid4())
         key = f"{object_prefix('bench', session_id)}input/{filename}"
@@ -239,8 +239,8 @@ class BenchStack:
         return done
 
     def stage_seconds(self) -> dict[str, float]:
-        """Total seconds workers have recorded per stage (qagen.jobstats), for deltas around a job."""
-        from qagen.jobstats import STAGE_KEY
+        """Total seconds workers have recorded per stage (qagen.jobs.stats), for deltas around a job."""
+        from qagen.jobs.stats import STAGE_KEY
 
         out = {}
         for stage in (*PIPELINE_STAGES, "storing"):

@@ -2,9 +2,10 @@
 
 Kinds: line, bar, histogram, scatter, box, pie and function plots y = f(x) (see
 charts.spec for the exact spec). Specs are validated first (`ChartSpecError` names the
-field), function expressions are parsed by sympy behind an allow-list and never run as
-Python (charts.expression), and drawing uses seaborn on matplotlib's object API with no
-global state, so `render_chart` is safe to call from several threads at once.
+field), function expressions are read by the restricted parser shared with the maths
+solver and never run as Python (charts.function, qagen.maths.expressions), and drawing
+uses seaborn on matplotlib's object API with no global state, so `render_chart` is safe
+to call from several threads at once.
 """
 
 from charts.render import render_chart

@@ -101,7 +101,8 @@ def _draw(spec: ChartSpec, axes) -> None:
 def _draw_function(spec: ChartSpec, axes) -> None:
     import numpy as np
 
-    from charts.expression import ExpressionError, sample
+    from charts.function import sample
+    from qagen.maths.expressions import ExpressionError
 
     try:
         xs, ys = sample(spec.expression, spec.x_min, spec.x_max)

@@ -209,10 +209,11 @@ def parse_spec(data: dict[str, Any]) -> ChartSpec:
         raise ChartSpecError(f"'x_min' ({x_min:g}) must be less than 'x_max' ({x_max:g}).")
     if max(abs(x_min), abs(x_max)) > MAX_RANGE:
         raise ChartSpecError(f"'x_min' and 'x_max' must lie within ±{MAX_RANGE:g}.")
-    from charts.expression import ExpressionError, compile_expression
+    from charts.function import compile_function
+    from qagen.maths.expressions import ExpressionError
 
     try:
-        compile_expression(expression)
+        compile_function(expression)
     except ExpressionError as exc:
         raise ChartSpecError(f"'expression' {exc}.") from None
     return ChartSpec(expression=expression, x_min=x_min, x_max=x_max, **common)

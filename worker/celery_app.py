@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery.signals import setup_logging
 
 from qagen.logs import configure_logging
-from qagen.queueing import make_celery
+from qagen.jobs.queue import make_celery
 from qagen.settings import get_settings
 
 # worker.recovery connects the signals that start the lost-job sweeper and bound parsing;

@@ -13,7 +13,7 @@ import gc
 
 from celery import signals
 
-from qagen.tasknames import PROCESS_QUESTION_PAPER
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
 
 _frozen = False
 

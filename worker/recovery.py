@@ -1,10 +1,10 @@
-"""The worker's side of job recovery (qagen.leases) and of bounded parsing.
+"""The worker's side of job recovery (qagen.jobs.leases) and of bounded parsing.
 
 - `begin_run`: a task takes its session's lease before doing anything; None means it must
   not run (another run holds the lease, the session is finished, or it was lost with its
   worker too often and has just been failed).
 - `Holdings`: the paper messages this worker's main process has received and no run has
-  started yet (`task_received`); each is held in Redis (qagen.leases.hold) so that a worker
+  started yet (`task_received`); each is held in Redis (qagen.jobs.leases.hold) so that a worker
   killed before starting it loses the job for one lease ttl, not for the broker's
   visibility timeout. A message given back to the queue on a warm shutdown is queued once
   more by a sweeper after the ttl: the duplicate drops out at the lease.
@@ -26,12 +26,13 @@ import redis
 from celery import signals
 from celery.exceptions import Retry
 
-from qagen import leases
-from qagen.jobstats import record_outcome
+from qagen.jobs import leases
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs.records import SessionStore, patiently
+from qagen.jobs.stats import record_outcome
 from qagen.redis_client import redis_from_settings
-from qagen.sessions import SessionStore, patiently
 from qagen.settings import Settings, get_settings
-from qagen.tasknames import PROCESS_QUESTION_PAPER
+from worker.webhook_tasks import notify_if_finished
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _hold_received(request=None, **_):  # type: ignore[no-untyped-def]
 
 
 class Sweeper(threading.Thread):
-    """Every `recovery_interval_seconds` (with jitter), runs `qagen.leases.sweep` for this node."""
+    """Every `recovery_interval_seconds` (with jitter), runs `qagen.jobs.leases.sweep` for this node."""
 
     def __init__(self, celery_app, settings: Settings, hostname: str):  # type: ignore[no-untyped-def]
         super().__init__(name="qagen-recovery", daemon=True)
@@ -204,9 +205,7 @@ class Sweeper(threading.Thread):
     def notify(self, session_id: str) -> None:
         # Not worker.tasks._resources(): those clients belong to pool processes, and pool
         # processes forked later from this (main) process must not inherit them.
-        from worker.tasks import _notify_webhook
-
-        _notify_webhook(self.client, SessionStore(self.client, self.settings.session_ttl_seconds), session_id)
+        notify_if_finished(self.client, SessionStore(self.client, self.settings.session_ttl_seconds), session_id)
 
 
 _sweeper: Sweeper | None = None

@@ -1,7 +1,7 @@
 """Tasks stay thin: load the record, run the core function, record progress, store the result.
 
 The paper task runs only while it holds its session's lease (worker/recovery.py,
-qagen.leases): a duplicate message drops out, and a job lost with its worker is queued
+qagen.jobs.leases): a duplicate message drops out, and a job lost with its worker is queued
 again by a surviving worker's sweeper within seconds, resuming from its cached answers.
 """
 
@@ -15,18 +15,18 @@ from functools import lru_cache
 from celery.exceptions import SoftTimeLimitExceeded
 
 from qagen.capacity import record_job_duration
-from qagen.jobstats import record_outcome, timing_stages
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
+from qagen.jobs.leases import LeaseLost
+from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
+from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix
+from qagen.jobs.stats import record_outcome, timing_stages
 from qagen.knowledge_bases import KnowledgeBaseStore
-from qagen.leases import LeaseLost
 from qagen.redis_client import redis_from_settings
-from qagen.sessions import REDIS_UNAVAILABLE, SessionStatus, SessionStore, object_prefix
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
-from qagen.tasknames import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from worker.celery_app import app
 from worker.recovery import REDIS_PATIENCE_SECONDS, begin_run
-from worker.webhook_tasks import notify_session_finished
+from worker.webhook_tasks import notify_if_finished
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS_SECONDS = (5, 20, 60)
@@ -61,22 +61,22 @@ def process_question_paper(self, session_id: str) -> None:
     except SessionNotFound:
         log.warning("session %s is gone (expired or deleted); dropping its job", session_id)
         return
-    if session.status in (SessionStatus.COMPLETE, SessionStatus.FAILED):
+    if session.status in (JobState.COMPLETE, JobState.FAILED):
         log.info("session %s already %s; nothing to do", session_id, session.status.value)
         # Repairs a crash between finishing the session and queueing its webhook.
-        _notify_webhook(redis, sessions, session_id)
+        notify_if_finished(redis, sessions, session_id)
         return
 
     run = begin_run(redis, sessions, settings, session_id, self.request.hostname)
     if run is None:  # another run holds the lease, or the session just finished or failed
-        _notify_webhook(redis, sessions, session_id)
+        notify_if_finished(redis, sessions, session_id)
         return
     try:
         with run:
             _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage)
     except LeaseLost:
         return  # the run that holds the lease now finishes the job (and sends its webhook)
-    _notify_webhook(redis, sessions, session_id)
+    notify_if_finished(redis, sessions, session_id)
 
 
 def _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage) -> None:  # type: ignore[no-untyped-def]
@@ -146,13 +146,3 @@ def _discard(storage: S3Storage, keys: list[str]) -> None:
             storage.delete(key)
         except Exception:
             log.warning("could not remove the partial result %s", key)
-
-
-def _notify_webhook(redis, sessions: SessionStore, session_id: str) -> None:
-    """Enqueue the finished session's webhook; harmless to repeat (one event per final status)."""
-    try:
-        session = sessions.fetch(session_id)
-        if session.callback_url and session.status in (SessionStatus.COMPLETE, SessionStatus.FAILED):
-            notify_session_finished(redis, app, session.to_public(), session.tenant, session.callback_url)
-    except Exception:
-        log.exception("session %s: its webhook could not be enqueued", session_id)

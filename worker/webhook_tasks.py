@@ -1,4 +1,4 @@
-"""Webhook delivery on Celery: `qagen.deliver_webhook` and the hook the paper task calls when it finishes.
+"""Webhook delivery on Celery: the delivery task and the hook a finished job calls (`notify_if_finished`).
 
 Each task run makes one attempt (`qagen.webhooks.attempt_delivery`) and, on a retryable
 failure, schedules the next with `apply_async(countdown=...)`. Countdowns are capped below
@@ -17,14 +17,14 @@ from functools import lru_cache
 from typing import Any
 
 from qagen import webhooks
+from qagen.jobs.names import DELIVER_WEBHOOK, REQUEUE_STALLED_WEBHOOKS
+from qagen.jobs.records import JobState, SessionStore
 from qagen.redis_client import redis_from_settings
 from qagen.settings import get_settings
 from worker.celery_app import app
 
 log = logging.getLogger(__name__)
 
-DELIVER_WEBHOOK = webhooks.TASK_NAME
-REQUEUE_STALLED_WEBHOOKS = "qagen.requeue_stalled_webhooks"
 _VISIBILITY_MARGIN_SECONDS = 300
 
 
@@ -108,6 +108,20 @@ def notify_session_finished(redis, celery_app, session_public_dict: dict[str, An
     webhooks.mark_enqueued(redis, event_id)
     log.info("session %s: webhook %s enqueued for tenant %s", session_public_dict.get("session_id"), event_id, tenant)
     return event_id
+
+
+def notify_if_finished(redis, sessions: SessionStore, session_id: str) -> None:
+    """Enqueue the finished session's webhook; harmless to repeat (one event per final status).
+
+    Called by the paper task when its job ends (and when it finds its session already
+    finished) and by the recovery sweeper when it fails a lost job; never raises.
+    """
+    try:
+        session = sessions.fetch(session_id)
+        if session.callback_url and session.status in (JobState.COMPLETE, JobState.FAILED):
+            notify_session_finished(redis, app, session.to_public(), session.tenant, session.callback_url)
+    except Exception:
+        log.exception("session %s: its webhook could not be enqueued", session_id)
 
 
 def requeue_stalled(redis, celery_app, *, stale_after: float | None = None, queue: str | None = None,

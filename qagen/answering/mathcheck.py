@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qagen.llm.mathparse import MathInputError, MathSyntaxError, parse, run_with_budget
-from qagen.llm.mathsolve import candidates, solve_question
+from qagen.maths.expressions import ExpressionError, parse, run_with_budget
+from qagen.maths.reading import candidates
+from qagen.maths.solve import solve_question
 from qagen.model import Answer
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
@@ -26,7 +27,7 @@ def _stated(text: str) -> list[Any]:
         for side in span.split("="):
             try:
                 found.append(parse(side.strip()))
-            except (MathInputError, MathSyntaxError, ValueError, TypeError):
+            except (ExpressionError, ValueError, TypeError):
                 continue
     return found
 

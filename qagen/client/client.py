@@ -1,34 +1,19 @@
-"""A small typed client for the qagen REST API (docs/client.md).
+"""`QagenClient`: the qagen REST API over httpx (docs/client.md).
 
-    from qagen.client import QagenClient
-
-    with QagenClient("http://127.0.0.1:8000", "qk_...") as qagen:
-        job = qagen.upload("paper.pdf")
-        final = qagen.wait(job.session_id, on_progress=lambda s: print(s.progress, s.message))
-        qagen.download(job.session_id, "paper-answers.pdf")
-
-It needs only httpx, and imports nothing of the pipeline. Every API error is raised as
-`QagenAPIError` (a subclass per common status) carrying the server's code and message.
-Refusals that say "try later" (429, 503) and failed connections are retried a bounded
-number of times, honouring `Retry-After`. Uploads carry an `Idempotency-Key` (a fresh
-UUID unless you pass one), so a retried upload never creates a second job.
-
-Server-Sent Events are read with the ~20-line parser `_sse_events` rather than a
-library: the API sends only `event:` and `data:` lines, and it keeps the client's
-dependencies at httpx alone (the API image installs this package too).
+Uploads carry an `Idempotency-Key` (a fresh UUID unless you pass one), so a retried upload
+never creates a second job. The key is sent only to the API's own origin (`_BearerAuth`),
+never to the storage host of a signed download link. Errors come from `errors`, results
+from `models`, the event stream parser from `sse` and the retry policy from `retries`.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,204 +21,13 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from qagen.errors import QagenError
+from qagen.client.errors import QagenAPIError, QagenConnectionError, WaitTimeout, error_from
+from qagen.client.models import Capacity, KnowledgeBase, SessionStatus, Submission, changed
+from qagen.client.retries import backoff, retry_after, retryable
+from qagen.client.sse import sse_events
 from qagen.model import Paper
 
-__all__ = [
-    "QagenClient", "Submission", "SessionStatus", "KnowledgeBase", "KnowledgeDocument", "Capacity",
-    "QagenClientError", "QagenAPIError", "AuthenticationError", "NotFoundError", "NotReadyError",
-    "RateLimitedError", "ServiceUnavailableError", "QagenConnectionError", "WaitTimeout",
-]
-
 USER_AGENT = "qagen-client/0.1"
-TERMINAL_STATUSES = frozenset({"complete", "failed"})
-RETRYABLE_CONFLICT = "request_in_progress"  # 409: an upload with the same Idempotency-Key is still being handled
-
-
-# ---------------------------------------------------------------- errors
-
-
-class QagenClientError(QagenError):
-    """Base of every error the client raises."""
-
-
-class QagenAPIError(QagenClientError):
-    """The API answered with an error: its HTTP status and its `{"error": {"code", "message"}}`."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(status={self.status}, code={self.code!r}, message={self.message!r})"
-
-
-class AuthenticationError(QagenAPIError):
-    """401: the API key is missing or not valid."""
-
-
-class NotFoundError(QagenAPIError):
-    """404: no such session or knowledge base (or it belongs to another key)."""
-
-
-class NotReadyError(QagenAPIError):
-    """409: the result was asked for before the job completed (the message says why, e.g. its failure)."""
-
-
-class RateLimitedError(QagenAPIError):
-    """429: too many requests; `retry_after` says how long to wait (still refused after the client's retries)."""
-
-
-class ServiceUnavailableError(QagenAPIError):
-    """503: a service behind the API is briefly down; `retry_after` says how long to wait."""
-
-
-_ERROR_CLASSES: dict[int, type[QagenAPIError]] = {
-    401: AuthenticationError, 404: NotFoundError, 409: NotReadyError, 429: RateLimitedError, 503: ServiceUnavailableError,
-}
-
-
-class QagenConnectionError(QagenClientError):
-    """The API (or the storage behind a download link) could not be reached, even after retrying."""
-
-
-class WaitTimeout(QagenClientError, TimeoutError):
-    """`wait` gave up before the session finished; `last` is the last status seen."""
-
-    def __init__(self, message: str, last: SessionStatus | None):
-        super().__init__(message)
-        self.last = last
-
-
-# ---------------------------------------------------------------- results
-
-
-def _time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class Submission:
-    """An accepted upload: the session to follow, and where to follow it."""
-
-    session_id: str
-    status_url: str
-    download_url: str
-    events_url: str | None = None
-    result_url: str | None = None
-    idempotency_key: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], idempotency_key: str | None = None) -> Submission:
-        return cls(session_id=data["session_id"], status_url=data.get("status_url", ""),
-                   download_url=data.get("download_url", ""), events_url=data.get("events_url"),
-                   result_url=data.get("result_url"), idempotency_key=idempotency_key)
-
-
-@dataclass(frozen=True)
-class SessionStatus:
-    """One session as the API reports it; `raw` is the JSON exactly as received."""
-
-    session_id: str
-    status: str
-    stage: str = ""
-    progress: int = 0
-    message: str = ""
-    error: str | None = None
-    filename: str | None = None
-    question_count: int | None = None
-    knowledge_base_id: str | None = None
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    updated_at: datetime | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
-
-    @property
-    def done(self) -> bool:
-        """True once the session is complete or failed."""
-        return self.status in TERMINAL_STATUSES
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SessionStatus:
-        return cls(
-            session_id=data["session_id"], status=data.get("status", ""), stage=data.get("stage") or "",
-            progress=int(data.get("progress") or 0), message=data.get("message") or "", error=data.get("error"),
-            filename=data.get("filename"), question_count=data.get("question_count"),
-            knowledge_base_id=data.get("knowledge_base_id"), created_at=_time(data.get("created_at")),
-            started_at=_time(data.get("started_at")), finished_at=_time(data.get("finished_at")),
-            updated_at=_time(data.get("updated_at")), raw=dict(data),
-        )
-
-
-@dataclass(frozen=True)
-class KnowledgeDocument:
-    document_id: str
-    filename: str
-    size: int | None = None
-    chunks: int | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    """A knowledge base of course notes; `skipped` lists uploads left out (e.g. duplicates)."""
-
-    knowledge_base_id: str
-    name: str = ""
-    status: str = ""
-    error: str | None = None
-    version: int | None = None
-    chunk_count: int | None = None
-    documents: tuple[KnowledgeDocument, ...] = ()
-    skipped: tuple[Mapping[str, Any], ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> KnowledgeBase:
-        known = {"document_id", "filename", "size", "chunks", "error"}
-        return cls(
-            knowledge_base_id=data["knowledge_base_id"], name=data.get("name") or "", status=data.get("status") or "",
-            error=data.get("error"), version=data.get("version"), chunk_count=data.get("chunk_count"),
-            documents=tuple(KnowledgeDocument(**{k: v for k, v in d.items() if k in known})
-                            for d in data.get("documents") or []),
-            skipped=tuple(data.get("skipped") or ()), raw=dict(data),
-        )
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """How busy the service is: jobs waiting and running, and the expected wait (None where unknown)."""
-
-    queued: int
-    running: int
-    workers: int | None = None
-    estimated_wait_seconds: float | None = None
-    slots: int | None = None
-    median_job_seconds: float | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Capacity:
-        return cls(queued=int(data.get("queued") or 0), running=int(data.get("running") or 0),
-                   workers=data.get("workers"), estimated_wait_seconds=data.get("estimated_wait_seconds"),
-                   slots=data.get("slots"), median_job_seconds=data.get("median_job_seconds"))
 
 
 # ---------------------------------------------------------------- plumbing
@@ -254,60 +48,6 @@ class _BearerAuth(httpx.Auth):
 
 def _origin(url: httpx.URL) -> tuple[bytes, bytes, int | None]:
     return url.raw_scheme, url.raw_host, url.port
-
-
-def _sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(event, data) pairs of a Server-Sent Events stream (WHATWG rules; `id:`/`retry:` ignored)."""
-    event, data = "", []
-    for line in lines:
-        if not line:  # a blank line dispatches the event
-            if data:
-                yield event or "message", "\n".join(data)
-            event, data = "", []
-            continue
-        if line.startswith(":"):  # a comment (heartbeat)
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _error_from(response: httpx.Response) -> QagenAPIError:
-    status = response.status_code
-    code, message = f"http_{status}", ""
-    try:
-        body = json.loads(response.read() or b"null")
-    except (ValueError, httpx.StreamError):
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        code = str(body["error"].get("code") or code)
-        message = str(body["error"].get("message") or "")
-    if not message:
-        message = f"{status} {response.reason_phrase or 'error'} from {response.request.url.copy_with(query=None)}"
-    kind = _ERROR_CLASSES.get(status, QagenAPIError)
-    if kind is NotReadyError and code != "not_ready":  # e.g. 409 request_in_progress of an Idempotency-Key
-        kind = QagenAPIError
-    # Retry-After means something only on these (the server's rate limiter adds it to every response).
-    retry_after = _retry_after(response) if status in (429, 503) or code == RETRYABLE_CONFLICT else None
-    return kind(status, code, message, retry_after)
 
 
 def _filename_from(response: httpx.Response) -> str | None:
@@ -404,7 +144,7 @@ class QagenClient:
         seen: list[SessionStatus] = []  # the last status reported, if any
 
         def report(current: SessionStatus) -> SessionStatus:
-            if not seen or _changed(seen[0], current):
+            if not seen or changed(seen[0], current):
                 seen[:] = [current]
                 if on_progress:
                     on_progress(current)
@@ -440,7 +180,7 @@ class QagenClient:
                                    timeout=httpx.Timeout(self.timeout, read=read_timeout)) as response:
                 if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/event-stream"):
                     return False
-                for event, data in _sse_events(response.iter_lines()):
+                for event, data in sse_events(response.iter_lines()):
                     try:
                         current = SessionStatus.from_dict(json.loads(data))
                     except (ValueError, KeyError, TypeError):
@@ -482,7 +222,7 @@ class QagenClient:
                 # No auth: the key goes to the API only, never to the storage host.
                 with self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response:
                     if response.status_code >= 400:
-                        raise _error_from(response)
+                        raise error_from(response)
                     if target.is_dir():
                         target = target / (_filename_from(response) or f"{session_id}-answers.pdf")
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -499,7 +239,7 @@ class QagenClient:
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise QagenConnectionError(f"Could not download the answers from the storage host: {exc}") from exc
-                time.sleep(self._backoff(attempt))
+                time.sleep(backoff(attempt))
                 url = self.download_url(session_id)  # a fresh signature for the retry
         raise AssertionError("unreachable")
 
@@ -545,43 +285,20 @@ class QagenClient:
                 if last or not (never_sent or idempotent):
                     raise QagenConnectionError(f"Could not reach the qagen API at {self.base_url}: "
                                                f"{exc or type(exc).__name__}") from exc
-                time.sleep(self._backoff(attempt))
+                time.sleep(backoff(attempt))
                 continue
-            if _retryable(response) and not last:
-                wait = _retry_after(response)
-                wait = self._backoff(attempt) if wait is None else wait
+            if retryable(response) and not last:
+                wait = retry_after(response)
+                wait = backoff(attempt) if wait is None else wait
                 if wait <= self.max_retry_wait:
                     time.sleep(wait)
                     continue
             if response.status_code >= 400:
-                raise _error_from(response)
+                raise error_from(response)
             return response
         raise AssertionError("unreachable")
-
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        return min(8.0, 0.5 * 2**attempt)
-
-
-def _retryable(response: httpx.Response) -> bool:
-    """Refused for now: rate limited (429), briefly unavailable (503), or the same upload still in progress (409)."""
-    if response.status_code in (429, 503):
-        return True
-    return response.status_code == 409 and _error_code(response) == RETRYABLE_CONFLICT
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        return str(response.json()["error"]["code"])
-    except (ValueError, KeyError, TypeError, httpx.ResponseNotRead):
-        return None
 
 
 def _q(identifier: str) -> str:
     """An id as one path segment, whatever it contains."""
     return quote(str(identifier), safe="")
-
-
-def _changed(before: SessionStatus, after: SessionStatus) -> bool:
-    keys = ("status", "stage", "progress", "message", "error")
-    return any(getattr(before, k) != getattr(after, k) for k in keys)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from qagen.sessions import key_for, patiently
+from qagen.jobs.records import key_for, patiently
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,10 @@
 """Celery task names, shared by the API (which sends by name) and the worker (which defines them).
 
 Sending by name keeps the pipeline's libraries out of the API process and image.
+This is the only place a task name is spelled.
 """
 
 PROCESS_QUESTION_PAPER = "qagen.process_question_paper"
 INDEX_KNOWLEDGE_BASE = "qagen.index_knowledge_base"
+DELIVER_WEBHOOK = "qagen.deliver_webhook"
+REQUEUE_STALLED_WEBHOOKS = "qagen.requeue_stalled_webhooks"  # run from beat, cron or by hand

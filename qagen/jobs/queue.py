@@ -1,9 +1,15 @@
 """The Celery app's configuration, shared by the producer (API) and the consumer (worker).
 
+Everything both sides must agree on is set here, from qagen's settings: the queue
+(`QAGEN_QUEUE`), JSON messages, the acks-late profile, the time limits
+(`QAGEN_TASK_SOFT_TIME_LIMIT_SECONDS`, `QAGEN_TASK_HARD_TIME_LIMIT_SECONDS`) and the
+broker's visibility timeout; the task names are in qagen.jobs.names. The worker's Celery
+app itself (its tasks, its logging) is worker/celery_app.py.
+
 Tuned for minute-long jobs (field-notes-ops §1.4): acks after the task returns, a killed
 child's job goes back on the queue, one task reserved per process, and the broker's
 visibility timeout above the hard time limit so a running job is never redelivered.
-A job lost with its worker does not wait for that timeout: qagen.leases detects it within
+A job lost with its worker does not wait for that timeout: qagen.jobs.leases detects it within
 `lease_ttl_seconds` + `recovery_interval_seconds` and queues it again (docs/reliability.md).
 """
 
@@ -13,10 +19,18 @@ from celery import Celery
 
 from qagen.settings import Settings
 
+# How far the broker's visibility timeout stays above the hard time limit.
+VISIBILITY_MARGIN_SECONDS = 600
+
+
+def visibility_timeout(settings: Settings) -> int:
+    """Seconds before Redis hands an unacknowledged message out again (2400 by default)."""
+    return settings.task_hard_time_limit_seconds + VISIBILITY_MARGIN_SECONDS
+
 
 def make_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
     app = Celery("qagen", broker=settings.redis_url, include=list(include))
-    visibility = {"visibility_timeout": settings.task_hard_time_limit_seconds + 600}
+    visibility = {"visibility_timeout": visibility_timeout(settings)}
     app.conf.update(
         task_default_queue=settings.queue,
         task_serializer="json",

@@ -1,11 +1,11 @@
-"""Session records: the state of one uploaded paper's job, kept in Redis.
+"""Session records: the state of one uploaded paper's job (`JobState`), kept in Redis.
 
 A session's id is its Celery task id. The record is a Redis hash at `key_for(id)`,
 written by the API when the upload is accepted and by the worker as the job moves
 through its stages. Records expire after `session_ttl_seconds`, which settings keep
 longer than any signed download link.
 
-While a job runs, qagen.leases keeps a lease per session and the index of sessions whose
+While a job runs, qagen.jobs.leases keeps a lease per session and the index of sessions whose
 job must be alive (`qagen:jobs:active`); it writes the run fields below with Lua scripts.
 """
 
@@ -39,7 +39,9 @@ def patiently(call, patience_seconds: float):  # type: ignore[no-untyped-def]
             delay = min(delay * 2, 5.0)
 
 
-class SessionStatus(str, Enum):
+class JobState(str, Enum):
+    """Where a session's job is (qagen/jobs/__init__.py draws the transitions); the API shows it as `status`."""
+
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETE = "complete"
@@ -54,7 +56,7 @@ class Session:
     input_key: str
     knowledge_base_id: str | None = None
     callback_url: str | None = None
-    status: SessionStatus = SessionStatus.QUEUED
+    status: JobState = JobState.QUEUED
     stage: str = "queued"
     progress: int = 0
     message: str = ""
@@ -66,7 +68,7 @@ class Session:
     started_at: float | None = None
     finished_at: float | None = None
     updated_at: float = 0.0
-    # Kept by qagen.leases (not shown by the API): runs started, runs lost with their worker,
+    # Kept by qagen.jobs.leases (not shown by the API): runs started, runs lost with their worker,
     # the token of the run that started last and has not ended in an orderly way, its start.
     attempts: int = 0
     worker_losses: int = 0
@@ -136,8 +138,8 @@ def _decode(raw: dict[str, str]) -> Session:
             values[name] = int(text)
         elif kind.startswith("float"):
             values[name] = float(text)
-        elif kind == "SessionStatus":
-            values[name] = SessionStatus(text)
+        elif kind == "JobState":
+            values[name] = JobState(text)
         else:
             values[name] = text
     return Session(**values)
@@ -167,7 +169,7 @@ class SessionStore:
         pipe.execute()
         return session
 
-    def list_for_tenant(self, tenant: str, *, limit: int = 20, status: SessionStatus | None = None,
+    def list_for_tenant(self, tenant: str, *, limit: int = 20, status: JobState | None = None,
                         before: float | None = None) -> tuple[list[Session], float | None]:
         """The tenant's sessions newest first, created before `before`; and the cursor for the next page."""
         found: list[Session] = []
@@ -221,7 +223,7 @@ class SessionStore:
         session = self.fetch(session_id)
         self.update(
             session_id,
-            status=SessionStatus.RUNNING,
+            status=JobState.RUNNING,
             stage=stage,
             progress=progress,
             message=message,
@@ -232,7 +234,7 @@ class SessionStore:
     def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int) -> None:
         self.update(
             session_id,
-            status=SessionStatus.COMPLETE,
+            status=JobState.COMPLETE,
             stage="complete",
             progress=100,
             message="Answered PDF ready.",
@@ -243,7 +245,7 @@ class SessionStore:
         )
 
     def mark_failed(self, session_id: str, error: str) -> None:
-        self.update(session_id, status=SessionStatus.FAILED, stage="failed", error=error, finished_at=time.time())
+        self.update(session_id, status=JobState.FAILED, stage="failed", error=error, finished_at=time.time())
 
     def delete(self, session_id: str) -> None:
         self.client.delete(key_for(session_id))

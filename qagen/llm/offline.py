@@ -5,7 +5,7 @@
 It reads the messages that `qagen.llm.prompt.question_messages` builds and replies in the
 same JSON contract a language model is asked for. It never invents text:
 - computational questions (equations, calculus, arithmetic, statistics, matrices ...) are
-  worked out exactly with sympy, showing steps (`qagen.llm.mathsolve`);
+  worked out exactly with sympy, showing steps (`qagen.maths.solve`);
 - requests to draw a chart from given data, or to plot a function, get a chart spec;
 - otherwise, with course-note sources, the answer is made of the sources' own sentences,
   cited (`qagen.llm.offline_sources`); an MCQ gets the option the notes support, if any;
@@ -74,7 +74,8 @@ def _option_for_values(options: list[tuple[str, str]], values: list[Any]) -> str
 
 def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """The engine's reply (the JSON contract as a dict) to `question_messages` output."""
-    from qagen.llm.mathsolve import solve_question, strip_label
+    from qagen.maths.reading import strip_label
+    from qagen.maths.solve import solve_question
     from qagen.llm.offline_charts import chart_for
     from qagen.llm.offline_sources import extractive_reply
 

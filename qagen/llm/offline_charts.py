@@ -16,7 +16,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from qagen.llm.mathparse import DEFAULT_BUDGET_SECONDS, MathInputError, MathTimeout, normalise, parse, run_with_budget
+from qagen.maths.expressions import DEFAULT_BUDGET_SECONDS, ExpressionError, MathTimeout, normalise, parse, run_with_budget
 
 _REQUEST = re.compile(r"\b(draw|plot|sketch|construct|represent|display|show|make|prepare|illustrate|graph)\b")
 _KINDS = [
@@ -42,7 +42,7 @@ def chart_for(question: str, context: str = "", *, budget: float = DEFAULT_BUDGE
         return None
     try:
         function = run_with_budget(lambda: _function_chart(text, lower, normalise(context or "")), budget)
-    except (MathInputError, MathTimeout):
+    except (ExpressionError, MathTimeout):
         function = None
     if function is not None and kind in ("graph", "line"):
         return function
@@ -63,7 +63,8 @@ _RANGES = (
 def _function_chart(text: str, lower: str, context: str) -> tuple[dict[str, Any], str] | None:
     import sympy
 
-    from qagen.llm.mathsolve import candidates, tex
+    from qagen.maths.reading import candidates
+    from qagen.maths.results import tex
 
     expr = None
     for span in candidates(text) + (candidates(context) if context else []):
@@ -174,7 +175,7 @@ _LABEL_LIST = re.compile(r"\b([A-Za-z][\w'-]*)((?:\s*,\s*[A-Za-z][\w'-]*)+)\s*,?
 
 def _labelled_lists(text: str) -> tuple[list[str], list[float]] | None:
     """'... Cricket, Football, Hockey and Tennis ... 40, 30, 20 and 10 ...' -> labels and values."""
-    from qagen.llm.mathdata import number_runs
+    from qagen.maths.data import number_runs
 
     runs = number_runs(text)
     for match in _LABEL_LIST.finditer(text):
@@ -186,7 +187,7 @@ def _labelled_lists(text: str) -> tuple[list[str], list[float]] | None:
 
 
 def _data_chart(text: str, kind: str) -> tuple[dict[str, Any], str] | None:
-    from qagen.llm.mathdata import data_list
+    from qagen.maths.data import data_list
 
     table = _table(text)
     if table is None:

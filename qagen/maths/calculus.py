@@ -1,7 +1,7 @@
 """Calculus questions for the offline solver: derivatives, integrals and limits, with steps.
 
 Each handler takes (text, lower-cased text, parent context) and returns a `MathResult` or
-None when the question is not of its kind. They run inside `mathsolve`'s time budget.
+None when the question is not of its kind. They run inside `solve`'s time budget.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qagen.llm.mathparse import normalise, parse
-from qagen.llm.mathsolve import MathResult, decimal_note, find_expression, pick_variable, tex
+from qagen.maths.expressions import normalise, parse
+from qagen.maths.reading import find_expression, pick_variable
+from qagen.maths.results import MathResult, decimal_note, tex
 
 _COMMAND = r"\b(?:find|obtain|calculate|compute|evaluate|determine|work out|what is|write down|give)\b[^.?;]*"
 _DERIVATIVE = re.compile(r"\bdifferentiate\b|" + _COMMAND +

@@ -1,7 +1,7 @@
 """Number-data questions for the offline solver: statistics, matrices, HCF/LCM, percentages, speed.
 
 Each handler takes (text, lower-cased text, parent context) and returns a `MathResult` or
-None when the question is not of its kind. They run inside `mathsolve`'s time budget.
+None when the question is not of its kind. They run inside `solve`'s time budget.
 """
 
 from __future__ import annotations
@@ -10,24 +10,13 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from qagen.llm.mathparse import MathInputError, parse
+from qagen.maths.expressions import ExpressionError, parse
+from qagen.maths.results import MathResult, tex
 
 MAX_MATRIX = 6
 MAX_DATA = 10_000
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _NUMBER_RUN = re.compile(rf"(?<![\w.^/]){_NUMBER}(?:(?:\s*[,;]\s*|\s+and\s+|\s+)(?:{_NUMBER}))+(?![\w^/])")
-
-
-def _result(kind: str, steps: list[str], final: str, values: list[Any]) -> Any:
-    from qagen.llm.mathsolve import MathResult
-
-    return MathResult(kind, steps=steps, final=final, values=values)
-
-
-def _tex(value: Any) -> str:
-    from qagen.llm.mathsolve import tex
-
-    return tex(value)
 
 
 def number_runs(text: str) -> list[list[Fraction]]:
@@ -85,14 +74,14 @@ def statistics_question(text: str, lower: str, context: str) -> Any:
 
     def number(value: Any) -> str:
         value = sympy.nsimplify(value)
-        text = _tex(value)
+        text = tex(value)
         if not value.is_Integer:
             approx = sympy.N(value, 6)
-            text = f"{_tex(value)} \\approx {approx}" if value.is_Rational and value.q > 20 or not value.is_Rational else f"{float(value):g}"
+            text = f"{tex(value)} \\approx {approx}" if value.is_Rational and value.q > 20 or not value.is_Rational else f"{float(value):g}"
         return text
 
     if "mean" in wanted or "variance" in wanted or "sd" in wanted:
-        steps.append(f"Mean $\\bar{{x}} = \\frac{{\\sum x}}{{n}} = \\frac{{{_tex(total)}}}{{{n}}} = {number(mean)}$.")
+        steps.append(f"Mean $\\bar{{x}} = \\frac{{\\sum x}}{{n}} = \\frac{{{tex(total)}}}{{{n}}} = {number(mean)}$.")
         if "mean" in wanted:
             finals.append(f"mean $= {number(mean)}$")
             out.append(mean)
@@ -139,7 +128,7 @@ def statistics_question(text: str, lower: str, context: str) -> Any:
             finals.append(f"standard deviation $\\sigma = {number(sigma)}$ (dividing by $n$; "
                           f"with $n - 1$, $s = {number(s)}$)")
             out.append(sigma)
-    return _result("statistics", steps, "; ".join(finals) + ".", out)
+    return MathResult("statistics", steps, "; ".join(finals) + ".", out)
 
 
 # --- matrices ----------------------------------------------------------------------------
@@ -157,7 +146,7 @@ def _matrix(rows: list[str]) -> Any | None:
     if not parsed or len({len(r) for r in parsed}) != 1:
         return None
     if len(parsed) > MAX_MATRIX or len(parsed[0]) > MAX_MATRIX:
-        raise MathInputError(f"Matrices larger than {MAX_MATRIX}×{MAX_MATRIX} are not handled here.")
+        raise ExpressionError(f"has a matrix larger than {MAX_MATRIX}×{MAX_MATRIX}, which is not handled here")
     return sympy.Matrix(parsed)
 
 
@@ -220,44 +209,44 @@ def matrix_question(text: str, lower: str, context: str) -> Any:
     if re.search(r"product|multipl|\b[A-Z]\s*[*×·]?\s*[A-Z]\b", text) and len(matrices) >= 2:
         (name_b, b) = matrices[1]
         if m.cols != b.rows:
-            return _result("matrix", steps, f"The product is not defined: {m.rows}×{m.cols} times {b.rows}×{b.cols}.", [])
+            return MathResult("matrix", steps, f"The product is not defined: {m.rows}×{m.cols} times {b.rows}×{b.cols}.", [])
         product = m * b
         steps.append(f"${name_b or 'B'}$ =" + _block(b))
         steps.append("Each entry of the product is (row of the first) · (column of the second).")
-        return _result("matrix", steps, f"${label}{name_b or 'B'}$ =" + _block(product), list(product))
+        return MathResult("matrix", steps, f"${label}{name_b or 'B'}$ =" + _block(product), list(product))
     if "eigen" in lower:
         if not m.is_square:
-            return _result("matrix", steps, "Only square matrices have eigenvalues.", [])
+            return MathResult("matrix", steps, "Only square matrices have eigenvalues.", [])
         lam = sympy.Symbol("lambda")
         poly = sympy.factor((m - lam * sympy.eye(m.rows)).det())
-        steps.append(f"Characteristic equation: $\\det({label} - \\lambda I) = {_tex(poly)} = 0$.")
+        steps.append(f"Characteristic equation: $\\det({label} - \\lambda I) = {tex(poly)} = 0$.")
         eigen = sympy.roots(sympy.Poly(poly, lam))
         if not eigen or sum(eigen.values()) < m.rows:
             eigen = {v: 1 for v in sympy.solve(poly, lam)}
         ordered = sorted(eigen.items(), key=lambda vk: (not vk[0].is_real, sympy.re(vk[0]), sympy.im(vk[0])))
-        listed = ", ".join(f"{_tex(v)}" + (f" (multiplicity {k})" if k > 1 else "") for v, k in ordered)
-        return _result("matrix", steps, f"Eigenvalues: $\\lambda = {listed}$", list(eigen))
+        listed = ", ".join(f"{tex(v)}" + (f" (multiplicity {k})" if k > 1 else "") for v, k in ordered)
+        return MathResult("matrix", steps, f"Eigenvalues: $\\lambda = {listed}$", list(eigen))
     if not m.is_square and re.search(r"determinant|\bdet\b|inverse", lower):
-        return _result("matrix", steps, f"A {m.rows}×{m.cols} matrix has no determinant or inverse (it is not square).", [])
+        return MathResult("matrix", steps, f"A {m.rows}×{m.cols} matrix has no determinant or inverse (it is not square).", [])
     if "inverse" in lower:
         det = m.det()
-        steps.append(f"$\\det {label} = {_tex(det)}$" + (" (for a 2×2 matrix, $ad - bc$)." if m.rows == 2 else "."))
+        steps.append(f"$\\det {label} = {tex(det)}$" + (" (for a 2×2 matrix, $ad - bc$)." if m.rows == 2 else "."))
         if det == 0:
-            return _result("matrix", steps, f"${label}$ is singular ($\\det {label} = 0$), so it has no inverse.", [])
+            return MathResult("matrix", steps, f"${label}$ is singular ($\\det {label} = 0$), so it has no inverse.", [])
         steps.append(f"${label}^{{-1}} = \\frac{{1}}{{\\det {label}}}\\operatorname{{adj}}({label})$")
         inverse = m.inv()
-        return _result("matrix", steps, f"${label}^{{-1}}$ =" + _block(inverse), list(inverse))
+        return MathResult("matrix", steps, f"${label}^{{-1}}$ =" + _block(inverse), list(inverse))
     if "transpose" in lower:
-        return _result("matrix", steps, f"${label}^T$ =" + _block(m.T), list(m.T))
+        return MathResult("matrix", steps, f"${label}^T$ =" + _block(m.T), list(m.T))
     if re.search(r"determinant|\bdet\b|\|\s*[A-Z]\s*\|", lower + text):
         det = m.det()
         if m.rows == 2:
             a, b, c, d = m
-            steps.append(f"$\\det {label} = ad - bc = ({_tex(a)})({_tex(d)}) - ({_tex(b)})({_tex(c)})$.")
+            steps.append(f"$\\det {label} = ad - bc = ({tex(a)})({tex(d)}) - ({tex(b)})({tex(c)})$.")
         elif m.rows == 3:
             steps.append("Expand along the first row: $\\det = a_{11}C_{11} + a_{12}C_{12} + a_{13}C_{13}$, "
                          "with cofactors $C_{1j} = (-1)^{1+j}M_{1j}$.")
-        return _result("matrix", steps, f"$\\det {label} = {_tex(det)}$", [det])
+        return MathResult("matrix", steps, f"$\\det {label} = {tex(det)}$", [det])
     return None
 
 
@@ -294,7 +283,7 @@ def speed_question(text: str, lower: str, context: str) -> Any:
         steps.append(f"In m/s: ${_fmt(speed)} \\times \\frac{{1000}}{{3600}} = {_fmt(speed * 1000 / 3600)}$ m/s")
     import sympy
 
-    return _result("speed", steps, final, [sympy.Rational(speed.numerator, speed.denominator)])
+    return MathResult("speed", steps, final, [sympy.Rational(speed.numerator, speed.denominator)])
 
 
 def percentage_question(text: str, lower: str, context: str) -> Any:
@@ -306,7 +295,7 @@ def percentage_question(text: str, lower: str, context: str) -> Any:
     p, q = Fraction(match.group(1)), Fraction(match.group(2))
     value = p * q / 100
     steps = [f"${_fmt(p)}\\%$ of ${_fmt(q)} = \\frac{{{_fmt(p)}}}{{100}} \\times {_fmt(q)} = {_fmt(value)}$"]
-    return _result("percentage", steps, f"${_fmt(value)}$", [sympy.Rational(value.numerator, value.denominator)])
+    return MathResult("percentage", steps, f"${_fmt(value)}$", [sympy.Rational(value.numerator, value.denominator)])
 
 
 def _factorisation(n: int) -> str:
@@ -328,7 +317,7 @@ def hcf_lcm_question(text: str, lower: str, context: str) -> Any:
     match = asked[-1]
     numbers = [int(n) for n in re.findall(r"\d+", match.group(2))]
     if any(n <= 0 or n > 10**12 for n in numbers) or len(numbers) > 10:
-        raise MathInputError("HCF/LCM are computed for up to ten whole numbers between 1 and 10^12.")
+        raise ExpressionError("asks for the HCF/LCM of more than ten numbers or of numbers outside 1 to 10^12, which are not computed here")
     steps = ["Prime factorisation: " + ", ".join(f"${n} = {_factorisation(n)}$" for n in numbers) + "."]
     if match.group(1) == "lcm":
         value = math.lcm(*numbers)
@@ -343,4 +332,4 @@ def hcf_lcm_question(text: str, lower: str, context: str) -> Any:
                      f" $= {numbers[0]} \\times {numbers[1]}$.")
     import sympy
 
-    return _result("hcf-lcm", steps, f"{name}$({', '.join(map(str, numbers))}) = {value}$", [sympy.Integer(value)])
+    return MathResult("hcf-lcm", steps, f"{name}$({', '.join(map(str, numbers))}) = {value}$", [sympy.Integer(value)])

@@ -1,38 +1,65 @@
-"""Safe maths input: exam text -> sympy expressions, with bounded work.
+"""The one restricted expression parser: untrusted text in, a sympy expression out, with bounded work.
 
-Exam papers are untrusted text, so nothing here evaluates Python. An expression is
-accepted only if it is short, uses a whitelist of characters (no quotes, brackets,
-attribute dots, `__`, `lambda`, `import`), and is parsed by sympy's `parse_expr` with a
-restricted namespace (no builtins; only sympy number and symbol constructors and a list of
-maths functions). The unevaluated tree is then checked for work bombs (towers of powers,
-huge exponents or factorials, high degrees) before sympy evaluates it, and every sympy
-computation runs under a time budget (`run_with_budget`).
+Exam papers, and the chart specs a language model writes, are untrusted, so nothing here
+evaluates Python. The offline maths solver (`qagen.maths`) and function plots
+(`charts.function`) both parse through `parse`, which applies every check below:
+
+- the text (`check_text`): exam typography normalised (×, −, ², √, π, degrees); at most
+  `max_chars` characters; only letters, digits, spaces and + - * / ^ ( ) . , ! = < >; no
+  `__`, `..`, attribute access ('.name'), `lambda`, `import`, `exec`, `eval`, `del` or
+  `factorial` (a factorial is written `n!`, of a whole number up to 1000 or of a letter);
+  then token by token: no Python keywords, no imaginary numbers, only the operators
+  + - * / ** ^ ( ) , = with balanced brackets, no two numbers side by side and, when the
+  caller names the variables (a function plot: only `x`), no names but those,
+  `FUNCTIONS` and `CONSTANTS`;
+- the parse: sympy's `parse_expr` without its lambda notation, in a namespace with no
+  builtins and only sympy's number and symbol constructors, `FUNCTIONS` and `CONSTANTS`;
+  first with nothing evaluated (operators and every function), so that the tree is checked
+  for work bombs (`check_tree`: more than 1,000 digits, towers of powers, exponents above
+  60 on a variable, factorials above 1000!, more than 2,000 nodes) before sympy evaluates
+  anything;
+- the work: the parse, and every sympy computation the solver runs, under a time budget
+  (`run_with_budget`).
+
+A refused text raises `ExpressionError`, whose message completes a sentence about the
+expression ("may not contain '__'"); `ExpressionSyntaxError`, a kind of it, says the text
+is not readable as maths at all (prose, a garbled formula), which the solver treats as
+"not a computation" rather than as a refusal.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import io
+import keyword
 import math
 import re
 import threading
+import tokenize
 import warnings
+from collections.abc import Iterable
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
 MAX_EXPRESSION_CHARS = 300
 MAX_DIGITS = 1_000  # largest number (in decimal digits) an expression may evaluate to
-MAX_DEGREE = 60  # largest symbolic exponent
+MAX_DEGREE = 60  # largest exponent of a variable
 MAX_FACTORIAL = 1_000
+MAX_NODES = 2_000
 DEFAULT_BUDGET_SECONDS = 3.0
 
-_ALLOWED = re.compile(r"^[A-Za-z0-9_\s+\-*/^().,!=<>]*$")
-_FORBIDDEN = re.compile(r"__|\blambda\b|\bfactorial\b|\bimport\b|\bexec\b|\beval\b|[A-Za-z_)\]]\s*\.\s*[A-Za-z_]|\.\s*\.|\bdel\b")
-
-FUNCTIONS = (
-    "sin cos tan cot sec csc asin acos atan acot sinh cosh tanh exp log ln sqrt abs floor ceiling"
-).split()
+# Names an expression may use, mapped to sympy's names (resolved lazily: importing this stays cheap).
+FUNCTIONS = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "cot": "cot", "sec": "sec", "csc": "csc",
+    "asin": "asin", "acos": "acos", "atan": "atan", "acot": "acot",
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "exp": "exp", "log": "log", "ln": "log", "log10": "log", "log2": "log", "sqrt": "sqrt",
+    "abs": "Abs", "Abs": "Abs", "floor": "floor", "ceil": "ceiling", "ceiling": "ceiling", "sign": "sign",
+}
+CONSTANTS = {"pi": "pi", "e": "E", "E": "E", "oo": "oo", "infinity": "oo"}
+_LOG_BASES = {"log10": 10, "log2": 2}
 
 _UNICODE = [
     ("×", "*"), ("·", "*"), ("∙", "*"), ("⋅", "*"), ("÷", "/"), ("−", "-"), ("–", "-"), ("—", "-"),
@@ -42,15 +69,23 @@ _UNICODE = [
     ("≥", ">="), ("’", "'"), ("‘", "'"), ("′", "'"), ("″", "''"), ("\u00a0", " "), ("½", "(1/2)"), ("¼", "(1/4)"), ("¾", "(3/4)"),
 ]
 
+_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_\s+\-*/^().,!=<>]")
+_FORBIDDEN = re.compile(r"__|\.\s*\.|\b(?:lambda|factorial|import|exec|eval|del)\b")
+_ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
+_OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ",", "="}
+_LAYOUT = {tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT}
 
 _state = threading.local()
 
 
-class MathInputError(ValueError):
-    """The text is not an expression the offline solver accepts (unsafe, too big or unparsable)."""
+class ExpressionError(ValueError):
+    """The text is refused as an expression: unsafe, too big, or unparsable.
+
+    The message completes a sentence about the expression: "is empty", "may not contain '__'".
+    """
 
 
-class MathSyntaxError(MathInputError):
+class ExpressionSyntaxError(ExpressionError):
     """The text is not readable as maths at all (a garbled formula, prose, a table row).
 
     The solver treats this as "not a computation" rather than as a refusal.
@@ -70,8 +105,106 @@ def normalise(text: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=1)
-def _namespaces() -> tuple[dict[str, Any], dict[str, Any]]:
+def check_text(text: str, *, variables: Iterable[str] | None = None, max_chars: int = MAX_EXPRESSION_CHARS) -> str:
+    """The text, normalised, if it passes every textual check; raises ExpressionError otherwise.
+
+    `variables`: the only names (besides FUNCTIONS and CONSTANTS) the text may use; None
+    allows any name, each a symbol (exam maths: x, y, theta, k ...).
+    """
+    text = " ".join(normalise(text).split())
+    if not text:
+        raise ExpressionSyntaxError("is empty")
+    if len(text) > max_chars:
+        raise ExpressionError(f"is {len(text)} characters long; at most {max_chars} are allowed")
+    forbidden = _FORBIDDEN.search(text)
+    if forbidden:
+        raise ExpressionSyntaxError(f"may not contain {forbidden.group()!r}")
+    if _ATTRIBUTE.search(text):
+        raise ExpressionSyntaxError("may not use attribute access ('.name')")
+    other = _NOT_ALLOWED.search(text)
+    if other:
+        raise ExpressionSyntaxError(f"may not contain {other.group()!r}")
+    if re.search(r"\d\s+\d", text):
+        raise ExpressionSyntaxError("has two numbers side by side with no operator between them")
+    if text.count("(") != text.count(")"):
+        raise ExpressionSyntaxError("has unbalanced parentheses")
+    _check_tokens(text, None if variables is None else tuple(variables))
+    for match in re.finditer(r"(\S?)\s*!(?!=)", text):
+        before = text[: match.start(1) + len(match.group(1))]
+        literal = re.search(r"(?<![\w.])(\d+)\s*$", before)
+        if not (literal and int(literal.group(1)) <= MAX_FACTORIAL) and not re.search(r"(?<!\w)[A-Za-z]\s*$", before):
+            raise ExpressionError(f"may use factorials only of whole numbers up to {MAX_FACTORIAL} or of a letter")
+    return text
+
+
+def _check_tokens(text: str, variables: tuple[str, ...] | None) -> None:
+    """Python's tokenizer over the text: known kinds of token only, names from the allow-list if any."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
+        raise ExpressionSyntaxError(f"could not be read ({exc.args[0] if exc.args else exc})") from None
+    depth = 0
+    for token in tokens:
+        kind, value = token.type, token.string
+        if kind in _LAYOUT:
+            continue
+        if kind == tokenize.NAME:
+            if keyword.iskeyword(value):
+                raise ExpressionSyntaxError(f"may not contain {value!r}")
+            if variables is not None and value not in variables and value not in FUNCTIONS and value not in CONSTANTS:
+                raise ExpressionError(f"uses unknown name {value!r}; only {', '.join(variables)}, pi, e and the "
+                                      f"functions {', '.join(sorted(FUNCTIONS))} are allowed")
+        elif kind == tokenize.NUMBER:
+            if value[-1] in "jJ":
+                raise ExpressionSyntaxError(f"may not use the imaginary number {value!r}")
+        elif value == "!" or kind == tokenize.OP and value in _OPERATORS:
+            depth += value == "("
+            depth -= value == ")"
+            if depth < 0:
+                raise ExpressionSyntaxError("has a ')' without a matching '('")
+        else:
+            raise ExpressionSyntaxError(f"may not contain {value!r}")
+
+
+def parse(text: str, *, evaluate: bool = True, variables: Iterable[str] | None = None,
+          max_chars: int = MAX_EXPRESSION_CHARS) -> Any:
+    """One expression (no '='): checked text, restricted namespace, bounded tree, under the time budget.
+
+    With `variables`, they are the only symbols allowed (taken as real), e.g. ("x",) for y = f(x).
+    """
+    names = None if variables is None else tuple(variables)
+    text = check_text(text, variables=names, max_chars=max_chars)
+    if "=" in text or "<" in text or ">" in text:
+        raise ExpressionSyntaxError("is an equation or inequality, not an expression")
+    text = text.replace("**", "^")
+    return run_with_budget(lambda: _parse_checked(text, evaluate, names))
+
+
+def _unevaluated(function: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **options: Any) -> Any:
+        options["evaluate"] = False
+        return function(*args, **options)
+
+    return call
+
+
+def _logarithm(sympy: Any, fixed_base: int | None) -> Callable[..., Any]:
+    """log(a), log(a, base), log10(a), log2(a); left unevaluated when asked."""
+
+    def log(argument: Any, base: Any = None, evaluate: bool = True) -> Any:
+        base = fixed_base if base is None else base
+        if base is None:
+            return sympy.log(argument, evaluate=evaluate)
+        if evaluate:
+            return sympy.log(argument, base)
+        return sympy.Mul(sympy.log(argument, evaluate=False),
+                         sympy.Pow(sympy.log(base, evaluate=False), -1, evaluate=False), evaluate=False)
+
+    return log
+
+
+@functools.lru_cache(maxsize=8)
+def _namespaces(variables: tuple[str, ...] | None, evaluate: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     import sympy
 
     global_dict: dict[str, Any] = {
@@ -81,51 +214,26 @@ def _namespaces() -> tuple[dict[str, Any], dict[str, Any]]:
         "Rational": sympy.Rational,
         "Symbol": sympy.Symbol,
         "Function": sympy.Function,
-        "factorial": sympy.factorial,
+        "factorial": sympy.factorial,  # what `n!` becomes; check_text bounds n
         # what the evaluate=False transformation writes into the code it builds
         "Add": sympy.Add,
         "Mul": sympy.Mul,
         "Pow": sympy.Pow,
         "Abs": sympy.Abs,
     }
-    local_dict: dict[str, Any] = {name: getattr(sympy, name) for name in FUNCTIONS if hasattr(sympy, name)}
-    local_dict.update(
-        ln=sympy.log, abs=sympy.Abs, pi=sympy.pi, e=sympy.E, E=sympy.E, oo=sympy.oo, infinity=sympy.oo,
-        ceil=sympy.ceiling, lambda_=sympy.Symbol("lambda"),
-    )
+    functions = {name: _logarithm(sympy, _LOG_BASES.get(name)) if target == "log" else getattr(sympy, target)
+                 for name, target in FUNCTIONS.items()}
+    if not evaluate:  # sympy passes evaluate=False to some functions only: every one must get it
+        functions = {name: _unevaluated(function) for name, function in functions.items()}
+    local_dict: dict[str, Any] = {**functions, **{name: getattr(sympy, target) for name, target in CONSTANTS.items()}}
+    if variables is None:
+        local_dict["lambda_"] = sympy.Symbol("lambda")
+    else:
+        local_dict.update({name: sympy.Symbol(name, real=True) for name in variables})
     return global_dict, local_dict
 
 
-def check_text(text: str) -> str:
-    text = normalise(text).strip()
-    if not text:
-        raise MathSyntaxError("The expression is empty.")
-    if len(text) > MAX_EXPRESSION_CHARS:
-        raise MathInputError(f"The expression is longer than {MAX_EXPRESSION_CHARS} characters.")
-    if not _ALLOWED.match(text) or _FORBIDDEN.search(text):
-        raise MathSyntaxError("The expression contains characters or words the maths parser does not accept.")
-    if re.search(r"\d\s+\d", text):
-        raise MathSyntaxError("Two numbers stand side by side with no operator between them.")
-    if text.count("(") != text.count(")"):
-        raise MathSyntaxError("The expression's brackets do not match.")
-    for match in re.finditer(r"(\S?)\s*!(?!=)", text):
-        before = text[: match.start(1) + len(match.group(1))]
-        literal = re.search(r"(?<![\w.])(\d+)\s*$", before)
-        if not (literal and int(literal.group(1)) <= MAX_FACTORIAL) and not re.search(r"(?<!\w)[A-Za-z]\s*$", before):
-            raise MathInputError(f"Factorials are supported only of whole numbers up to {MAX_FACTORIAL} or of a letter.")
-    return text
-
-
-def parse(text: str, *, evaluate: bool = True) -> Any:
-    """Parse one expression (no '='): checked text, restricted namespace, bounded tree."""
-    text = check_text(text)
-    if "=" in text or "<" in text or ">" in text:
-        raise MathSyntaxError("Expected an expression, not an equation or inequality.")
-    text = text.replace("**", "^")
-    return run_with_budget(lambda: _parse_checked(text, evaluate))
-
-
-def _parse_checked(text: str, evaluate: bool) -> Any:
+def _parse_checked(text: str, evaluate: bool, variables: tuple[str, ...] | None) -> Any:
     from sympy import Expr, Tuple
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -137,22 +245,26 @@ def _parse_checked(text: str, evaluate: bool) -> Any:
 
     transformations = tuple(t for t in standard_transformations if t.__name__ != "lambda_notation")
     transformations += (convert_xor, implicit_multiplication_application, rationalize)
-    global_dict, local_dict = _namespaces()
 
     def run(evaluate: bool) -> Any:
+        global_dict, local_dict = _namespaces(variables, evaluate)
         try:
             return parse_expr(text, local_dict=dict(local_dict), global_dict=dict(global_dict),
                               transformations=transformations, evaluate=evaluate)
-        except (MathInputError, MathTimeout):
+        except (ExpressionError, MathTimeout):
             raise
         except Exception as exc:  # sympy's parser raises many kinds (SyntaxError, TypeError, TokenError ...)
-            raise MathSyntaxError(f"Could not read {text!r} as an expression.") from exc
+            raise ExpressionSyntaxError(f"could not be parsed ({type(exc).__name__})") from exc
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sympy deprecation chatter about odd inputs such as "(336, 54) x"
         raw = run(False)
     if not isinstance(raw, Expr) or raw.has(Tuple):
-        raise MathSyntaxError(f"{text!r} is not a single expression.")
+        raise ExpressionSyntaxError("is not a single expression")
+    if variables is not None:
+        extra = sorted(str(s) for s in raw.free_symbols if str(s) not in variables)
+        if extra:
+            raise ExpressionError(f"uses unknown symbols {extra}")
     check_tree(raw)
     if not evaluate:
         return raw
@@ -199,18 +311,18 @@ def check_tree(expr: Any) -> None:
     import sympy
 
     for count, node in enumerate(sympy.preorder_traversal(expr)):
-        if count > 2_000:
-            raise MathInputError("The expression is too large.")
+        if count > MAX_NODES:
+            raise ExpressionError("is too large")
         if node.free_symbols:
             if node.is_Pow:
                 exp = node.args[1]
                 if exp.free_symbols:  # x^y, 2^x: fine unless a constant inside is itself huge
                     continue
                 if _log10(exp) > math.log10(MAX_DEGREE):
-                    raise MathInputError(f"Exponents above {MAX_DEGREE} are not supported.")
+                    raise ExpressionError(f"has an exponent above {MAX_DEGREE}")
             continue
         if _log10(node) > MAX_DIGITS:
-            raise MathInputError("A number or power in the expression is too large to evaluate.")
+            raise ExpressionError("has a number or power too large to evaluate")
 
 
 def parse_relation(text: str) -> tuple[Any, Any]:
@@ -219,7 +331,7 @@ def parse_relation(text: str) -> tuple[Any, Any]:
 
     text = check_text(text)
     if text.count("=") > 1 or "<" in text or ">" in text:
-        raise MathSyntaxError("Expected one equation.")
+        raise ExpressionSyntaxError("is not one equation")
     if "=" not in text:
         return parse(text), Integer(0)
     left, right = text.split("=")
@@ -253,75 +365,10 @@ def run_with_budget(fn: Callable[[], T], seconds: float = DEFAULT_BUDGET_SECONDS
         raise MathTimeout(f"The computation took longer than {seconds:g} s and was stopped.")
     if "error" in box:
         error = box["error"]
-        if isinstance(error, (MathInputError, MathTimeout)):
+        if isinstance(error, (ExpressionError, MathTimeout)):
             raise error
         if isinstance(error, (RecursionError, MemoryError, OverflowError, ValueError, TypeError,
                               ZeroDivisionError, NotImplementedError, AttributeError, ArithmeticError)):
-            raise MathInputError(f"The computation failed: {type(error).__name__}.") from error
+            raise ExpressionError(f"could not be computed ({type(error).__name__})") from error
         raise error
     return box["value"]
-
-
-# --- finding maths in exam English ------------------------------------------------------
-
-_TOKEN = re.compile(r"\s+|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z_0-9]*|\*\*|[-+*/^=<>!(),]|.", re.S)
-_MATH_WORDS = set(FUNCTIONS) | {"pi", "e", "oo", "lambda_", "theta", "alpha", "beta", "mu", "sigma", "phi", "omega"}
-
-
-def _mathy(token: str) -> bool:
-    if token[0].isdigit() or token in "+-*/^=<>!()" or token == "**":
-        return True
-    if token[0].isalpha() or token[0] == "_":
-        return token in _MATH_WORDS or bool(re.fullmatch(r"[A-Za-z](_?\d{1,2})?", token))
-    return False
-
-
-def spans(text: str) -> list[str]:
-    """Maximal runs of maths-looking tokens in `text` (commas only inside brackets).
-
-    "Solve for x: 2x + 3 = 11" -> ["x", "2x + 3 = 11"]; English words of two or more
-    letters end a run unless they are maths words (sin, log, pi, ...).
-    """
-    text = normalise(text)
-    out: list[str] = []
-    current: list[str] = []
-    depth = 0
-
-    def close() -> None:
-        nonlocal current, depth
-        span = "".join(current).strip()
-        current, depth = [], 0
-        span = span.strip(" ,")
-        while span and span[0] in "*/^=),":
-            span = span[1:].strip()
-        while span and span[-1] in "+-*/^=(,":
-            span = span[:-1].strip()
-        if span:
-            out.append(span)
-
-    for token in _TOKEN.findall(text):
-        if token.isspace():
-            if current:
-                current.append(" ")
-            continue
-        if token == "," and depth > 0:
-            current.append(token)
-            continue
-        if token == "." and current and current[-1][-1:].isdigit():  # "3." at a sentence end
-            close()
-            continue
-        if _mathy(token):
-            depth += token == "("
-            depth -= token == ")"
-            current.append(token)
-        else:
-            close()
-    close()
-    return out
-
-
-def is_expression_like(span: str) -> bool:
-    """Worth parsing: has an operator or a digit next to a letter, and some digit or letter."""
-    if not re.search(r"[A-Za-z0-9]", span):
-        return False
-    return bool(re.search(r"[-+*/^=!()]", span) or re.search(r"\d[A-Za-z]|[A-Za-z]\d", span))

@@ -7,8 +7,8 @@ Recognised (plain exam English): equations and systems ("solve", "roots", "zeros
 "nature of roots"), derivatives (incl. dy/dx, second derivative, value at a point),
 integrals (indefinite and "from a to b"), limits, factorise/expand/simplify, arithmetic,
 percentages, HCF/LCM, average speed, statistics of a data list, and matrices
-(determinant, inverse, product, transpose, eigenvalues; see mathdata). Everything runs in
-one worker thread under a time budget; the input is parsed by `mathparse` (no eval of
+(determinant, inverse, product, transpose, eigenvalues; see `data`). Everything runs in
+one worker thread under a time budget; the input is parsed by `expressions` (no eval of
 Python, bounded work). Returns None when the question is not recognised as computational,
 and a result with `failed=True` when it is but the expression is refused or too hard.
 """
@@ -16,57 +16,24 @@ and a result with `failed=True` when it is but the expression is refused or too 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-from qagen.llm.mathparse import (
+from qagen.maths import calculus, data
+from qagen.maths.expressions import (
     DEFAULT_BUDGET_SECONDS,
     FUNCTIONS,
-    MathInputError,
-    MathSyntaxError,
+    ExpressionError,
+    ExpressionSyntaxError,
     MathTimeout,
-    is_expression_like,
     normalise,
     parse,
     parse_relation,
     run_with_budget,
-    spans,
 )
+from qagen.maths.reading import FUNCTION_LHS, UNKNOWN_CALL, candidates, find_expression, pick_variable, strip_label
+from qagen.maths.results import MathResult, decimal_note, decimals_note, tex
 
 MAX_SOLVE_DEGREE = 6
-
-
-@dataclass
-class MathResult:
-    """Steps (Markdown, maths in $...$) and the final answer of one computation."""
-
-    kind: str
-    steps: list[str] = field(default_factory=list)
-    final: str = ""
-    values: list[Any] = field(default_factory=list)  # sympy values, for matching MCQ options
-    failed: bool = False
-
-    def markdown(self) -> str:
-        if self.failed:
-            return self.final
-        lines = [f"{n}. {step}" for n, step in enumerate(self.steps, start=1)]
-        lines.append(f"**Answer:** {self.final}")
-        return "\n".join(lines)
-
-
-_LABEL = re.compile(r"^\s*(?:Q(?:uestion)?\.?\s*\d+[a-z]?\s*[.):]?|\(\s*(?:[a-z]|[ivx]{1,4}|\d{1,2})\s*\)|"
-                    r"(?:[a-z]|[ivx]{1,4}|\d{1,2})\s*[.)])\s+", re.I)
-
-
-def strip_label(text: str) -> str:
-    """'(a) Differentiate f.' -> 'Differentiate f.' (a part label is not part of the question)."""
-    return _LABEL.sub("", text, count=1)
-
-
-def tex(expr: Any) -> str:
-    import sympy
-
-    return sympy.latex(expr)
 
 
 def solve_question(question: str, context: str = "", *, budget: float = DEFAULT_BUDGET_SECONDS) -> MathResult | None:
@@ -80,84 +47,21 @@ def solve_question(question: str, context: str = "", *, budget: float = DEFAULT_
         return MathResult("timeout", failed=True, final=(
             f"The offline solver stopped after {budget:g} s without finishing this computation; "
             "it needs a person or a language model to work it out."))
-    except MathSyntaxError:
+    except ExpressionSyntaxError:
         return None  # not readable as maths: not a computation this solver recognises
-    except MathInputError as exc:
-        return MathResult("refused", failed=True, final=f"The offline solver could not work this out: {exc}")
+    except ExpressionError as exc:
+        return MathResult("refused", failed=True, final=f"The offline solver could not work this out: the expression {exc}.")
 
 
 def _dispatch(text: str, context: str) -> MathResult | None:
-    from qagen.llm import mathcalculus, mathdata
-
     lower = text.lower()
-    for handler in (mathdata.matrix_question, mathdata.speed_question, mathdata.hcf_lcm_question,
-                    mathdata.statistics_question, mathcalculus.derivative_question, mathcalculus.integral_question,
-                    mathcalculus.limit_question, _transform, _solve, mathdata.percentage_question, _arithmetic):
+    for handler in (data.matrix_question, data.speed_question, data.hcf_lcm_question,
+                    data.statistics_question, calculus.derivative_question, calculus.integral_question,
+                    calculus.limit_question, _transform, _solve, data.percentage_question, _arithmetic):
         result = handler(text, lower, context)
         if result is not None:
             return result
     return None
-
-
-# --- finding the expression --------------------------------------------------------------
-
-_UNKNOWN_CALL = re.compile(r"(?<![A-Za-z])[fghpquvFGHPQ]\s*\(")  # f(1), p(x + h): an unknown function applied
-_FUNCTION_LHS = re.compile(r"^\s*(?:[A-Za-z]\s*\(\s*[A-Za-z]\s*\)|[a-zA-Z])\s*$")
-
-
-def _ocr_powers(span: str) -> str:
-    """'2x2 - 4x + 3' (a text layer's x²) -> '2x^2 - 4x + 3', when only one such token occurs."""
-    tokens = set(re.findall(r"(?<![A-Za-z_^])([a-z])([23])(?![\d.])", span))
-    return re.sub(r"(?<![A-Za-z_^])([a-z])([23])(?![\d.])", r"\1^\2", span) if len(tokens) == 1 else span
-
-
-def candidates(text: str) -> list[str]:
-    return [_ocr_powers(s) for s in spans(text) if is_expression_like(s)]
-
-
-def find_expression(text: str, context: str) -> Any | None:
-    """The function or expression a calculus/algebra question is about ('f(x) = ...' -> its right side)."""
-    refused: MathInputError | None = None
-    for source in (text, context):
-        found = []
-        for span in candidates(source):
-            if span.count("=") == 1:
-                left, right = span.split("=")
-                if _FUNCTION_LHS.match(left) and right.strip():
-                    defined = parse(right)
-                    if defined.free_symbols:  # "h = 0.1" gives a value, not a function
-                        return defined
-                continue
-            if "=" not in span and not _FUNCTION_LHS.match(span) and not _UNKNOWN_CALL.search(span):
-                found.append(span)  # ("f(x)" alone names a function; "f(x + h) - f(x)" uses an unknown one)
-        for span in sorted(found, key=len, reverse=True):
-            try:
-                expr = parse(span)
-            except MathSyntaxError:
-                continue
-            except MathInputError as exc:
-                refused = refused or exc
-                continue
-            if expr.is_Symbol or expr.is_Atom and not re.search(r"[-+*/^!]", span):
-                continue  # "(a)" is a part label, "f" a name: not the expression
-            if expr.free_symbols or source is text:
-                return expr
-    if refused is not None:
-        raise refused  # the question's expression exists but is refused: say so, do not skip it
-    return None
-
-
-def pick_variable(lower: str, expr: Any, default: str = "x") -> Any:
-    import sympy
-
-    match = (re.search(r"with respect to\s+([a-z])\b", lower) or re.search(r"\bd\s*[a-z]?\s*/\s*d([a-z])\b", lower)
-             or re.search(r"\bw\.?\s*r\.?\s*t\.?\s+([a-z])\b", lower))
-    if match:
-        return sympy.Symbol(match.group(1))
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    if len(symbols) == 1:
-        return symbols[0]
-    return next((s for s in symbols if s.name == default), sympy.Symbol(default))
 
 
 # --- algebra -------------------------------------------------------------------------------
@@ -178,11 +82,11 @@ def _transform(text: str, lower: str, context: str) -> MathResult | None:
     if expr is None or not expr.free_symbols:
         return None
     if kind == "factor" and expr.is_polynomial() and sympy.Poly(expr).total_degree() > 12:
-        raise MathInputError("Polynomials above degree 12 are not factorised here.")
+        raise ExpressionError("is a polynomial above degree 12, which is not factorised here")
     written = max((s for s in candidates(text) if "=" not in s), key=len, default="")
     try:
         raw = parse(written, evaluate=False)  # as the paper wrote it, e.g. (x^2 - 1)/(x - 1)
-    except MathInputError:
+    except ExpressionError:
         raw = expr
     if sympy.simplify(raw - expr) != 0:
         raw = expr
@@ -204,9 +108,9 @@ def _solve(text: str, lower: str, context: str) -> MathResult | None:
     for span in candidates(text):
         if span.count("=") == 1:
             left, right = span.split("=")
-            if _FUNCTION_LHS.match(left) and re.search(r"\broots?\b|\bzero", lower):
+            if FUNCTION_LHS.match(left) and re.search(r"\broots?\b|\bzero", lower):
                 equations.append((parse(right), sympy.Integer(0)))  # zeros of p(x) = ...
-            elif _UNKNOWN_CALL.search(span):
+            elif UNKNOWN_CALL.search(span):
                 continue  # "f(1) = 0": a condition on a function, not an equation to solve
             elif right.strip() and left.strip():
                 equation = parse_relation(span)
@@ -330,7 +234,7 @@ def _solve_system(equations: list[tuple[Any, Any]]) -> MathResult:
     import sympy
 
     if len(equations) > 4:
-        raise MathInputError("Systems of more than four equations are not solved here.")
+        raise ExpressionError("is a system of more than four equations, which is not solved here")
     eqs = [sympy.Eq(l, r) for l, r in equations]
     symbols = sorted(set().union(*(e.free_symbols for e in eqs)), key=lambda s: s.name)
     result = MathResult("system")
@@ -392,22 +296,3 @@ def plain_tex(span: str) -> str:
     span = re.sub(r"\bpi\b", r"\\pi", span)
     span = re.sub(r"\b(sin|cos|tan|cot|sec|csc|log|ln|exp)\b", r"\\\1", span)
     return span.replace("*", " \\times ").replace("  ", " ")
-
-
-def decimal_note(value: Any) -> str:
-    import sympy
-
-    if value.free_symbols or value.is_Integer or not value.is_number:
-        return ""
-    try:
-        number = sympy.N(value, 6)
-    except (TypeError, ValueError):
-        return ""
-    return f" $\\approx {number}$" if number.is_real else ""
-
-
-def decimals_note(values: list[Any]) -> str:
-    parts = [decimal_note(v) for v in values]
-    if all(not p for p in parts):
-        return ""
-    return " (" + ", ".join(p.strip() for p in parts if p) + ")"

@@ -9,7 +9,7 @@ import pytest
 
 from api import create_app
 from qagen.apikeys import ApiKeyStore
-from qagen.sessions import Session, SessionStore
+from qagen.jobs.records import Session, SessionStore
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -111,7 +111,7 @@ class TestLiveProgress:
         assert progress == sorted(progress)
 
     def test_each_change_is_streamed_as_it_happens(self, api_key, stack, redis_client):
-        from qagen.sessions import Session, SessionStore
+        from qagen.jobs.records import Session, SessionStore
 
         store = SessionStore(redis_client, 3600)
         session_id = str(uuid.uuid4())

@@ -1,4 +1,5 @@
-"""Function expressions are parsed by sympy behind a token allow-list, never run as Python."""
+"""Function plots: the expression is read by the shared restricted parser (tests/maths/test_expressions.py)
+and sampled with numpy; a refused one is a ChartSpecError naming 'expression'."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from charts import ChartSpecError, parse_spec
-from charts.expression import MAX_EXPRESSION_CHARS, ExpressionError, check_tokens, sample
+from charts.function import MAX_FUNCTION_CHARS, sample
+from qagen.maths.expressions import ExpressionError
 
 
 def function(expression: str, x_min: float = -2, x_max: float = 2) -> dict:
@@ -39,7 +41,7 @@ def test_undefined_points_become_gaps_not_errors():
     assert np.isnan(ys[0]) and np.isfinite(ys[-1])
 
 
-HOSTILE = [
+HOSTILE = [  # the parser's full list is in tests/maths/test_expressions.py
     "__import__('os').system('x')",
     "x.__class__",
     "x.real",
@@ -61,9 +63,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("expression", HOSTILE)
-def test_hostile_expressions_are_refused_before_sympy_sees_them(expression):
-    with pytest.raises(ExpressionError):
-        check_tokens(expression)
+def test_hostile_expressions_are_refused_in_the_spec(expression):
     with pytest.raises(ChartSpecError) as caught:
         parse_spec(function(expression))
     assert "'expression'" in str(caught.value)
@@ -74,8 +74,8 @@ def test_huge_powers_are_bounded_quickly(expression):
     started = time.perf_counter()
     try:
         xs, ys = sample(expression, -2, 2)
-    except ExpressionError as exc:  # refused: nothing finite to draw
-        assert "finite" in str(exc)
+    except ExpressionError as exc:  # refused: too large to evaluate, or nothing finite to draw
+        assert "too large" in str(exc) or "exponent above" in str(exc) or "finite" in str(exc)
     else:
         assert ys.shape == xs.shape
     assert time.perf_counter() - started < 2
@@ -83,13 +83,13 @@ def test_huge_powers_are_bounded_quickly(expression):
 
 def test_long_expressions_are_refused_without_parsing():
     started = time.perf_counter()
-    with pytest.raises(ChartSpecError, match="at most"):
+    with pytest.raises(ChartSpecError, match="at most 200"):
         parse_spec(function("x+" * 5000 + "x"))
     assert time.perf_counter() - started < 2  # refused before parsing: bounded, not a speed target
 
 
 def test_deeply_nested_expressions_are_refused_or_parsed_quickly():
-    text = "(" * (MAX_EXPRESSION_CHARS // 2 - 1) + "x" + ")" * (MAX_EXPRESSION_CHARS // 2 - 1)
+    text = "(" * (MAX_FUNCTION_CHARS // 2 - 1) + "x" + ")" * (MAX_FUNCTION_CHARS // 2 - 1)
     started = time.perf_counter()
     try:
         parse_spec(function(text))

@@ -226,7 +226,7 @@ def test_worker_grace_period_outlasts_the_hard_time_limit(overlay):
     worker = one(overlay, "Deployment", "qagen-worker")
     assert pod_spec(worker)["terminationGracePeriodSeconds"] >= hard + 120
     visibility = Settings(**{k.removeprefix("QAGEN_").lower(): v for k, v in settings.items()})
-    from qagen.queueing import make_celery
+    from qagen.jobs.queue import make_celery
 
     assert make_celery(visibility).conf.visibility_timeout > hard
 

@@ -1,15 +1,16 @@
-"""The offline maths solver: exact values with steps, and hostile input that never runs or hangs."""
+"""The offline maths solver: exact values with steps, and hostile input that never runs or hangs.
+
+The parser's own refusals are tested in test_expressions.py.
+"""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import sympy
 
-from qagen.llm.mathparse import MathInputError, MathTimeout, parse, run_with_budget, spans
-from qagen.llm.mathsolve import solve_question
+from qagen.maths.solve import solve_question
 
 x = sympy.Symbol("x")
 
@@ -129,6 +130,7 @@ def test_non_computational_questions_are_left_alone(question):
     "Evaluate e^(10^10)",
     "Expand (x + 1)^(10^9)",
     "Solve x^(10^6) = 1",
+    "Evaluate floor(9^9^9^9)",
 ])
 def test_hostile_or_huge_computations_are_refused_quickly(question):
     started = time.monotonic()
@@ -140,20 +142,6 @@ def test_hostile_or_huge_computations_are_refused_quickly(question):
     assert result.final.startswith("The offline solver")
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('echo pwned')",
-    "().__class__.__bases__[0]",
-    "lambda: 1",
-    "import os",
-    "x.real",
-    "exec('1')",
-    "factorial(factorial(10))",
-])
-def test_the_parser_rejects_python(text):
-    with pytest.raises(MathInputError):
-        parse(text)
-
-
 def test_questions_carrying_python_never_execute_it(tmp_path):
     canary = tmp_path / "pwned"
     for question in (f"Evaluate __import__('pathlib').Path('{canary}').write_text('x')",
@@ -161,25 +149,6 @@ def test_questions_carrying_python_never_execute_it(tmp_path):
                      "Simplify (lambda: __import__('os').system('true'))()"):
         solve_question(question)
     assert not canary.exists()
-
-
-def test_the_time_budget_interrupts_a_runaway_computation():
-    def spin() -> None:
-        while True:
-            pass
-
-    started = time.monotonic()
-    with pytest.raises(MathTimeout):
-        run_with_budget(spin, 0.3)
-    assert time.monotonic() - started < 2
-    time.sleep(0.1)
-    assert not any(t.name == "qagen-math" and t.is_alive() for t in threading.enumerate())
-
-
-def test_spans_find_the_maths_in_exam_english():
-    assert spans("Solve for x: 2x + 3 = 11") == ["x", "2x + 3 = 11"]
-    assert spans("Find dy/dx if y = 3x^2 + sin x") == ["y = 3x^2 + sin x"]
-    assert spans("Solve 2x + y = 7 and x - y = 2") == ["2x + y = 7", "x - y = 2"]
 
 
 def test_degrees_and_exam_typography():

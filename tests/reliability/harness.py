@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 
 from qagen.devstack import LocalStack, wait_until
-from qagen.leases import ACTIVE_KEY, LEASE_PREFIX, token_node
-from qagen.sessions import key_for, object_prefix
+from qagen.jobs.leases import ACTIVE_KEY, LEASE_PREFIX, token_node
+from qagen.jobs.records import key_for, object_prefix
 
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY_FILE = REPO / "test-artifacts" / "reliability-summary.md"

@@ -12,13 +12,13 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from qagen import leases
+from qagen.jobs import leases
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs.queue import make_celery
+from qagen.jobs.records import JobState, Session, SessionStore
 from qagen.parsing import parse_document, sandbox
 from qagen.parsing.errors import TooComplex
-from qagen.queueing import make_celery
-from qagen.sessions import Session, SessionStatus, SessionStore
 from qagen.settings import Settings
-from qagen.tasknames import PROCESS_QUESTION_PAPER
 from tests.reliability import harness, hostile
 from tests.reliability.conftest import workers
 from worker.recovery import Holdings, Sweeper
@@ -96,7 +96,7 @@ def test_a_lost_job_past_the_hard_time_limit_fails_instead_of_running_again(rsta
 
     assert sid in report.failed and not requeued
     session = store.fetch(sid)
-    assert session.status is SessionStatus.FAILED and "time limit" in session.error
+    assert session.status is JobState.FAILED and "time limit" in session.error
 
 
 def test_a_job_waiting_to_retry_is_watched_from_its_retry_time(rredis, store):

@@ -21,7 +21,7 @@ from collections import Counter
 
 import pytest
 
-from qagen.sessions import index_for
+from qagen.jobs.records import index_for
 from tests.reliability import harness
 from tests.reliability.conftest import workers
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from qagen.leases import token_node
+from qagen.jobs.leases import token_node
 from tests.reliability import harness
 from tests.reliability.conftest import llm_stub, stub_env, workers
 

@@ -24,9 +24,9 @@ from collections import Counter
 
 import pytest
 
-from qagen.leases import token_node
-from qagen.queueing import make_celery
-from qagen.tasknames import PROCESS_QUESTION_PAPER
+from qagen.jobs.leases import token_node
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs.queue import make_celery
 from qagen.webhooks import EVENT_ID_HEADER
 from tests.reliability import harness
 from tests.reliability.conftest import llm_stub, stub_env, workers

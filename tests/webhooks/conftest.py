@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from qagen import webhooks
-from qagen.queueing import make_celery
+from qagen.webhooks import addresses
+from qagen.jobs.queue import make_celery
 from qagen.settings import Settings
 from tests.webhooks.receiver import Receiver
 
@@ -36,7 +36,7 @@ def fake_dns(monkeypatch):
         return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
                  (a, port, 0, 0) if ":" in a else (a, port)) for a in addresses]
 
-    monkeypatch.setattr(webhooks, "_getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(addresses, "_getaddrinfo", getaddrinfo)
     return table
 
 

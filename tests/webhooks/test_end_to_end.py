@@ -14,10 +14,10 @@ import uuid
 
 import pytest
 
-from qagen.queueing import make_celery
-from qagen.sessions import Session, SessionStore
-from qagen.tasknames import PROCESS_QUESTION_PAPER
-from qagen.webhooks import TASK_NAME, WebhookSecrets, event_id_for, load_record, verify
+from qagen.jobs.names import DELIVER_WEBHOOK, PROCESS_QUESTION_PAPER
+from qagen.jobs.queue import make_celery
+from qagen.jobs.records import Session, SessionStore
+from qagen.webhooks import WebhookSecrets, event_id_for, load_record, verify
 from tests.waiting import wait_for_session
 
 
@@ -25,7 +25,7 @@ from tests.waiting import wait_for_session
 def worker_knows_the_task(stack) -> bool:
     """Asked of the running worker itself (a remote-control `registered` query)."""
     replies = make_celery(stack.settings).control.inspect(timeout=3).registered() or {}
-    return any(TASK_NAME in names for names in replies.values())
+    return any(DELIVER_WEBHOOK in names for names in replies.values())
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def webhook_stack(stack, worker_knows_the_task):
     if "loopback" not in stack.env.get("QAGEN_WEBHOOK_ALLOW", ""):
         pytest.skip("the test stack was started without QAGEN_WEBHOOK_ALLOW=loopback")
     if not worker_knows_the_task:
-        pytest.skip(f"{TASK_NAME} is not registered on the stack's worker: add 'worker.webhook_tasks' to the "
+        pytest.skip(f"{DELIVER_WEBHOOK} is not registered on the stack's worker: add 'worker.webhook_tasks' to the "
                     "include list in worker/celery_app.py to enable this test")
     return stack
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from qagen import webhooks
-from qagen.queueing import make_celery
+from qagen.jobs.queue import make_celery
 from qagen.settings import Settings
 from qagen.webhooks import backoff_delay, event_for, event_id_for, sign, verify
 from tests.webhooks.conftest import finished_session

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from qagen.errors import SessionNotFound
-from qagen.sessions import Session, SessionStatus, SessionStore, key_for
+from qagen.jobs.records import JobState, Session, SessionStore, key_for
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def test_a_created_session_reads_back_queued_with_a_ttl(store, redis_client):
 
     fetched = store.fetch(session.id)
 
-    assert fetched.status is SessionStatus.QUEUED and fetched.progress == 0 and fetched.error is None
+    assert fetched.status is JobState.QUEUED and fetched.progress == 0 and fetched.error is None
     assert 3500 < redis_client.ttl(key_for(session.id)) <= 3600
 
 
@@ -37,9 +37,9 @@ def test_progress_then_completion_is_recorded(store):
     done = store.fetch(session.id)
 
     assert (running.status, running.stage, running.progress, running.message) == (
-        SessionStatus.RUNNING, "answering", 40, "answering 4/10")
+        JobState.RUNNING, "answering", 40, "answering 4/10")
     assert running.started_at
-    assert (done.status, done.progress, done.question_count) == (SessionStatus.COMPLETE, 100, 10)
+    assert (done.status, done.progress, done.question_count) == (JobState.COMPLETE, 100, 10)
     assert done.started_at == running.started_at and done.finished_at >= done.started_at
 
 

@@ -1,0 +1,72 @@
+"""Signed webhooks: tell an LMS when a session is complete or failed.
+
+Plain Python (stdlib, redis, httpx): the API imports it to validate a `callback_url` at
+upload; the Celery tasks that drive delivery are in worker/webhook_tasks.py. The format,
+the signature and the retry schedule, for receivers: docs/webhooks.md.
+
+- `addresses`: where a webhook may go. `validate_callback_url` is the SSRF guard (public
+  addresses only unless `QAGEN_WEBHOOK_ALLOW` says otherwise), run at upload and again
+  before every attempt; each attempt connects only to a just-validated address.
+- `signing`: `sign` / `verify` (`Qagen-Signature`, Stripe's scheme) and `WebhookSecrets`,
+  one signing secret per tenant in Redis.
+- `deliveries`: `event_for` / `enqueue_once` (one event and one delivery record per
+  finished session and status), `deliver` (one HTTP attempt) and `attempt_delivery` (the
+  delivery policy: lock, re-validate, sign, deliver, record, decide the next delay).
+
+Delivery is at least once: a receiver must de-duplicate on `Qagen-Event-Id`.
+The names callers use are re-exported here: `from qagen.webhooks import sign, verify`.
+"""
+
+from qagen.webhooks.addresses import (
+    ALLOW_WORDS,
+    DNS_TIMEOUT_SECONDS,
+    MAX_URL_LENGTH,
+    METADATA_ADDRESSES,
+    AllowList,
+    CallbackRefused,
+    CheckedTarget,
+    check_callback_url,
+    classify_address,
+    parse_allow,
+    resolve,
+    validate_callback_url,
+)
+from qagen.webhooks.deliveries import (
+    DEFAULT_JITTER,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_SCHEDULE,
+    DEFAULT_TIMEOUT_SECONDS,
+    EARLY_TOLERANCE_SECONDS,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    FINAL_STATUSES,
+    MAX_HISTORY,
+    RECORD_PREFIX,
+    RECORD_TTL_SECONDS,
+    USER_AGENT,
+    AttemptResult,
+    Outcome,
+    attempt_delivery,
+    backoff_delay,
+    deliver,
+    enqueue_once,
+    event_for,
+    event_id_for,
+    iter_records,
+    load_record,
+    mark_enqueued,
+    needs_enqueue,
+    record_key,
+)
+from qagen.webhooks.signing import SECRET_GRACE_SECONDS, SIGNATURE_HEADER, WebhookSecrets, new_secret, sign, verify
+
+__all__ = [
+    "ALLOW_WORDS", "DNS_TIMEOUT_SECONDS", "MAX_URL_LENGTH", "METADATA_ADDRESSES", "AllowList", "CallbackRefused",
+    "CheckedTarget", "check_callback_url", "classify_address", "parse_allow", "resolve",
+    "validate_callback_url",
+    "DEFAULT_JITTER", "DEFAULT_MAX_ATTEMPTS", "DEFAULT_SCHEDULE", "DEFAULT_TIMEOUT_SECONDS", "EARLY_TOLERANCE_SECONDS",
+    "EVENT_ID_HEADER", "EVENT_TYPE_HEADER", "FINAL_STATUSES", "MAX_HISTORY", "RECORD_PREFIX", "RECORD_TTL_SECONDS",
+    "USER_AGENT", "AttemptResult", "Outcome", "attempt_delivery", "backoff_delay", "deliver", "enqueue_once",
+    "event_for", "event_id_for", "iter_records", "load_record", "mark_enqueued", "needs_enqueue", "record_key",
+    "SECRET_GRACE_SECONDS", "SIGNATURE_HEADER", "WebhookSecrets", "new_secret", "sign", "verify",
+]
