@@ -118,14 +118,48 @@ def _function_chart(text: str, lower: str, context: str) -> tuple[dict[str, Any]
         points = [float(r) for r in roots]
         x_min, x_max = min(points + [0.0]) - 3, max(points + [0.0]) + 3
     expression = str(expr)
-    spec = {"kind": "function", "title": f"y = {expression}", "x_label": "x", "y_label": "y",
+    spec = {"kind": "function", "title": f"y = {readable(expression)}", "x_label": "x", "y_label": "y",
             "expression": expression, "x_min": round(x_min, 4), "x_max": round(x_max, 4)}
     text_answer = f"The graph of $y = {tex(expr)}$ for ${x_min:g} \\le x \\le {x_max:g}$ is drawn below"
     text_answer += (": " + "; ".join(facts) + ".") if facts else "."
     return spec, text_answer
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def readable(expression: str) -> str:
+    """An expression as a person writes it: 'x**2 - 4*x + 3' -> 'x² − 4x + 3' (a caption, not code)."""
+    text = re.sub(r"\*\*(-?\d+)\b", lambda m: m.group(1).translate(_SUPERSCRIPTS), expression)
+    text = re.sub(r"(?<=\d)\*(?=[A-Za-z(])|(?<=\))\*(?=\()", "", text)  # 4*x -> 4x, (a)*(b) -> (a)(b)
+    text = text.replace("**", "^").replace("*", "·")
+    return re.sub(r"(?<=\s)-(?=\s)", "−", text)
+
+
 # --- data charts -----------------------------------------------------------------------
+
+# "The heights (in cm) of eight plants are 12, ..." -> measure "heights (in cm)", items "plants".
+_DATA_SUBJECT = re.compile(
+    r"\b(?:the\s+)?([a-z][a-z ()-]{1,40}?)\s+of\s+(?:the\s+)?(?:\w+\s+){0,2}?([a-z]{3,30})\s+"
+    r"(?:are|were|is|was)\s+(?:(?:given|recorded|listed)\s+)?(?:as\s+(?:follows\s*)?)?:?\s*-?\d", re.I)
+
+
+def data_names(text: str) -> tuple[str, str, str]:
+    """(title, value axis, item axis) for a bare list of numbers, from the sentence that gives it."""
+    match = _DATA_SUBJECT.search(text)
+    if not match:
+        return "The data", "Value", "Item"
+    measure, items = match.group(1).strip(), match.group(2).strip()
+    measure = measure[:1].upper() + measure[1:]
+    return f"{measure} of the {items}"[:200], measure[:100], _singular(items).capitalize()[:100]
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _cells(line: str) -> tuple[str, list[str]] | None:
@@ -234,5 +268,6 @@ def _data_chart(text: str, kind: str) -> tuple[dict[str, Any], str] | None:
         return ({"kind": "pie", "title": "Pie chart of the data", "x_label": "", "y_label": "", "labels": labels,
                  "values": numbers}, "Pie chart of the values (sectors numbered in the order given).")
     chart_kind = "line" if kind == "line" else "bar"
-    return ({"kind": chart_kind, "title": "The data", "x_label": "Item", "y_label": "Value", "x": labels, "y": numbers},
+    title, value_name, item_name = data_names(text)
+    return ({"kind": chart_kind, "title": title, "x_label": item_name, "y_label": value_name, "x": labels, "y": numbers},
             f"{'Line graph' if chart_kind == 'line' else 'Bar chart'} of the {len(numbers)} values in the order given.")

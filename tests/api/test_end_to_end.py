@@ -28,7 +28,7 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
     final = wait_for_session(client, body["session_id"])
     assert final["status"] == "complete", final
     assert final["progress"] == 100
-    assert final["question_count"] == 10
+    assert final["question_count"] == 11
     assert final["started_at"] and final["finished_at"]
 
     redirect = client.get(body["download_url"])
@@ -43,10 +43,10 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
     assert "sample-paper-answers.pdf" in pdf.headers["Content-Disposition"]
     with pdfplumber.open(io.BytesIO(pdf.content)) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)
-    for number in range(1, 11):
+    for number in range(1, 12):
         assert f"Question {number}" in text
     result = client.get(body["result_url"]).json()
-    assert [q["number"] for q in result["questions"]] == [str(n) for n in range(1, 11)]
+    assert [q["number"] for q in result["questions"]] == [str(n) for n in range(1, 12)]
     assert all(q["answer"]["text"] for q in result["questions"])
 
 

@@ -42,7 +42,7 @@ def test_submit_wait_shows_progress_and_downloads_the_answers(run, tmp_path):
     assert (tmp_path / "paper-answers.pdf").read_bytes().startswith(b"%PDF-")
     assert "Submitted paper.pdf as session" in result.stderr
     assert "[100%] complete: Answered PDF ready." in result.stderr  # not a terminal: one line per stage
-    assert f"Wrote {tmp_path / 'paper-answers.pdf'} (10 questions)." in result.stdout
+    assert f"Wrote {tmp_path / 'paper-answers.pdf'} (11 questions)." in result.stdout
 
 
 def test_submit_without_wait_prints_the_session_id(run, tmp_path):

@@ -28,7 +28,7 @@ from tests.conftest import EXAMPLE_PAPER
 def test_an_uploaded_paper_is_waited_for_and_downloaded(answered, qagen, tmp_path):
     assert answered.submission.session_id and answered.submission.idempotency_key
     assert answered.final.done and answered.final.complete, answered.final
-    assert answered.final.question_count == 10
+    assert answered.final.question_count == 11
     assert answered.final.finished_at and answered.final.created_at <= answered.final.finished_at
 
     saved = qagen.download(answered.submission.session_id, tmp_path / "answers.pdf")
@@ -65,7 +65,7 @@ def test_the_result_is_the_answered_paper(answered, qagen):
     paper = qagen.result(answered.submission.session_id)
 
     assert isinstance(paper, Paper)
-    assert [q.number for q in paper.questions] == [str(n) for n in range(1, 11)]
+    assert [q.number for q in paper.questions] == [str(n) for n in range(1, 12)]
     assert all(q.answer and q.answer.text for q in paper.questions)
 
 

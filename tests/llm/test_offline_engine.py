@@ -176,7 +176,7 @@ def test_a_small_table_with_a_bar_chart_request(ask):
 def test_plotting_a_function_gets_a_function_spec_and_its_key_points(ask):
     answer, _ = ask("Plot the graph of y = x^2 - 3x for -2 <= x <= 5", 3)
 
-    assert answer.chart == {"kind": "function", "title": "y = x**2 - 3*x", "x_label": "x", "y_label": "y",
+    assert answer.chart == {"kind": "function", "title": "y = x² − 3x", "x_label": "x", "y_label": "y",
                             "expression": "x**2 - 3*x", "x_min": -2.0, "x_max": 5.0}
     assert "$x = 0$, $x = 3$" in answer.text and "minimum" in answer.text
     _valid(answer.chart)

@@ -23,7 +23,7 @@ def test_answer_writes_a_pdf_and_json_with_every_question(tmp_path):
 
     assert result.returncode == 0, result.stderr
     paper = json.loads(json_path.read_text())
-    assert [q["number"] for q in paper["questions"]] == [str(n) for n in range(1, 11)]
+    assert [q["number"] for q in paper["questions"]] == [str(n) for n in range(1, 12)]
     assert all(q["answer"]["text"] for q in paper["questions"])
     with pdfplumber.open(io.BytesIO(pdf_path.read_bytes())) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)

@@ -82,8 +82,8 @@ def test_the_computational_questions_are_solved_exactly(answered, number):
 def test_no_answer_says_no_source_was_found(answered):
     summary = summarise(answered)
 
-    assert summary.answers == 10
-    assert (summary.from_notes, summary.computed, summary.no_source, summary.other) == (4, 6, 0, 0)
+    assert summary.answers == 11
+    assert (summary.from_notes, summary.computed, summary.charts_only, summary.no_source, summary.other) == (4, 6, 1, 0, 0)
     assert not any("No source was found" in q.answer.text for q in answered.questions)
 
 
@@ -172,7 +172,8 @@ def test_without_notes_the_demo_says_so_and_counts_the_unsourced_answers(stack, 
 
     output = capsys.readouterr().out
     assert "without course notes" in output and "knowledge base" not in output
-    assert "10 answers: 0 from the course notes (cited), 6 worked out exactly (sympy), 4 with no source found" in output
+    assert ("11 answers: 0 from the course notes (cited), 6 worked out exactly (sympy), 1 drawn from the question's data, "
+            "4 with no source found") in output
     assert (tmp_path / "out" / "sample-paper-answers.pdf").read_bytes().startswith(b"%PDF")
 
 
@@ -192,11 +193,13 @@ def test_the_demo_attaches_the_notes_and_reports_where_answers_came_from(tmp_pat
     kb_id = re.search(r"^  knowledge base (\S+)$", output, re.M).group(1)
     assert re.search(r"\[ready\] \d+ passages from 3 document\(s\)", output)
     assert f"with knowledge_base={kb_id}" in output
-    summary = re.search(r"^10 answers: (\d+) from the course notes \(cited\), (\d+) worked out exactly \(sympy\), "
-                        r"(\d+) with no source found; (\d+) charts? drawn\.$", output, re.M)
+    summary = re.search(r"^11 answers: (\d+) from the course notes \(cited\), (\d+) worked out exactly \(sympy\), "
+                        r"(\d+) drawn from the question's data, (\d+) with no source found; (\d+) charts? drawn\.$",
+                        output, re.M)
     assert summary, output
-    from_notes, computed, no_source, _ = map(int, summary.groups())
-    assert from_notes >= 4 and no_source == 0 and from_notes + computed == 10
+    from_notes, computed, charts_only, no_source, charts = map(int, summary.groups())
+    assert from_notes >= 4 and no_source == 0 and from_notes + computed + charts_only == 11
+    assert charts == 2  # the bar chart of the marks and the graph of the quadratic
     pdf = (tmp_path / "out" / "sample-paper-answers.pdf").read_bytes()
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)

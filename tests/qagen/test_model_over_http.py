@@ -23,6 +23,6 @@ def test_qagen_answer_calls_an_openai_compatible_server_for_every_question(tmp_p
         stats = httpx.get(f"{base}/stats").json()
 
     assert result.returncode == 0, result.stderr
-    assert stats["ok"] == 10
+    assert stats["ok"] == 11
     first = json.loads((tmp_path / "a.json").read_text())["questions"][0]
     assert first["answer"]["text"] == "Stub model answer. The question was: State Newton's second law of motion."
