@@ -170,7 +170,9 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     used = list(dict.fromkeys(s.source for s in chosen))
     tag = {i: prompt.sources[i].tag for i in used}
     if count >= 4 or any(s.table for s in chosen):
-        lines = [f"{s.shown}\n\n[{tag[s.source]}]\n" if s.table else f"- {s.shown} [{tag[s.source]}]" for s in chosen]
+        # A table stands in its own paragraphs: a blank line before it (else it continues the
+        # list item above) and its tag below it (else the tag reads as one more row).
+        lines = [f"\n{s.shown}\n\n[{tag[s.source]}]\n" if s.table else f"- {s.shown} [{tag[s.source]}]" for s in chosen]
         answer = "From the course notes:\n\n" + "\n".join(lines).strip()
     else:
         answer = " ".join(" ".join(s.shown for s in chosen if s.source == i) + f" [{tag[i]}]" for i in used)

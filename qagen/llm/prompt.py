@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 FENCES = ("CONTEXT", "QUESTION", "OPTIONS", "SOURCES")
 _FENCE_MARKER = re.compile(r"<{2,}\s*(?:%s)|(?:%s)\s*>{2,}" % ("|".join(FENCES), "|".join(FENCES)), re.I)
 _SOURCE_LINE = re.compile(r"^\[S(\d{1,3})\] \((.*)\)(?: (.*))?$")
-_TAGS = re.compile(r"\s?\[\s*(S\d{1,4}(?:\s*[,;]\s*S?\d{1,4})*)\s*\]", re.I)
+# A tag and the one space before it; a line break before it is kept (a tag on its own line
+# after a table must not be pulled up into the table's last row).
+_TAGS = re.compile(r"[ \t]?\[\s*(S\d{1,4}(?:\s*[,;]\s*S?\d{1,4})*)\s*\]", re.I)
 EXCERPT_CHARS = 200
 MAX_QUOTE_CHARS = 600
 
@@ -305,7 +307,8 @@ def parse_reply(text: str, passages: list[Passage]) -> Answer:
 
     def retag(match: re.Match[str]) -> str:
         kept = [str(order.index(n) + 1) for n in map(int, re.findall(r"\d+", match.group(1))) if n in order]
-        return f" [{', '.join(kept)}]" if kept else ""
+        line_start = match.start() == 0 or match.string[match.start() - 1] == "\n"
+        return f"{'' if line_start else ' '}[{', '.join(kept)}]" if kept else ""
 
     body = _TAGS.sub(retag, body).strip()
     citations = []

@@ -249,3 +249,23 @@ def test_concurrent_async_calls_each_get_their_own_answer(litellm_offline):
     responses = asyncio.run(all_at_once())
     for expected, response in zip(questions.values(), responses):
         assert expected in json.loads(response.choices[0].message.content)["answer"]
+
+
+
+def test_a_table_quoted_from_the_notes_stands_apart_from_the_list_and_its_tag(litellm_offline):
+    from qagen.knowledge import Chunk, KnowledgeIndex
+
+    notes = ("The table gives the top speeds of some animals.\n\n| Animal | Speed (km/h) |\n|---|---|\n"
+             "| Cheetah | 110 |\n| Horse | 88 |\n| Rabbit | 56 |\n\nThe cheetah is the fastest land animal; it "
+             "keeps its top speed only for a short time.")
+    index = KnowledgeIndex.build([Chunk("speeds.md", None, "Speeds of animals", notes)])
+    question = "Compare the top speeds of the cheetah, the horse and the rabbit."
+    passages = index.search(question, k=5)
+    raw = litellm_offline.completion(model=MODEL, messages=question_messages(question, 3, [], passages))
+    answer = parse_reply(raw.choices[0].message.content, passages)
+
+    blocks = answer.text.split("\n\n")
+    table = next(block for block in blocks if block.startswith("| Animal"))
+    assert table.splitlines()[-1] == "| Rabbit | 56 |"  # nothing joins the table's last row
+    assert blocks[blocks.index(table) - 1].startswith("- ")  # a blank line parts it from the list above
+    assert blocks[blocks.index(table) + 1] == "[1]"  # its citation follows on its own line

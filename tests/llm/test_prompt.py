@@ -195,3 +195,10 @@ def test_charts_are_checked_loosely():
     broken = parse_reply(reply(answer="Chart.", chart=["not", "a", "spec"]), [])
     assert broken.chart is None and any("chart" in n for n in broken.notes)
     assert parse_reply(reply(answer="Chart.", chart={"title": "no kind"}), []).chart is None
+
+
+def test_a_tag_on_its_own_line_stays_on_its_own_line():
+    table = "| Estimator | Bias |\n|---|---|\n| Mean | 0 |"
+    answer = parse_reply(reply(answer=f"- MSE is the expected squared error [S1]\n\n{table}\n\n[S2]"), PASSAGES)
+
+    assert answer.text == f"- MSE is the expected squared error [1]\n\n{table}\n\n[2]"
