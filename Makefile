@@ -41,7 +41,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 deps: system-deps $(VENV)/.installed
 
 demo: deps
-	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/qagen demo
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m devtools demo
 
 test: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -53,7 +53,7 @@ up: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/honcho -f Procfile.dev start
 
 eval-parse: deps
-	$(BIN)/python -m qagen.parsing.evaluate $(ARGS)
+	$(BIN)/python -m devtools eval-parse $(ARGS)
 
 bench: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench

@@ -26,7 +26,7 @@ from bench.common import median_seconds, print_table, record  # noqa: E402
 from qagen.answering.engine import AnswerEngine  # noqa: E402
 from qagen.answering.limiter import ModelRateLimiter  # noqa: E402
 from qagen.model import Paper, Question  # noqa: E402
-from tests.llm_stub import running_stub  # noqa: E402
+from devtools.llm_stub import running_stub  # noqa: E402
 
 
 def paper(count: int, salt: str) -> Paper:

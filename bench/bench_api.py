@@ -36,7 +36,7 @@ from bench.common import Row, percentile, print_table  # noqa: E402
 from bench.papers import pdf_paper  # noqa: E402
 
 SIZE = 1 << 20
-GUNICORN_WORKERS = 2  # qagen/devstack.py starts `gunicorn --workers 2`
+GUNICORN_WORKERS = 2  # devtools/stack.py starts `gunicorn --workers 2`
 
 
 def multipart(pdf: bytes) -> tuple[bytes, str]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median_seconds, print_table, record  # noqa: E402
 from qagen.parsing import parse_document  # noqa: E402
-from qagen.parsing.evaluate import default_corpus  # noqa: E402
+from devtools.evaluate_parsing import default_corpus  # noqa: E402
 
 
 def plumber_text(data: bytes) -> None:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_render.py [--runs 7] [--questions 40] [--charts 8] [--svg]
 
-The paper is `qagen.pipeline.pdf.sample.sample_paper()`: a 40-question mock exam with
+The paper is `devtools.sample_paper.sample_paper()`: a 40-question mock exam with
 parts, options, Markdown answers, ~35 formulas, citations and 8 answer charts (+ the
 overview chart). Each stage runs `--runs` times after a warm-up; the table shows medians
 of wall time (and of process CPU time, which a busy machine disturbs less).
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qagen.model import Paper  # noqa: E402
 from qagen.pipeline.diagrams import answered_items, draw_diagrams, overview_spec  # noqa: E402
-from qagen.pipeline.pdf.sample import sample_paper  # noqa: E402
+from devtools.sample_paper import sample_paper  # noqa: E402
 from qagen.pipeline.render import render_pdf  # noqa: E402
 
 

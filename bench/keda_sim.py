@@ -27,7 +27,7 @@ Autoscaling": algorithm, tolerance 0.1, sync 15 s, `behavior` policies and stabi
 Variants: `--metric queued` counts only the queue list (LLEN), the setup the field notes
 warn against; `--scaledjob` runs one Kubernetes Job per paper (KEDA ScaledJob, `accurate`
 strategy), each paying pod start and imports. Per-paper times are inputs: the measured
-ones are in docs/deploy.md (deploy/measure.py).
+ones are in docs/deploy.md (devtools/measure_pods.py).
 
 Pod-minutes count every pod from creation to exit, the cooldown tail included: that is
 what a cluster pays for.
@@ -41,7 +41,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-# Measured on the development machine (deploy/measure.py; docs/deploy.md "Measurements").
+# Measured on the development machine (devtools/measure_pods.py; docs/deploy.md "Measurements").
 MEASURED_BOOT_SECONDS = 1.0  # `celery worker` start to "ready" (pipeline imports are lazy)
 MEASURED_WARM_PAPER_SECONDS = 1.1  # example paper, offline engine, warm process (p50)
 # Extra time of a process's first job (the pipeline's imports): a fresh 2-process pod's first

@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from qagen.apikeys import ApiKeyStore  # noqa: E402
-from qagen.devstack import LocalStack, StackLayout, _bin, free_port, wait_until  # noqa: E402
-from qagen.procstats import cpu_seconds, memory_mib, process_tree  # noqa: E402
+from devtools.stack import LocalStack, StackLayout, _bin, free_port, wait_until  # noqa: E402
+from devtools.procstats import cpu_seconds, memory_mib, process_tree  # noqa: E402
 from qagen.redis_client import redis_from_settings  # noqa: E402
 
 # The API's own limits would turn a load test into a 429 test.

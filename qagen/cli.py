@@ -174,53 +174,6 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"Revoked {key_id}.")
 
 
-@main.group()
-def dev() -> None:
-    """The local development stack (Redis, SeaweedFS S3, API, worker)."""
-
-
-@dev.command("run")
-@click.argument("service", type=click.Choice(["redis", "s3", "web", "worker"]))
-def dev_run(service: str) -> None:
-    """Run one service of the local stack in the foreground (used by Procfile.dev)."""
-    import os
-
-    from qagen.devstack import StackLayout
-
-    argv = StackLayout.from_settings(get_settings()).command(service)
-    os.execvp(argv[0], argv)
-
-
-@dev.command("setup")
-@click.option("--wait/--no-wait", default=True, help="Stay running after setup (honcho stops all when one exits).")
-def dev_setup(wait: bool) -> None:
-    """Wait for the stack, create the bucket and a development API key, print how to use them."""
-    import time
-
-    from qagen.devstack import prepare_stack
-
-    settings = get_settings()
-    layout_url, key = prepare_stack(settings)
-    click.echo(f"\nqagen is up.\n  API:     {layout_url}\n  API key: {key}\n  Try:     curl -H 'Authorization: Bearer {key}' "
-               f"-F file=@examples/sample-paper.pdf {layout_url}/api/upload\n")
-    while wait:
-        time.sleep(3600)
-
-
-@main.command()
-@click.option("--paper", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("examples/sample-paper.pdf"), show_default=True)
-@click.option("--notes", type=click.Path(exists=True, path_type=Path), default=Path("examples/notes"),
-              show_default=True, help="Course notes (a file or folder) to upload into a knowledge base first.")
-@click.option("--no-notes", is_flag=True, help="Answer the paper without course notes.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
-def demo(paper: Path, notes: Path, no_notes: bool, out_dir: Path) -> None:
-    """Start the stack, upload the notes and answer PAPER through the API, save the PDF, print the signed URL, stop."""
-    from qagen.demo import run_demo
-
-    sys.exit(run_demo(paper, out_dir, notes=None if no_notes else notes))
-
-
 from qagen.cli_client import register  # noqa: E402  (the API client's commands: submit, status, ...)
 
 register(main)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from qagen.apikeys import ApiKeyStore
-from qagen.devstack import LocalStack, StackLayout
+from devtools.stack import LocalStack, StackLayout
 from qagen.redis_client import redis_from_settings
 from qagen.storage import S3Storage
 

@@ -138,7 +138,6 @@ def test_the_product_never_imports_development_code():
     assert not {k: v for k, v in offending.items() if v}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14, still open: bench_answer uses tests.llm_stub until devtools/ exists")
 def test_benchmarks_do_not_import_the_tests():
     graph = import_graph(modules(REPO, ("bench", "tests", "devtools")))
     offending = {name: sorted(t for t in targets if t.split(".")[0] == "tests")
@@ -153,6 +152,20 @@ def test_the_api_never_imports_the_pipeline():
     offending = {name: sorted(t for t in targets if t.startswith(pipeline))
                  for name, targets in graph.items() if name.split(".")[0] == "api"}
     assert not {k: v for k, v in offending.items() if v}
+
+
+def test_the_images_and_the_wheel_carry_no_development_code():
+    """The build context is an allow-list, the Dockerfiles copy product folders only, and the
+    wheel's packages are the product's."""
+    allowed = [line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    copied = [m.group(1) for name in ("Dockerfile.api", "Dockerfile.worker")
+              for m in re.finditer(r"^COPY (?:--\S+ )*(\S+)", (REPO / name).read_text(), re.M)]
+    packaged = re.search(r"^include = \[(.*)\]", (REPO / "pyproject.toml").read_text(), re.M).group(1)
+
+    for development in DEVELOPMENT:
+        assert not any(entry.split("/")[0] == development for entry in allowed + copied), development
+        assert f'"{development}' not in packaged, development
+    assert sorted(re.findall(r'"(\w+)\*"', packaged)) == sorted(PRODUCT)
 
 
 def long_files_without_a_reason(paths: Iterable[Path]) -> list[str]:

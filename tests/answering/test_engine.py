@@ -10,7 +10,7 @@ from qagen.answering.engine import AnswerEngine, work_items
 from qagen.answering.limiter import ModelRateLimiter
 from qagen.errors import ModelError, TransientError
 from qagen.model import Paper, Part, Question
-from tests.llm_stub import running_stub
+from devtools.llm_stub import running_stub
 
 
 def paper_of(count: int) -> Paper:

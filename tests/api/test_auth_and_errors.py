@@ -71,7 +71,7 @@ def test_healthz_and_readyz_answer_on_a_healthy_stack(anonymous):
 
 
 def test_readyz_is_503_naming_s3_when_s3_is_down(settings):
-    from qagen.devstack import free_port
+    from devtools.stack import free_port
 
     dead_s3 = settings.model_copy(update={"s3_endpoint": f"http://127.0.0.1:{free_port()}"})
     app = create_app(dead_s3)
@@ -144,7 +144,7 @@ class TestBadUploadsLeaveNothingBehind:
     def test_a_session_store_lost_after_the_file_was_stored_is_503_and_leaves_no_object(self, app_client,
                                                                                           nothing_left):
         """Redis going away between the key check and the session record: the stored file goes too."""
-        from qagen.devstack import free_port
+        from devtools.stack import free_port
         from qagen.redis_client import redis_from_settings
 
         client, _ = app_client

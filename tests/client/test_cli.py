@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from qagen.cli_client import register
-from qagen.devstack import free_port
+from devtools.stack import free_port
 from tests.conftest import EXAMPLE_PAPER
 
 

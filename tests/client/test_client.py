@@ -20,7 +20,7 @@ from qagen.client import (
     QagenConnectionError,
     ServiceUnavailableError,
 )
-from qagen.devstack import free_port
+from devtools.stack import free_port
 from qagen.model import Paper
 from tests.client.conftest import RecordingTransport
 from tests.conftest import EXAMPLE_PAPER

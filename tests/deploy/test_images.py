@@ -23,7 +23,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from qagen.devstack import free_port, wait_until
+from devtools.stack import free_port, wait_until
 from qagen.settings import Settings
 from tests.deploy.conftest import REPO, VENV_BIN, tool
 

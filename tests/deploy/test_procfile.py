@@ -20,7 +20,7 @@ import httpx
 from kombu.transport.redis import Channel
 
 from qagen.apikeys import ApiKeyStore
-from qagen.devstack import free_port, wait_until
+from devtools.stack import free_port, wait_until
 from tests.conftest import EXAMPLE_PAPER
 from tests.deploy.conftest import REPO, VENV_BIN, tool
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from qagen.parsing import ocr
-from qagen.parsing.evaluate import (
+from devtools.evaluate_parsing import (
     TARGET_MARKS,
     TARGET_SCAN_COUNT,
     TARGET_TEXT_COUNT,

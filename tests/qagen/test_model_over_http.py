@@ -10,7 +10,7 @@ import sys
 import httpx
 
 from tests.conftest import REPO
-from tests.llm_stub import running_stub
+from devtools.llm_stub import running_stub
 
 
 def test_qagen_answer_calls_an_openai_compatible_server_for_every_question(tmp_path):

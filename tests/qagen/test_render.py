@@ -16,7 +16,7 @@ import pytest
 from qagen.model import Answer, Citation, Option, Paper, Part, Question, Section
 from qagen.pipeline import render as render_module
 from qagen.pipeline.diagrams import OVERVIEW, draw_diagrams, overview_spec
-from qagen.pipeline.pdf.sample import sample_paper
+from devtools.sample_paper import sample_paper
 from qagen.pipeline.render import render_pdf
 
 QPDF = shutil.which("qpdf")

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from qagen.apikeys import ApiKeyStore
-from qagen.devstack import LocalStack, StackLayout
+from devtools.stack import LocalStack, StackLayout
 from qagen.redis_client import redis_from_settings
 from qagen.storage import S3Storage
-from tests.llm_stub import running_stub
+from devtools.llm_stub import running_stub
 from tests.reliability import harness
 
 # Settings the whole fault stack runs with. Lease, recovery and time limits stay at their

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from qagen.devstack import LocalStack, wait_until
+from devtools.stack import LocalStack, wait_until
 from qagen.jobs.leases import ACTIVE_KEY, LEASE_PREFIX, token_node
 from qagen.jobs.records import key_for, object_prefix
 

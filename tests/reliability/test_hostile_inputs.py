@@ -10,7 +10,7 @@ import time
 import pytest
 
 from qagen.parsing import MAX_QUESTIONS
-from qagen.procstats import memory_mib
+from devtools.procstats import memory_mib
 from tests.reliability import harness, hostile
 from tests.reliability.conftest import workers
 

@@ -1,7 +1,7 @@
 """Fixtures for the webhook tests: a loopback receiver, simulated DNS, a Celery stand-in.
 
 Webhooks to loopback are refused unless QAGEN_WEBHOOK_ALLOW says otherwise; the test
-stack (qagen.devstack.StackLayout) allows loopback so the receiver on 127.0.0.1 can be called.
+stack (devtools.stack.StackLayout) allows loopback so the receiver on 127.0.0.1 can be called.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ def test_timeouts_and_refused_connections_are_retried(redis_client, receiver, fa
 
     closed = finished_session()
     event_id, body = event_for(closed, tenant)
-    from qagen.devstack import free_port
+    from devtools.stack import free_port
 
     enqueue_once(redis_client, event_id, body, f"http://127.0.0.1:{free_port()}/hook", tenant)
     refused = process_delivery(redis_client, event_id, reschedule=lambda *a: None, **FAST)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from qagen.devstack import free_port, wait_until
+from devtools.stack import free_port, wait_until
 from tests.conftest import REPO
 
 

@@ -1,6 +1,6 @@
 """Measure what the deployment manifests are sized from: RSS/PSS, worker boot time, per-paper time.
 
-    .venv/bin/python deploy/measure.py --papers 12 --out deploy/measurements.json
+    .venv/bin/python -m devtools.measure_pods --papers 12 --out deploy/measurements.json
 
 Starts the local stack (Redis, SeaweedFS, gunicorn with 2 workers, a Celery worker with
 concurrency 2) on free loopback ports, answers the example paper `--papers` times through
@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from qagen.apikeys import ApiKeyStore  # noqa: E402
-from qagen.devstack import LocalStack, StackLayout, free_port, wait_until  # noqa: E402
-from qagen.procstats import memory_mib, process_tree  # noqa: E402
+from devtools.stack import LocalStack, StackLayout, free_port, wait_until  # noqa: E402
+from devtools.procstats import memory_mib, process_tree  # noqa: E402
 from qagen.redis_client import redis_from_settings  # noqa: E402
 
 PAPER = REPO / "examples" / "sample-paper.pdf"
@@ -142,8 +142,8 @@ def measure(papers: int) -> dict:
 
         # Same burst through litellm and real HTTP (the stub answers at once).
         stub_port = free_port()
-        stub = subprocess.Popen([sys.executable, "-m", "qagen.llm.stub_server", "--port", str(stub_port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stub = subprocess.Popen([sys.executable, "-m", "devtools.llm_stub", "--port", str(stub_port)],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_until(lambda: httpx.get(f"http://127.0.0.1:{stub_port}/stats", timeout=1).status_code == 200, 10, "stub")
             stack.stop_service("worker")

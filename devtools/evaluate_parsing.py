@@ -1,6 +1,6 @@
 """Evaluate the parser on annotated papers (default: the shared corpus).
 
-    python -m qagen.parsing.evaluate [--papers DIR --truth FILE] [--skip-scans|--only-scans]
+    python -m devtools.evaluate_parsing [--papers DIR --truth FILE] [--skip-scans|--only-scans]
                                      [--check] [--markdown] [--json OUT]
 
 Per paper it reports expected vs found top-level question count, marks agreement
@@ -34,7 +34,7 @@ def default_corpus() -> Path:
     env = os.environ.get("QAGEN_CORPUS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"  # <repo>/../shared/corpus
 
 
 @dataclass
@@ -213,7 +213,7 @@ def _summary(t: Totals, markdown: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qagen.parsing.evaluate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.evaluate_parsing", description=__doc__.split("\n")[0])
     corpus = default_corpus()
     parser.add_argument("--papers", type=Path, default=corpus / "papers")
     parser.add_argument("--truth", type=Path, default=corpus / "papers.json")

@@ -14,8 +14,8 @@ import pdfplumber  # noqa: E402
 import pytest  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
+from devtools.provenance import Provenance, provenance, summarise  # noqa: E402
 from qagen.model import Paper  # noqa: E402
-from qagen.provenance import Provenance, provenance, summarise  # noqa: E402
 from tests.conftest import EXAMPLE_PAPER, REPO  # noqa: E402
 
 NOTES = REPO / "examples" / "notes"
@@ -91,7 +91,7 @@ def test_no_answer_says_no_source_was_found(answered):
 
 
 def test_note_files_are_taken_from_a_folder_without_hidden_ones(tmp_path):
-    from qagen.demo import DemoFailed, note_files
+    from devtools.demo import DemoFailed, note_files
 
     (tmp_path / "unit 1").mkdir()
     (tmp_path / "unit 1" / "forces.md").write_text("# Forces")
@@ -109,11 +109,11 @@ def test_note_files_are_taken_from_a_folder_without_hidden_ones(tmp_path):
 
 
 def test_the_demo_command_passes_the_notes_or_none(monkeypatch):
-    import qagen.demo
-    from qagen.cli import main
+    import devtools.demo
+    from devtools.__main__ import main
 
     calls = []
-    monkeypatch.setattr(qagen.demo, "run_demo", lambda paper, out_dir, notes=None: calls.append(notes) or 0)
+    monkeypatch.setattr(devtools.demo, "run_demo", lambda paper, out_dir, notes=None: calls.append(notes) or 0)
     monkeypatch.chdir(REPO)
 
     for args in ([], ["--no-notes"], ["--notes", "examples/notes/plants-and-cells.md"]):
@@ -126,7 +126,7 @@ def test_the_demo_command_passes_the_notes_or_none(monkeypatch):
 def test_an_api_error_is_shown_with_its_own_message():
     import httpx
 
-    from qagen.demo import error_message
+    from devtools.demo import error_message
 
     refused = httpx.Response(415, json={"error": {"code": "unsupported_media_type", "message": "Not a paper."}})
 
@@ -152,7 +152,7 @@ def _blank_pdf() -> bytes:
     ("blank.pdf", None, "The notes could not be indexed: No document had readable text"),
 ])
 def test_notes_the_api_cannot_use_stop_the_demo_with_the_reason(stack, api_key, tmp_path, name, content, message):
-    from qagen.demo import DemoFailed, act_as_an_lms
+    from devtools.demo import DemoFailed, act_as_an_lms
 
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -166,7 +166,7 @@ def test_notes_the_api_cannot_use_stop_the_demo_with_the_reason(stack, api_key, 
 
 
 def test_without_notes_the_demo_says_so_and_counts_the_unsourced_answers(stack, api_key, tmp_path, capsys):
-    from qagen.demo import act_as_an_lms
+    from devtools.demo import act_as_an_lms
 
     act_as_an_lms(stack.layout.api_url, api_key, EXAMPLE_PAPER, None, tmp_path / "out", timeout_seconds=120)
 
@@ -182,7 +182,7 @@ def test_without_notes_the_demo_says_so_and_counts_the_unsourced_answers(stack, 
 
 @pytest.mark.slow
 def test_the_demo_attaches_the_notes_and_reports_where_answers_came_from(tmp_path, monkeypatch, capsys):
-    from qagen.demo import run_demo
+    from devtools.demo import run_demo
 
     monkeypatch.chdir(tmp_path)  # the demo keeps its stack's data under ./.qagen
 

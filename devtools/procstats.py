@@ -1,5 +1,5 @@
 """Process trees, CPU time and memory read from Linux's /proc, for the development tools that
-measure the stack (bench/, deploy/measure.py, the fault suite). Nothing here runs in the images."""
+measure the stack (bench/, devtools/measure_pods.py, the fault suite). Nothing here runs in the images."""
 
 from __future__ import annotations
 

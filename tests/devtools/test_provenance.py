@@ -11,7 +11,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import pytest  # noqa: E402
 
 from qagen.model import Answer, Citation, Paper, Part, Question  # noqa: E402
-from qagen.provenance import (  # noqa: E402
+from devtools.provenance import (  # noqa: E402
     COMPUTED_NOTE,
     AnswerSummary,
     Provenance,

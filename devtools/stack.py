@@ -1,7 +1,7 @@
 """The local stack: Redis, SeaweedFS (S3), the API under gunicorn and a Celery worker.
 
 One definition of how each service starts, used three ways: `make up` (Procfile.dev,
-one `qagen dev run SERVICE` per line), `make demo` and the test fixtures (`LocalStack`,
+one `python -m devtools run SERVICE` per line), `make demo` and the test fixtures (`LocalStack`,
 on free loopback ports in a temporary folder). Development only.
 """
 

@@ -1,12 +1,13 @@
 """An OpenAI-compatible chat server for tests and benchmarks: real HTTP, no real model.
 
-    python -m qagen.llm.stub_server --port 8099 --latency-ms 300 --error-rate 0.3 --rpm 60
+    python -m devtools.llm_stub --port 8099 --latency-ms 300 --error-rate 0.3 --rpm 60
 
 It answers `POST /v1/chat/completions` with a deterministic reply that quotes the
 question, after a configurable latency. It can fail on purpose: a fraction of calls get
 429 or 500 or hang past the client's timeout, and above `--rpm` calls per minute it
 answers 429 like a provider's rate limiter. `GET /stats` reports what it saw.
-Standard library only, so it starts in milliseconds in its own process.
+Standard library only, so it starts in milliseconds in its own process;
+`running_stub()` starts one on a free port for a test or a benchmark.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -146,6 +151,26 @@ def main(argv: list[str] | None = None) -> None:
                    args.window_seconds)
     print(f"stub LLM listening on http://127.0.0.1:{args.port}/v1", flush=True)
     server.serve_forever()
+
+
+@contextmanager
+def running_stub(*args: str, ready_timeout: float = 10.0):
+    """Yields the stub's base URL (`/v1` is its OpenAI API, `/stats` its counters)."""
+    import httpx
+
+    from devtools.stack import free_port, wait_until
+
+    port = free_port()
+    repo = Path(__file__).resolve().parent.parent  # devtools is not installed: run it from the checkout
+    process = subprocess.Popen([sys.executable, "-m", "devtools.llm_stub", "--port", str(port), *args],
+                               cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(f"{base}/stats", timeout=1).status_code == 200, ready_timeout, "the LLM stub")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(5)
 
 
 if __name__ == "__main__":
