@@ -14,7 +14,7 @@ from api.files import read_upload
 from api.idempotency import idempotent
 from api.schemas import Empty, KnowledgeIn, KnowledgeOut
 from api.services import services
-from qagen.knowledge_bases import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
+from qagen.knowledge.store import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE
 
 log = logging.getLogger(__name__)

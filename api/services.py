@@ -10,7 +10,7 @@ from flask import current_app
 from qagen.apikeys import ApiKeyStore
 from qagen.jobs.queue import make_celery
 from qagen.jobs.records import SessionStore
-from qagen.knowledge_bases import KnowledgeBaseStore
+from qagen.knowledge.store import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
 from qagen.settings import Settings
 from qagen.storage import S3Storage

@@ -20,7 +20,7 @@ from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix
 from qagen.jobs.stats import record_outcome, timing_stages
-from qagen.knowledge_bases import KnowledgeBaseStore
+from qagen.knowledge.store import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
@@ -43,7 +43,7 @@ def _resources():
 
 @app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
 def index_knowledge_base(self, kb_id: str) -> None:
-    from qagen.knowledge_indexing import build_index
+    from qagen.knowledge.indexing import build_index
 
     _, _, knowledge, storage = _resources()
     try:
@@ -81,7 +81,7 @@ def process_question_paper(self, session_id: str) -> None:
 
 def _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage) -> None:  # type: ignore[no-untyped-def]
     from qagen.answering.engine import AnswerEngine
-    from qagen.knowledge_indexing import load_ready_index
+    from qagen.knowledge.indexing import load_ready_index
     from qagen.pipeline.run import run_pipeline
 
     written: list[str] = []  # result objects stored so far, removed again if the job fails

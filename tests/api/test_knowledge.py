@@ -10,7 +10,7 @@ import pytest
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
 from qagen.jobs.records import Session, SessionStore
-from qagen.knowledge_bases import KnowledgeBaseStore
+from qagen.knowledge.store import KnowledgeBaseStore
 from tests.waiting import poll_until, wait_for_session
 
 NOTES = b"""# Linked lists

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from qagen.errors import InputError, NotFound
-from qagen.knowledge_bases import KnowledgeBaseNotFound, KnowledgeBaseStore, KnowledgeStatus, prefix_for
+from qagen.knowledge.store import KnowledgeBaseNotFound, KnowledgeBaseStore, KnowledgeStatus, prefix_for
 from qagen.storage import S3Storage
 
 log = logging.getLogger(__name__)
