@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from api.errors import ApiError
 from qagen.errors import EmptyFile, UnsupportedFileType
-from qagen.parsing.filetypes import sniff_kind
+from qagen.documents.filetypes import sniff_kind
 
 CONTENT_TYPES = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8", "image": "application/octet-stream",
                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

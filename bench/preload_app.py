@@ -36,7 +36,7 @@ PRELOAD_NICE = 10
 # What any job imports first (litellm alone is ~3 s): a job that is already waiting needs
 # these anyway, so loading them first costs it nothing.
 JOB_MODULES = ("qagen.answering.engine", "qagen.pipeline.run", "qagen.pipeline.parse", "qagen.pipeline.answer",
-               "qagen.pipeline.diagrams", "qagen.pipeline.render", "qagen.parsing.pdf")
+               "qagen.pipeline.diagrams", "qagen.pipeline.render", "qagen.documents.pdf")
 
 
 def warm_pipeline() -> None:

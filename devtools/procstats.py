@@ -42,7 +42,7 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of one process so far, with its finished children's (0 if it is gone).
 
     The children matter: a worker pool process reads each upload in a short-lived fork
-    (qagen.parsing.sandbox), whose CPU lands in the parent's cutime/cstime when it is reaped.
+    (qagen.documents.sandbox), whose CPU lands in the parent's cutime/cstime when it is reaped.
     """
     try:
         with open(f"/proc/{pid}/stat") as handle:

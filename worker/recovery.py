@@ -12,7 +12,7 @@
   shutdown) that every `recovery_interval_seconds` renews the holdings, then queues again
   the jobs whose lease expired, at the head of the queue.
 - `worker_process_init`: every pool process reads papers in a bounded child process
-  (qagen.parsing.sandbox) with `parse_memory_mb` and `parse_timeout_seconds`.
+  (qagen.documents.sandbox) with `parse_memory_mb` and `parse_timeout_seconds`.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def _stop_sweeper(**_):  # type: ignore[no-untyped-def]
 
 @signals.worker_process_init.connect
 def _bound_parsing(**_):  # type: ignore[no-untyped-def]
-    from qagen.parsing import sandbox
+    from qagen.documents import sandbox
 
     settings = get_settings()
     sandbox.configure(settings.parse_memory_mb * 1024 * 1024, settings.parse_timeout_seconds)

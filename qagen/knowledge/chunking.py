@@ -62,7 +62,7 @@ class Section:
 def chunk_document(data: bytes, filename: str, *, max_chunks: int = DEFAULT_MAX_CHUNKS) -> list[Chunk]:
     """Split one knowledge document into chunks; raise a `KnowledgeDocumentError` if it can't be."""
     from qagen.errors import EmptyFile, UnsupportedFileType
-    from qagen.parsing.filetypes import sniff_kind
+    from qagen.documents.filetypes import sniff_kind
 
     name = filename or "document"
     try:

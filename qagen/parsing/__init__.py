@@ -3,57 +3,22 @@
     from qagen.parsing import parse_document
     paper = parse_document(data, "paper.pdf", max_pages=60)
 
-The reader is chosen from the content (`sniff_kind`), never from the file name. Errors are
-`qagen.errors.InputError` subclasses whose messages tell the user what to do.
+The file is read by `qagen.documents` (the one guarded reader of uploads); this package
+finds the questions in what it read. Errors are `qagen.errors.InputError` subclasses whose
+messages tell the user what to do.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qagen.parsing.filetypes import sniff_kind
-
 if TYPE_CHECKING:  # the readers import heavy libraries; keep `import qagen.parsing` light
+    from qagen.documents.lines import Document
     from qagen.model import Paper
-    from qagen.parsing.lines import Document
 
-__all__ = ["parse_document", "read_document", "sniff_kind"]
+__all__ = ["MAX_QUESTIONS", "parse_document"]
 
-# Bounds that no question paper comes near and that keep reading hostile files cheap
-# (see qagen/parsing/sandbox.py for the memory and time bounds of the readers themselves).
 MAX_QUESTIONS = 500  # questions answered in one job; a paper with more is refused
-MAX_LINE_CHARS = 20_000  # one line (a paragraph in a text file); segmenting cost grows with its square
-MAX_TEXT_CHARS_PER_PAGE = 10_000  # a text file may hold max_pages times this many characters
-
-
-def read_document(data: bytes, *, max_pages: int = 60, ocr_lang: str | None = None) -> Document:
-    """Read the raw lines of a document (no segmentation); see `qagen.parsing.lines`."""
-    from qagen.parsing import filetypes
-
-    kind = sniff_kind(data)
-    if kind == filetypes.PDF:
-        from qagen.parsing.pdf import read_pdf
-
-        return read_pdf(data, max_pages, ocr_lang)
-    if kind == filetypes.DOCX:
-        from qagen.parsing.docx import read_docx
-
-        return read_docx(data, max_pages)
-    if kind == filetypes.IMAGE:
-        from qagen.parsing.image import read_image
-
-        return read_image(data, ocr_lang)
-    from qagen.parsing.text import decode, read_text
-
-    _check_text_bounds(decode(data), max_pages)
-    document = read_text(data)
-    if len(document.pages) > max_pages:
-        from qagen.parsing.errors import TooManyPages
-
-        raise TooManyPages(
-            f"The text has {len(document.pages)} pages (form feeds); the limit is {max_pages}."
-        )
-    return document
 
 
 def parse_document(
@@ -63,18 +28,20 @@ def parse_document(
 
     `filename` is used only in messages; `ocr_lang` overrides the OCR languages (default
     'auto': English, re-read with English+Hindi where English reads poorly). Raises `UnsupportedFileType`, `EmptyFile`,
-    `NoQuestionsFound` (qagen.errors) or `EncryptedPDF`, `CorruptFile`, `TooManyPages`,
-    `OCRUnavailable`, `TooComplex`, `TooManyQuestions` (qagen.parsing.errors), all `InputError`s.
+    `NoQuestionsFound` (qagen.errors), `EncryptedPDF`, `CorruptFile`, `TooManyPages`,
+    `OCRUnavailable`, `TooComplex` (qagen.documents.errors) or `TooManyQuestions`
+    (qagen.parsing.errors), all `InputError`s.
 
-    In a process that called `qagen.parsing.sandbox.configure` (the worker), the reading
+    In a process that called `qagen.documents.sandbox.configure` (the worker), the reading
     runs in a child process with bounded memory and time.
     """
-    from qagen.parsing.sandbox import bounded
+    from qagen.documents.sandbox import bounded
 
     return bounded(_parse_document, data, filename, max_pages=max_pages, ocr_lang=ocr_lang)
 
 
 def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str | None) -> Paper:
+    from qagen.documents import read_document
     from qagen.errors import NoQuestionsFound
     from qagen.parsing.errors import TooManyQuestions
     from qagen.parsing.layout import clean_pages
@@ -95,25 +62,9 @@ def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str
     return paper
 
 
-def _check_text_bounds(text: str, max_pages: int) -> None:
-    from qagen.parsing.errors import TooComplex
-
-    limit = max_pages * MAX_TEXT_CHARS_PER_PAGE
-    if len(text) > limit:
-        raise TooComplex(
-            f"The text has {len(text):,} characters, more than {max_pages} pages of text ({limit:,} characters, "
-            "the limit). Upload only the question paper."
-        )
-    longest = max(map(len, text.splitlines()), default=0)
-    if longest > MAX_LINE_CHARS:
-        raise TooComplex(
-            f"The text has a line of {longest:,} characters; a question paper's lines are far shorter (the limit "
-            f"is {MAX_LINE_CHARS:,}). Save the paper with its line breaks, or as a PDF, and upload it again."
-        )
-
-
 def _check_line_lengths(document: Document) -> None:
-    from qagen.parsing.errors import TooComplex
+    from qagen.documents import MAX_LINE_CHARS
+    from qagen.documents.errors import TooComplex
 
     longest = max((len(line.text) for page in document.pages for line in page), default=0)
     if longest > MAX_LINE_CHARS:

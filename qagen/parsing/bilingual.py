@@ -8,7 +8,7 @@ numbering style and number is mostly Latin, and its lines with it.
 
 from __future__ import annotations
 
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 from qagen.parsing.numbering import Candidate
 
 

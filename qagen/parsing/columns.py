@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from qagen.parsing.lines import Line, Segment
+from qagen.documents.lines import Line, Segment
 
 # A line that starts with a question number: used to merge two columns in numeric order.
 NUMBERED = re.compile(r"^\s*(?:Q(?:uestion)?\s*\.?\s*)?(\d{1,3})\s*[.)]", re.IGNORECASE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 from qagen.parsing.numbering import Candidate
 
 MAX_GAP = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qagen.parsing import marks as M
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 from qagen.parsing.sections import parse_heading
 
 _BOILERPLATE = re.compile(

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from qagen.parsing.columns import NUMBERED, order_columns, set_bounds
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 
 BAND = 0.12  # top/bottom fraction of a page where headers and footers live
 _DIGITS = re.compile(r"\d+")

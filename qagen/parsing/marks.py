@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 
 WORDS = r"(?:marks?|mks?|points?|pts?|pt|bod(?:a|ova)?|punkte?|pkt|scores?|अंक|m)"
 _AMOUNT = r"\d{1,3}(?:\.\d+)?(?:\s*(?:[+,]|\+-|-\+)\s*\d{1,3}(?:\.\d+)?)*"

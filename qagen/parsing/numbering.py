@@ -15,7 +15,7 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 
 KEYWORDS = (
     r"Q(?:uestion|ues|n|s)?|Prob(?:lem)?|Exercise|Task|Zadatak|Aufgabe|Exercice|Pregunta"

@@ -12,7 +12,7 @@ from qagen.parsing.bilingual import drop_foreign_twins
 from qagen.parsing.convert import to_question
 from qagen.parsing.gaps import fill_gaps
 from qagen.parsing.header import title_and_instructions
-from qagen.parsing.lines import Line
+from qagen.documents.lines import Line
 from qagen.parsing.numbering import (
     Candidate,
     Evidence,

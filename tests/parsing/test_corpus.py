@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from qagen.parsing import ocr
+from qagen.documents import ocr
 from devtools.evaluate_parsing import (
     TARGET_MARKS,
     TARGET_SCAN_COUNT,

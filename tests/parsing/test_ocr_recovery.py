@@ -3,8 +3,8 @@ ever apply to OCR'd lines, inside a numbering the rest of the paper validates.""
 
 from __future__ import annotations
 
-from qagen.parsing.lines import Line, Segment
-from qagen.parsing.ocr import tsv_to_lines
+from qagen.documents.lines import Line, Segment
+from qagen.documents.ocr import tsv_to_lines
 from qagen.parsing.segment import segment
 
 

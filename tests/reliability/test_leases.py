@@ -16,8 +16,9 @@ from qagen.jobs import leases
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
 from qagen.jobs.records import JobState, Session, SessionStore
-from qagen.parsing import parse_document, sandbox
-from qagen.parsing.errors import TooComplex
+from qagen.documents import sandbox
+from qagen.parsing import parse_document
+from qagen.documents.errors import TooComplex
 from qagen.settings import Settings
 from tests.reliability import harness, hostile
 from tests.reliability.conftest import workers
@@ -196,7 +197,7 @@ def test_the_parse_sandbox_bounds_memory_and_passes_results_and_errors_through()
         assert len(parse_document(hostile.valid_pdf(), "ok.pdf").questions) == 3
         with pytest.raises(TooComplex, match="memory"):
             parse_document(hostile.decompression_bomb_pdf(512), "bomb.pdf")
-        from qagen.parsing.errors import EncryptedPDF
+        from qagen.documents.errors import EncryptedPDF
 
         with pytest.raises(EncryptedPDF):
             parse_document(hostile.encrypted_pdf(), "locked.pdf")

@@ -9,8 +9,9 @@ import zipfile
 import pytest
 
 from qagen.errors import EmptyFile, InputError, NoQuestionsFound, UnsupportedFileType
-from qagen.parsing import parse_document, sniff_kind
-from qagen.parsing.errors import CorruptFile, EncryptedPDF, TooManyPages
+from qagen.documents import sniff_kind
+from qagen.parsing import parse_document
+from qagen.documents.errors import CorruptFile, EncryptedPDF, TooManyPages
 from tests.parsing.helpers import make_pdf
 
 QUESTIONS = ["1. Define entropy. [2]", "2. State Hess's law. [3]"]
@@ -43,7 +44,7 @@ def test_sniffing_imports_no_heavy_library() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from qagen.parsing.filetypes import sniff_kind; sniff_kind(b'%PDF-1.4');"
+    code = ("import sys; from qagen.documents.filetypes import sniff_kind; sniff_kind(b'%PDF-1.4');"
             "print([m for m in ('pdfplumber', 'pypdfium2', 'docx', 'PIL') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

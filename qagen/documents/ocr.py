@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from qagen.parsing.lines import Line, Segment
+from qagen.documents.lines import Line, Segment
 
 DEFAULT_DPI = 200
 PAGE_TIMEOUT_SECONDS = 45.0  # per Tesseract run (a page is read at most twice)

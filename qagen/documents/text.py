@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qagen.parsing.lines import Document, Line, Segment, text_line
+from qagen.documents.lines import Document, Line, Segment, text_line
 
 _GAP = re.compile(r"\t+| {3,}")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from qagen.errors import InputError
-from qagen.parsing.errors import TooComplex
+from qagen.documents.errors import TooComplex
 
 T = TypeVar("T")
 _limits: tuple[int, float] | None = None  # (extra bytes of address space or 0, seconds)
@@ -68,7 +68,7 @@ def bounded(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except TimeoutError:
         _kill(pid)
         raise TooComplex(f"Reading the file took longer than {timeout:.0f} s, the limit; it is too large or too "
-                         "complex to be a question paper. Upload the question pages only, as a plain PDF.") from None
+                         "complex for a paper or notes. Upload only the pages needed, as a plain PDF.") from None
     except BaseException:  # e.g. SoftTimeLimitExceeded while waiting: the child must not outlive us
         _kill(pid)
         raise
@@ -166,7 +166,7 @@ def _memory_death(status: int) -> bool:
 
 def _memory_message(memory: int) -> str:
     limit = f"{memory // (1024 * 1024)} MB" if memory else "the memory available"
-    return (f"Reading the file needed more than {limit} of memory; a question paper needs far less, so the file is "
+    return (f"Reading the file needed more than {limit} of memory; a paper or notes need far less, so the file is "
             "damaged or built to inflate (for example a compressed stream that expands to gigabytes). Re-export "
             "it as a plain PDF and upload it again.")
 

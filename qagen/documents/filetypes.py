@@ -60,7 +60,7 @@ def sniff_kind(data: bytes) -> str:
         return TEXT
     raise UnsupportedFileType(
         "The file's content is not a PDF, a .docx, a PNG/JPEG image or readable text. "
-        "If it is a question paper in another format, export it to PDF first."
+        "If it is a paper or notes in another format, export it to PDF first."
     )
 
 

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from qagen.parsing import ocr
-from qagen.parsing.errors import CorruptFile, EncryptedPDF, OCRUnavailable, TooManyPages
-from qagen.parsing.lines import Document, Line
-from qagen.parsing.pdfchars import FontCache, build_lines, page_chars
+from qagen.documents import ocr
+from qagen.documents.errors import CorruptFile, EncryptedPDF, OCRUnavailable, TooManyPages
+from qagen.documents.lines import Document, Line
+from qagen.documents.pdfchars import FontCache, build_lines, page_chars
 
 MIN_TEXT_CHARS = 25  # fewer visible characters than this on an image page: OCR it
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -28,7 +28,7 @@ def read_pdf(data: bytes, max_pages: int, ocr_lang: str | None = None) -> Docume
         if count > max_pages:
             raise TooManyPages(
                 f"The PDF has {count} pages; the limit is {max_pages}. Upload only the "
-                "question paper's pages (split the file), or ask for a higher limit."
+                "pages needed (split the file), or ask for a higher limit."
             )
         fonts = FontCache()
         pages: list[list[Line]] = []

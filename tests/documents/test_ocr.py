@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from qagen.parsing import ocr, parse_document
+from qagen.documents import ocr
+from qagen.parsing import parse_document
 from tests.parsing.helpers import image_pdf, text_image
 
 pytestmark = pytest.mark.skipif(not ocr.available(), reason="tesseract OCR is not installed")
@@ -33,7 +34,7 @@ def test_image_only_pdf_page_is_ocred_automatically() -> None:
 
 
 def test_a_damaged_image_is_a_clear_error() -> None:
-    from qagen.parsing.errors import CorruptFile
+    from qagen.documents.errors import CorruptFile
 
     with pytest.raises(CorruptFile, match="image could not be decoded"):
         parse_document(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "broken.png")

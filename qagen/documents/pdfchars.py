@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 
-from qagen.parsing.lines import Line, Segment
+from qagen.documents.lines import Line, Segment
 
 LEGACY_INDIC_FONT = re.compile(
     r"SHREE[-_ ]?(DEV|PUN|GUJ|BEN|BAN|ORI|TAM|TEL|KAN|MAL|GUR)|KRUTI|DEVLYS|CHANAKYA|WALKMAN"
     r"|SHUSHA|AKRUTI|APS[-_ ]?DV|DV[-_ ]?TT|AGRA|KANTIPUR|PREETI|SUSHA|MANGAL-LEGACY",
     re.IGNORECASE,
 )
-MAX_CHARS_PER_PAGE = 60_000  # a page with more is not a question paper page; bounded time
+MAX_CHARS_PER_PAGE = 60_000  # a page with more is no paper or notes page; bounded time
 WORD_GAP = 0.18  # of glyph height: a gap wider than this is a space
 SEGMENT_GAP = 1.0  # of glyph height: a gap wider than this starts a new segment
 

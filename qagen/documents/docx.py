@@ -11,8 +11,8 @@ import io
 import re
 import zipfile
 
-from qagen.parsing.errors import CorruptFile, TooManyPages
-from qagen.parsing.lines import Document, Line, Segment, text_line
+from qagen.documents.errors import CorruptFile, TooManyPages
+from qagen.documents.lines import Document, Line, Segment, text_line
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PAGE_TWIPS = 9000.0  # a typical text width; indents become fractions of it
@@ -56,7 +56,7 @@ def _check_package(data: bytes, max_pages: int) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise CorruptFile("The .docx file unpacks to more than 200 MB; it is not a question paper.")
+                raise CorruptFile("The .docx file unpacks to more than 200 MB; no paper or notes file is that large.")
             _check_entries(archive)
             try:
                 app = archive.read("docProps/app.xml").decode("utf-8", "replace")
@@ -68,7 +68,7 @@ def _check_package(data: bytes, max_pages: int) -> None:
     if match and int(match.group(1)) > max_pages:
         raise TooManyPages(
             f"The document has {match.group(1)} pages; the limit is {max_pages}. Upload only the "
-            "question paper's pages, or ask for a higher limit."
+            "pages needed (split the file), or ask for a higher limit."
         )
 
 

@@ -1,10 +1,10 @@
-"""Read a PNG/JPEG photo or scan of a question paper with OCR."""
+"""Read a PNG/JPEG photo or scan (of a paper, or of notes) with OCR."""
 
 from __future__ import annotations
 
-from qagen.parsing import ocr
-from qagen.parsing.errors import CorruptFile, OCRUnavailable
-from qagen.parsing.lines import Document
+from qagen.documents import ocr
+from qagen.documents.errors import CorruptFile, OCRUnavailable
+from qagen.documents.lines import Document
 
 
 def read_image(data: bytes, lang: str | None = None) -> Document:
