@@ -127,7 +127,6 @@ def test_the_import_graph_resolves_relative_and_lazy_imports(tmp_path):
     assert cycles(graph) == [["pkg.a", "pkg.b"]]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14, still open: qagen.knowledge.chunking <-> readers waits for qagen/documents/")
 def test_the_product_has_no_import_cycles():
     assert cycles(import_graph(modules(REPO, PRODUCT))) == []
 

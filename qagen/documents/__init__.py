@@ -8,7 +8,8 @@
 - PDF: pdfium's text layer with positions (`pdf`, `pdfchars`); image-only pages are read by
   Tesseract OCR (`ocr`) within a time budget. DOCX: python-docx after zip-bomb checks, with
   Word's list numbers and heading styles (`docx`). Images: OCR (`image`). Text: decoded and
-  bounded (`text`).
+  bounded (`text`). `layout.clean_pages` then puts a page's lines in reading order: repeated
+  headers and footers and page numbers dropped, two columns read one after the other.
 - Limits: pages (`max_pages`), characters per text page and per line (below), a DOCX's
   unpacked size, characters per PDF page, OCR pixels and time.
 - In a process that called `sandbox.configure` (every worker pool process), callers run the

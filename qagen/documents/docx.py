@@ -38,12 +38,14 @@ def read_docx(data: bytes, max_pages: int = 60) -> Document:
     except Exception as exc:  # lxml errors on malformed XML parts
         raise CorruptFile(f"The .docx file is damaged and could not be read ({type(exc).__name__}).") from exc
     numbering = Numbering(document)
+    headings = heading_styles(document)
     lines: list[Line] = []
     body = document.element.body
     for child in body.iterchildren():
         if child.tag == W + "p":
             line = _paragraph_line(child, numbering)
             if line:
+                line.heading_level = headings.get(_style_id(child), 0)
                 lines.append(line)
         elif child.tag == W + "tbl":
             lines.extend(_table_lines(child))
@@ -120,6 +122,28 @@ def _paragraph_line(p, numbering: Numbering) -> Line | None:  # type: ignore[no-
     return line
 
 
+_HEADING_NAME = re.compile(r"^heading\s*(\d)$", re.I)
+
+
+def heading_styles(document) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Paragraph style id -> heading level: "Title" is 1, "Heading N" is N (Word's built-in names)."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    levels = {}
+    for style in document.styles:
+        if style.type != WD_STYLE_TYPE.PARAGRAPH or not style.name:
+            continue
+        match = _HEADING_NAME.match(style.name)
+        if match or style.name.lower() == "title":
+            levels[style.style_id] = int(match.group(1)) if match else 1
+    return levels
+
+
+def _style_id(p) -> str:  # type: ignore[no-untyped-def]
+    style = p.find(f"{W}pPr/{W}pStyle")
+    return _val(style, "") if style is not None else ""
+
+
 def _table_lines(tbl) -> list[Line]:  # type: ignore[no-untyped-def]
     lines = []
     for tr in tbl.iter(W + "tr"):
@@ -129,7 +153,7 @@ def _table_lines(tbl) -> list[Line]:  # type: ignore[no-untyped-def]
             continue
         n = len(cells)
         segments = [Segment(i / n, (i + 1) / n - 0.01, c) for i, c in enumerate(cells)]
-        lines.append(Line(text="   ".join(cells), x0=0.0, x1=1.0, segments=segments))
+        lines.append(Line(text="   ".join(cells), x0=0.0, x1=1.0, segments=segments, table_row=True))
     return lines
 
 

@@ -35,6 +35,8 @@ class Line:
     col_left: float = 0.0  # left edge of the column the line sits in
     col_right: float = 1.0
     page_top: bool = False  # first content line of its page (after header removal)
+    heading_level: int = 0  # 1, 2, ... from a DOCX paragraph style ("Title", "Heading N"); 0 = not a heading
+    table_row: bool = False  # a row of a table (DOCX): its segments are the cells
 
     @property
     def indent(self) -> float:

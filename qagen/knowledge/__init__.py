@@ -8,7 +8,7 @@
 
 Errors for bad documents are `qagen.errors.InputError` subclasses from
 `qagen.knowledge.errors`. Importing this package is cheap: numpy, bm25s and the document
-readers load only when used.
+readers (`qagen.documents`, shared with papers) load only when used.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
     chunks = chunk_document(data, "notes.pdf")
 
-The reader is chosen from the content (`sniff_kind`), never from the name: PDF (text layer
-per page, via pypdfium2), DOCX (python-docx; headings from paragraph styles), and text or
-Markdown (split on headings). Images are refused: scanned notes are not supported.
+Every file is read by `qagen.documents`, the reader papers go through too (type from the
+content, never the name; the sandbox, zip-bomb checks and page limits): PDF (text layer per
+page, OCR for scanned pages) and DOCX (headings from paragraph styles) become sections in
+`qagen.knowledge.headings`; text and Markdown are split on their headings in
+`qagen.knowledge.markdown`. Image files are refused (a scanned PDF is read by OCR).
 
 A chunk is one heading's section, or part of it: roughly 120-350 words, never across a
 page boundary, with a short overlap between consecutive chunks of the same section. Small
@@ -16,14 +18,23 @@ lines and image-only lines dropped), so a quote taken from a chunk occurs in the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from qagen.knowledge.errors import EmptyKnowledgeDocument, KnowledgeTooLarge, NoExtractableText, UnsupportedKnowledgeDocument
+from qagen.knowledge.errors import (
+    EmptyKnowledgeDocument,
+    KnowledgeDocumentError,
+    KnowledgeTooLarge,
+    NoExtractableText,
+    UnreadableKnowledgeDocument,
+    UnsupportedKnowledgeDocument,
+)
+from qagen.knowledge.sections import Block, Section
 
 MAX_WORDS = 350
 MIN_WORDS = 120
 OVERLAP_WORDS = 40
 DEFAULT_MAX_CHUNKS = 20_000
+MAX_NOTE_PAGES = 500  # pages of one notes file (a paper's limit is QAGEN_MAX_PAGES); a textbook fits
 HEADING_SEPARATOR = " > "
 
 
@@ -37,34 +48,30 @@ class Chunk:
     text: str
 
 
-@dataclass
-class Block:
-    text: str
-    code: bool = False
+def chunk_document(data: bytes, filename: str, *, max_chunks: int = DEFAULT_MAX_CHUNKS,
+                   max_pages: int = MAX_NOTE_PAGES) -> list[Chunk]:
+    """Split one knowledge document into chunks; raise a `KnowledgeDocumentError` if it can't be.
 
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
-
-@dataclass
-class Section:
-    page: int | None
-    path: tuple[str, ...]
-    heading_line: str = ""
-    blocks: list[Block] = field(default_factory=list)
-
-    @property
-    def words(self) -> int:
-        return sum(b.words for b in self.blocks)
-
-
-def chunk_document(data: bytes, filename: str, *, max_chunks: int = DEFAULT_MAX_CHUNKS) -> list[Chunk]:
-    """Split one knowledge document into chunks; raise a `KnowledgeDocumentError` if it can't be."""
-    from qagen.errors import EmptyFile, UnsupportedFileType
-    from qagen.documents.filetypes import sniff_kind
+    The file is read by `qagen.documents`, and in a process that configured the sandbox (the
+    worker) the whole of it, reading and splitting, runs in a child with bounded memory and
+    time: hostile notes fail with a message, as hostile papers do.
+    """
+    from qagen.documents.sandbox import bounded
+    from qagen.errors import InputError
 
     name = filename or "document"
+    try:
+        return bounded(_chunk_document, data, name, max_chunks=max_chunks, max_pages=max_pages)
+    except KnowledgeDocumentError:
+        raise
+    except InputError as exc:  # the reader's own errors (damaged, encrypted, a bomb, too long, ...)
+        raise UnreadableKnowledgeDocument(f"{name} could not be read as course notes: {exc}") from exc
+
+
+def _chunk_document(data: bytes, name: str, *, max_chunks: int, max_pages: int) -> list[Chunk]:
+    from qagen.documents import IMAGE, TEXT, check_text_bounds, read_document, sniff_kind
+    from qagen.errors import EmptyFile, UnsupportedFileType
+
     try:
         kind = sniff_kind(data)
     except EmptyFile as exc:
@@ -74,22 +81,25 @@ def chunk_document(data: bytes, filename: str, *, max_chunks: int = DEFAULT_MAX_
             f"{name} is not a document qagen can read as course notes (its content is not a PDF, "
             "a .docx or readable text). Upload a text PDF, a .docx or a text/Markdown file."
         ) from exc
-    if kind == "image":
+    if kind == IMAGE:
         raise UnsupportedKnowledgeDocument(
-            f"{name} is an image: scanned notes are not supported; upload a text PDF, DOCX or text file."
+            f"{name} is an image: images of notes are not supported; upload a PDF, DOCX or text file."
         )
-    from qagen.knowledge import readers
+    if kind == TEXT:
+        from qagen.documents.text import decode
+        from qagen.knowledge.markdown import markdown_sections, normalise
 
-    if kind == "pdf":
-        sections = readers.pdf_sections(data, name, max_chunks)
-    elif kind == "docx":
-        sections = readers.docx_sections(data, name)
+        text = decode(data)
+        check_text_bounds(text, max_pages)
+        sections = markdown_sections(normalise(text))
     else:
-        sections = readers.markdown_sections(readers.decode(data))
+        from qagen.knowledge.headings import document_sections
+
+        sections = document_sections(read_document(data, max_pages=max_pages))
     if not any(s.words for s in sections):
-        hint = " It looks like a scan without a text layer: scanned notes are not supported." if kind == "pdf" else ""
         raise NoExtractableText(
-            f"No text could be extracted from {name}.{hint} Upload a text PDF, DOCX or text file."
+            f"No text could be extracted from {name} (its pages are blank, or images that OCR could not read). "
+            "Upload a PDF with selectable text, a DOCX or a text file."
         )
     chunks: list[Chunk] = []
     for group in _merge_small(sections):

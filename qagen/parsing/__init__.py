@@ -44,7 +44,7 @@ def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str
     from qagen.documents import read_document
     from qagen.errors import NoQuestionsFound
     from qagen.parsing.errors import TooManyQuestions
-    from qagen.parsing.layout import clean_pages
+    from qagen.documents.layout import clean_pages
     from qagen.parsing.segment import segment
 
     document = read_document(data, max_pages=max_pages, ocr_lang=ocr_lang)

@@ -150,10 +150,13 @@ def make_pdf(pages: list[list[str]]) -> bytes:
 
 
 def test_pdf_chunks_record_their_page_and_never_cross_a_page_boundary():
+    # Different filler on each page: a line repeated at the top of every page is a running
+    # header, and the reader drops it (see the test below).
     filler = [f"Line {i} adds a few more words about information theory here." for i in range(14)]
+    more = [f"Sentence {i} says a little more about codes, channels and noise." for i in range(14)]
     data = make_pdf([
         ["1 Entropy", "Entropy measures the uncertainty of a random variable.", *filler],
-        ["The entropy of a fair coin is one bit.", *filler, "2.1 Mutual Information",
+        ["The entropy of a fair coin is one bit.", *more, "2.1 Mutual Information",
          "Mutual information is symmetric in its two arguments.", *filler],
     ])
 
@@ -204,7 +207,7 @@ def test_an_empty_document_is_refused(data):
 def test_images_are_refused_as_scanned_notes(magic):
     with pytest.raises(UnsupportedKnowledgeDocument) as caught:
         chunk_document(magic + b"\x00" * 200, "photo-of-notes.png")
-    assert "scanned notes are not supported; upload a text PDF, DOCX or text file" in str(caught.value)
+    assert "images of notes are not supported; upload a PDF, DOCX or text file" in str(caught.value)
     assert isinstance(caught.value, UnsupportedFileType)
 
 
@@ -221,7 +224,7 @@ def test_a_pdf_without_a_text_layer_has_no_extractable_text():
     blank.showPage()
     blank.save()
 
-    with pytest.raises(NoExtractableText, match="scanned notes are not supported"):
+    with pytest.raises(NoExtractableText, match="No text could be extracted from scan.pdf"):
         chunk_document(buffer.getvalue(), "scan.pdf")
 
 
@@ -243,8 +246,9 @@ def test_documents_over_the_chunk_limit_are_refused():
         chunk_document(notes, "big.md", max_chunks=5)
 
 
-def test_pdfs_over_the_chunk_limit_are_refused_before_reading_every_page():
-    data = make_pdf([[f"Page {n} says something about topic {n}."] for n in range(1, 9)])
+def test_pdfs_over_the_chunk_limit_are_refused():
+    topics = ["entropy", "coding", "channels", "noise", "compression", "inference", "sampling", "estimation"]
+    data = make_pdf([[f"This page says something about {topic}."] for topic in topics])
 
     with pytest.raises(KnowledgeTooLarge):
         chunk_document(data, "long.pdf", max_chunks=3)
@@ -254,3 +258,33 @@ def test_chunks_are_plain_frozen_data():
     chunk = Chunk(document="a.md", page=None, heading="H", text="t")
     with pytest.raises(AttributeError):
         chunk.text = "changed"  # type: ignore[misc]
+
+
+def test_pdf_notes_lose_their_running_header_and_split_paragraphs_at_wider_gaps():
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for page, paragraphs in enumerate([["Queues hold items in order.", "Stacks reverse the order."],
+                                       ["Deques allow both ends.", "Heaps keep the smallest first."]], start=1):
+        pdf.drawString(60, 810, "Data Structures - Unit 2 notes")  # the same header on every page
+        y = 760
+        for paragraph in paragraphs:
+            for k in range(3):
+                pdf.drawString(60, y, f"{paragraph} Line {k} of it.")
+                y -= 14
+            y -= 20  # the gap between paragraphs
+        pdf.showPage()
+    pdf.save()
+
+    chunks = chunk_document(buffer.getvalue(), "unit2.pdf")
+
+    assert [c.page for c in chunks] == [1, 2]
+    assert not any("Unit 2 notes" in c.text for c in chunks)
+    assert chunks[0].text.split("\n\n") == [
+        "Queues hold items in order. Line 0 of it. Queues hold items in order. Line 1 of it. "
+        "Queues hold items in order. Line 2 of it.",
+        "Stacks reverse the order. Line 0 of it. Stacks reverse the order. Line 1 of it. "
+        "Stacks reverse the order. Line 2 of it.",
+    ]

@@ -4,8 +4,8 @@ duplicates, and the reading order of lines."""
 from __future__ import annotations
 
 from qagen.parsing import parse_document
-from qagen.parsing.columns import order_columns
-from qagen.parsing.layout import clean_pages
+from qagen.documents.columns import order_columns
+from qagen.documents.layout import clean_pages
 from qagen.documents.lines import Line, Segment
 from qagen.parsing.segment import segment
 from tests.parsing.helpers import make_pdf

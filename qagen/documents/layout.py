@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from qagen.parsing.columns import NUMBERED, order_columns, set_bounds
+from qagen.documents.columns import NUMBERED, order_columns, set_bounds
 from qagen.documents.lines import Line
 
 BAND = 0.12  # top/bottom fraction of a page where headers and footers live
