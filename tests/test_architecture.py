@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("qagen", "api", "worker", "charts")
