@@ -53,7 +53,7 @@ def _read_documents(kb: KnowledgeBase) -> tuple[list[tuple[Document, bytes, str]
         name, data, kind = read_upload(file)
         if kind not in KNOWLEDGE_KINDS:
             raise ApiError(415, "unsupported_media_type",
-                           f"{name}: scanned images are not supported as notes; upload a text PDF, DOCX or text file.")
+                           f"{name}: images are not supported as notes; upload a PDF (scanned pages are read by OCR), a DOCX or a text file.")
         digest = sha256(data)
         if digest in known:
             skipped.append({"filename": name, "reason": "the same document is already in this knowledge base"})

@@ -42,14 +42,45 @@ def _resources():
 
 
 @app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
-def index_knowledge_base(self, kb_id: str) -> None:
-    from qagen.knowledge.indexing import build_index
+def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
+    """Index a knowledge base under its lease (qagen.knowledge.indexing); failures end on the base."""
+    from qagen.knowledge.indexing import begin_indexing, build_index
 
-    _, _, knowledge, storage = _resources()
+    settings = get_settings()
+    redis, _, knowledge, storage = _resources()
+    start = begin_indexing(redis, knowledge, settings, kb_id, self.request.hostname)
+    if start.outcome == "busy":
+        if start.holder == seen_holder:  # held across a whole lease ttl: that run is alive and finishes the build
+            log.info("knowledge base %s: run %s is indexing it; this message drops out", kb_id, start.holder)
+            return
+        # A run that died leaves its lease for up to one ttl: look again once it has surely expired.
+        # Each retry follows a new holder, so they are bounded by the worker-loss cap.
+        raise self.retry(kwargs={"kb_id": kb_id, "seen_holder": start.holder},
+                         countdown=settings.lease_ttl_seconds + settings.lease_renew_seconds,
+                         max_retries=len(RETRY_DELAYS_SECONDS) + settings.max_worker_losses + 2)
+    if start.outcome != "run":
+        return
+    mode = "finished"
     try:
         build_index(kb_id, knowledge, storage)
     except TransientError as exc:
-        raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])
+        knowledge.fail_indexing(kb_id, start.generation, f"A service stayed unavailable while indexing ({exc}); "
+                                "upload the notes again later.")
+    except SoftTimeLimitExceeded:
+        knowledge.fail_indexing(kb_id, start.generation, f"Indexing took longer than the time limit "
+                                f"({settings.task_soft_time_limit_seconds} s). Split the notes into smaller "
+                                "files, or upload only the chapters the papers need.")
+    except Exception:
+        log.exception("knowledge base %s: indexing failed unexpectedly", kb_id)
+        knowledge.fail_indexing(kb_id, start.generation, "An internal error stopped indexing; it has been "
+                                "logged. Upload the notes again, or try again later.")
+    except BaseException:  # the process is going down (e.g. a warm shutdown's SystemExit): not a finished run
+        mode = "abandon"
+        raise
+    finally:
+        start.lease.release(mode)
 
 
 @app.task(name=PROCESS_QUESTION_PAPER, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))

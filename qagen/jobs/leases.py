@@ -56,6 +56,24 @@ class LeaseLost(Exception):
     """Raised in a running job whose lease another run holds now (or that expired): it must stop."""
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A kind of job that runs under leases: where its lease, its run record (a hash with
+    `run_token`, `worker_losses`, `attempts`, `run_started_at`) and its watch list live.
+    Papers use SESSIONS (the run record is the session record); knowledge-base indexing has
+    its own scope (qagen.knowledge.indexing), with no sweeper: Celery redelivers its tasks."""
+
+    lease_prefix: str
+    record_key: Callable[[str], str]
+    active_key: str
+
+    def keys(self, job_id: str) -> list[str]:
+        return [self.lease_prefix + job_id, self.record_key(job_id), self.active_key]
+
+
+SESSIONS = Scope(LEASE_PREFIX, key_for, ACTIVE_KEY)
+
+
 def lease_key(session_id: str) -> str:
     return LEASE_PREFIX + session_id
 
@@ -195,25 +213,26 @@ class Acquired:
 
 
 def _keys(session_id: str) -> list[str]:
-    return [lease_key(session_id), key_for(session_id), ACTIVE_KEY]
+    return SESSIONS.keys(session_id)
 
 
 def _text(value) -> str:  # type: ignore[no-untyped-def]
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def acquire(client: redis.Redis, session_id: str, token: str, ttl_seconds: float, now: float | None = None) -> Acquired:
+def acquire(client: redis.Redis, session_id: str, token: str, ttl_seconds: float, now: float | None = None,
+            scope: Scope = SESSIONS) -> Acquired:
     now = time.time() if now is None else now
-    reply = client.eval(_ACQUIRE, 3, *_keys(session_id), token, int(ttl_seconds * 1000), repr(now), session_id)
+    reply = client.eval(_ACQUIRE, 3, *scope.keys(session_id), token, int(ttl_seconds * 1000), repr(now), session_id)
     outcome, detail, losses, attempts, previous_start = (_text(v) for v in reply)
     return Acquired(outcome, detail, int(losses), int(attempts), float(previous_start) if previous_start else None)
 
 
 def release(client: redis.Redis, session_id: str, token: str, mode: str = "finished",
-            watch_from: float | None = None) -> bool:
+            watch_from: float | None = None, scope: Scope = SESSIONS) -> bool:
     """End a run: `finished`, `retry` (watched again from `watch_from`), `lost` or `abandon`."""
     score = repr(watch_from) if watch_from is not None else ""
-    return bool(client.eval(_RELEASE, 3, *_keys(session_id), token, session_id, mode, score))
+    return bool(client.eval(_RELEASE, 3, *scope.keys(session_id), token, session_id, mode, score))
 
 
 def hold(client: redis.Redis, session_id: str, ttl_seconds: float, now: float | None = None) -> bool:
@@ -223,8 +242,8 @@ def hold(client: redis.Redis, session_id: str, ttl_seconds: float, now: float | 
     return bool(client.eval(_HOLD, 3, *_keys(session_id), session_id, repr(now + ttl_seconds)))
 
 
-def holder(client: redis.Redis, session_id: str) -> str | None:
-    value = client.get(lease_key(session_id))
+def holder(client: redis.Redis, session_id: str, scope: Scope = SESSIONS) -> str | None:
+    value = client.get(scope.lease_prefix + session_id)
     return _text(value) if value is not None else None
 
 
@@ -237,6 +256,7 @@ class Lease:
     token: str
     ttl_seconds: float
     renew_seconds: float
+    scope: Scope = SESSIONS
     lost_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -258,7 +278,7 @@ class Lease:
     def confirm(self, patience_seconds: float = 30.0) -> None:
         """Raise LeaseLost unless Redis still says the lease is ours (before writing results)."""
         self.check()
-        current = patiently(lambda: holder(self.client, self.session_id), patience_seconds)
+        current = patiently(lambda: holder(self.client, self.session_id, self.scope), patience_seconds)
         if current != self.token:
             self._lose(f"the lease is now {'held by ' + current if current else 'expired'}")
             self.check()
@@ -269,7 +289,7 @@ class Lease:
             self._thread.join(timeout=max(1.0, self.renew_seconds))
         if self.lost and mode == "finished":
             mode = "lost"
-        release(self.client, self.session_id, self.token, mode, watch_from)
+        release(self.client, self.session_id, self.token, mode, watch_from, self.scope)
 
     def _lose(self, reason: str) -> None:
         if self.lost_reason is None:
@@ -281,7 +301,7 @@ class Lease:
         ttl_ms = int(self.ttl_seconds * 1000)
         while not self._stop.wait(self.renew_seconds):
             try:
-                result = self.client.eval(_RENEW, 1, lease_key(self.session_id), self.token, ttl_ms)
+                result = self.client.eval(_RENEW, 1, self.scope.lease_prefix + self.session_id, self.token, ttl_ms)
             except redis.RedisError as exc:
                 if time.monotonic() - last_renewed >= self.ttl_seconds:
                     self._lose(f"it could not be renewed for {self.ttl_seconds:.0f} s ({exc})")

@@ -1,5 +1,12 @@
 """Building a knowledge base's index from its stored documents, and loading it for a job.
 
+An index build runs under a lease, like a paper's job (qagen.jobs.leases, scope
+INDEX_LEASES): `begin_indexing` takes it, so a duplicate delivery finds it held; a build
+whose worker died (its lease left behind, its `run_token` still set) counts as a worker
+loss on the next delivery, and past `max_worker_losses` the base fails with a message
+instead of killing one worker after another. Celery redelivers an index task whose pool
+process died (acks late, reject on worker lost); no sweeper is needed.
+
 Worker side: imports the retrieval library lazily through qagen.knowledge.
 """
 
@@ -8,10 +15,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import redis
 
 from qagen.errors import InputError, NotFound
-from qagen.knowledge.store import KnowledgeBaseNotFound, KnowledgeBaseStore, KnowledgeStatus, prefix_for
+from qagen.jobs import leases
+from qagen.knowledge.store import KnowledgeBaseNotFound, KnowledgeBaseStore, KnowledgeStatus, prefix_for, run_key_for
+from qagen.settings import Settings
 from qagen.storage import S3Storage
 
 log = logging.getLogger(__name__)
@@ -19,6 +30,50 @@ log = logging.getLogger(__name__)
 
 class KnowledgeBaseUnavailable(InputError):
     """Raised when a job's knowledge base was deleted, failed to index, or is still indexing too long."""
+
+
+INDEX_LEASES = leases.Scope(lease_prefix="qagen:lease:kb:", record_key=run_key_for, active_key="qagen:kb:indexing")
+
+
+@dataclass
+class IndexStart:
+    """What `begin_indexing` decided: run (`lease` is held), `busy`, `gone` or `failed` (too many losses)."""
+
+    outcome: str
+    generation: int = 0
+    lease: leases.Lease | None = None
+    holder: str = ""
+
+
+def begin_indexing(client: redis.Redis, store: KnowledgeBaseStore, settings: Settings, kb_id: str,
+                   hostname: str | None) -> IndexStart:
+    try:
+        kb = store.fetch(kb_id)
+    except KnowledgeBaseNotFound:
+        return IndexStart("gone")
+    record = run_key_for(kb_id)
+    # Worker losses count per generation: new documents get a fresh set of attempts (and a dead
+    # run of the old documents is not held against them; a live one still holds the lease).
+    if client.hget(record, "generation") != str(kb.generation).encode():
+        fresh = {"generation": kb.generation, "worker_losses": 0}
+        if not leases.holder(client, kb_id, INDEX_LEASES):
+            fresh["run_token"] = ""
+        client.hset(record, mapping=fresh)
+    token = leases.new_token(hostname)
+    got = leases.acquire(client, kb_id, token, settings.lease_ttl_seconds, scope=INDEX_LEASES)
+    if got.outcome != "ok":
+        return IndexStart("busy" if got.outcome == "busy" else "gone", kb.generation, holder=got.detail)
+    if got.losses > settings.max_worker_losses:
+        error = (f"Indexing these notes stopped the worker {got.losses} times (for example by exhausting its "
+                 "memory), so it was not tried again. Delete this knowledge base and upload the notes again "
+                 "without the file that caused it, or as plain PDF or text files.")
+        store.fail_indexing(kb_id, kb.generation, error)
+        leases.release(client, kb_id, token, "finished", scope=INDEX_LEASES)
+        log.warning("knowledge base %s: failed after %d worker loss(es)", kb_id, got.losses)
+        return IndexStart("failed", kb.generation)
+    lease = leases.Lease(client, kb_id, token, settings.lease_ttl_seconds, settings.lease_renew_seconds,
+                         scope=INDEX_LEASES)
+    return IndexStart("run", kb.generation, lease=lease.start())
 
 
 def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage) -> bool:

@@ -88,6 +88,11 @@ def key_for(kb_id: str) -> str:
     return KEY_PREFIX + kb_id
 
 
+def run_key_for(kb_id: str) -> str:
+    """The hash that records the base's index runs (qagen.knowledge.indexing's leases)."""
+    return f"{KEY_PREFIX}{kb_id}:run"
+
+
 def prefix_for(tenant: str, kb_id: str) -> str:
     """Where a knowledge base's objects live in the bucket."""
     return f"tenants/{tenant}/knowledge/{kb_id}/"
@@ -155,6 +160,15 @@ class KnowledgeBaseStore:
             self._save(kb)
             return True
 
+    def fail_indexing(self, kb_id: str, generation: int, error: str) -> bool:
+        """Mark `generation`'s build failed with `error`; False if the base changed or vanished meanwhile."""
+        try:
+            kb = self.fetch(kb_id)
+        except KnowledgeBaseNotFound:
+            return False
+        return self.finish_indexing(kb_id, generation, documents=kb.documents, version=None, index_key=None,
+                                    chunk_count=0, error=error)
+
     def delete(self, kb_id: str) -> None:
         with self.locked(kb_id):
-            self.client.delete(key_for(kb_id))
+            self.client.delete(key_for(kb_id), run_key_for(kb_id))

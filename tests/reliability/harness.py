@@ -287,3 +287,38 @@ def wait_for(check, timeout: float, what: str) -> None:
 
 
 __all__ = ["token_node"]
+
+
+# --- course notes ----------------------------------------------------------------------------
+
+
+def scanned_notes_pdf(pages: int = 2, seed: int = 0) -> bytes:
+    """Notes as a scan: each page an image of typed text (no text layer), so reading it means
+    OCR, seconds per page: long enough to kill the process doing it, or to pass a time limit."""
+    import io
+    import random
+
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = ImageFont.truetype(f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSans.ttf", 34)
+    words = ("queue stack graph tree node edge heap sort search array list hash table key value path cycle "
+             "order time space first last insert delete front rear").split()
+    rng = random.Random(seed)
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    for page in range(pages):
+        image = Image.new("L", (1654, 2339), 255)
+        draw = ImageDraw.Draw(image)
+        draw.text((120, 120), f"Unit {page + 1}: Data structures", font=font, fill=0)
+        for row in range(40):
+            draw.text((120, 220 + 50 * row), " ".join(rng.choice(words) for _ in range(9)) + ".", font=font, fill=0)
+        png = io.BytesIO()
+        image.save(png, format="PNG")
+        pdf.drawImage(ImageReader(io.BytesIO(png.getvalue())), 0, 0, *A4)
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()

@@ -98,3 +98,54 @@ def test_hostile_inputs_get_a_clear_answer_and_the_worker_survives(rstack, rredi
     assert main_after == main_before and sorted(pool_after) == sorted(pool_before)
     assert rss_mb < 600, rss_mb
 
+
+
+# The same files as course notes: refused at upload where a paper is; otherwise the knowledge
+# base ends ready (a readable file) or failed with the reader's words and the file's name.
+NOTES_STATUS = {"paper with 10,000 questions": "ends"}
+
+
+@pytest.mark.timeout(900)
+def test_hostile_notes_end_as_a_clear_error_on_the_knowledge_base_and_the_worker_survives(
+        rstack, rclient, hostile_worker):
+    main_before, pool_before = harness.worker_pids(rstack, hostile_worker)
+    outcomes, problems = [], []
+    for name, filename, build, expected in CASES:
+        expected = NOTES_STATUS.get(name, expected)
+        started = time.monotonic()
+        response = rclient.post("/api/knowledge", data={"name": name}, files={"file": (filename, build())})
+        if isinstance(expected, int):
+            outcomes.append(f"{name}: {response.status_code}")
+            if response.status_code != expected or not response.json().get("error", {}).get("message"):
+                problems.append(f"{name}: expected {expected}, got {response.status_code} {response.text[:200]}")
+            continue
+        if response.status_code != 202:
+            problems.append(f"{name}: upload answered {response.status_code} {response.text[:200]}")
+            continue
+        kb_id = response.json()["knowledge_base_id"]
+        deadline, body = time.monotonic() + 120, {}
+        while time.monotonic() < deadline:
+            body = rclient.get(f"/api/knowledge/{kb_id}").json()
+            if body["status"] != "indexing":
+                break
+            time.sleep(0.3)
+        took = time.monotonic() - started
+        outcomes.append(f"{name}: {body['status']} in {took:.1f} s")
+        harness.HOSTILE.append((f"{name} (as notes)", f"{body['status']} in {took:.1f} s",
+                                body.get("error") or f"{body.get('chunk_count')} passages"))
+        error = body.get("error") or ""
+        if body["status"] == "indexing":
+            problems.append(f"{name}: still indexing after 120 s")
+        elif body["status"] == "failed" and (filename not in error or "internal error" in error):
+            problems.append(f"{name}: failed without a message naming the file: {error!r}")
+        if isinstance(expected, tuple) and (body["status"] != "failed" or expected[1] not in error):
+            problems.append(f"{name}: expected failed with {expected[1]!r}, got {body['status']} {error!r}")
+
+    main_after, pool_after = harness.worker_pids(rstack, hostile_worker)
+    harness.SUMMARY.append(harness.Row(
+        fault="Hostile inputs as course notes", injected=f"{len(CASES)} files", jobs=len(CASES), lost=0,
+        duplicated=0, notes=f"{len(problems)} problems; worker pool processes unchanged: "
+                            f"{sorted(pool_before) == sorted(pool_after)}"))
+
+    assert not problems, "\n".join(problems + ["---"] + outcomes)
+    assert main_after == main_before and sorted(pool_after) == sorted(pool_before)
