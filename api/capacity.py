@@ -7,7 +7,7 @@ from apiflask import APIBlueprint
 from api.auth import require_key
 from api.schemas import Capacity
 from api.services import services
-from qagen.capacity import cached_ready_workers, measure
+from qagen.jobs.capacity import cached_ready_workers, measure
 
 bp = APIBlueprint("capacity", __name__, url_prefix="/api", tag="Service")
 

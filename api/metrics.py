@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from qagen.capacity import UNACKED_KEY
+from qagen.jobs.capacity import UNACKED_KEY
 from qagen.jobs.stats import BUCKETS, read_outcomes, read_stages
 
 log = logging.getLogger("qagen.api.requests")

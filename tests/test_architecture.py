@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import subprocess
 import sys
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -182,6 +185,23 @@ def test_the_images_and_the_wheel_carry_no_development_code():
         assert not any(entry.split("/")[0] == development for entry in allowed + copied), development
         assert f'"{development}' not in packaged, development
     assert sorted(re.findall(r'"(\w+)\*"', packaged)) == sorted(PRODUCT)
+
+
+def test_the_built_wheel_holds_the_product_only(tmp_path):
+    """Built (a few seconds) from a copy of the source with devtools/, tests/ and bench/ beside
+    the product, as in a checkout; in a copy, so the build leaves nothing in the work tree."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for package in PRODUCT + DEVELOPMENT:
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
+                             str(source)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = (tmp_path / "dist").glob("qagen-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert tops - {n for n in tops if n.endswith(".dist-info")} == set(PRODUCT)
 
 
 def long_files_without_a_reason(paths: Iterable[Path]) -> list[str]:

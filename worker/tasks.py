@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from qagen.capacity import record_job_duration
+from qagen.jobs.capacity import record_job_duration
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER

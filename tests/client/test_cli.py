@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from qagen.cli_client import register
+from qagen.cli.client_commands import register
 from devtools.stack import free_port
 from tests.conftest import EXAMPLE_PAPER
 

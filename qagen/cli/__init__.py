@@ -122,7 +122,7 @@ def parse(paper: Path, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from qagen.outline import paper_outline
+        from qagen.cli.outline import paper_outline
 
         click.echo(paper_outline(result))
 
@@ -174,9 +174,6 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"Revoked {key_id}.")
 
 
-from qagen.cli_client import register  # noqa: E402  (the API client's commands: submit, status, ...)
+from qagen.cli.client_commands import register  # noqa: E402  (the API client's commands: submit, status, ...)
 
 register(main)
-
-if __name__ == "__main__":
-    main()
