@@ -176,3 +176,25 @@ def test_every_repository_path_the_docs_name_exists():
 
     assert len(named) > 10
     assert missing == set()
+
+
+# --- the layout table -----------------------------------------------------------------------
+
+
+def layout_table() -> str:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("| folder | what it holds |")
+    return readme[start:readme.index("\n\n", start)]
+
+
+def test_the_readme_layout_names_every_package_and_top_folder_and_nothing_else():
+    import subprocess
+
+    named = set(re.findall(r"`([\w./*-]+)/`", layout_table()))
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    top = {path.split("/")[0] for path in tracked if "/" in path and not path.startswith(".")}
+    packages = {f"qagen/{p.parent.name}" for p in (REPO / "qagen").glob("*/__init__.py")}
+
+    assert top <= named | {n.split("/")[0] for n in named if n.startswith("qagen/")}
+    assert packages <= named, packages - named
+    assert {n for n in named if "*" not in n and not (REPO / n).is_dir()} == set()
