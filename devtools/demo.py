@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from devtools.provenance import summarise, summary_text
 from devtools.stack import LocalStack, StackLayout
 from qagen.model import Paper
-from devtools.provenance import summarise, summary_text
 
 POLL_SECONDS = 0.25
 

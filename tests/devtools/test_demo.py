@@ -148,7 +148,7 @@ def _blank_pdf() -> bytes:
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "The notes were refused: 415 scan.png: scanned images"),
+    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "The notes were refused: 415 scan.png: images are not supported as notes"),
     ("blank.pdf", None, "The notes could not be indexed: No document had readable text"),
 ])
 def test_notes_the_api_cannot_use_stop_the_demo_with_the_reason(stack, api_key, tmp_path, name, content, message):
