@@ -5,13 +5,20 @@
 
 Per paper it reports expected vs found top-level question count, marks agreement
 (printed per-question marks, in order) and agreement of the first three questions' opening
-words; then totals and the targets. `--check` exits with status 1 when a target is missed.
+words; then totals and the targets, for the development half, the blind half and all papers.
+`--check` exits with status 1 when a target is missed.
+
+The blind split: a paper belongs to the blind half when the first byte of the SHA-256 of
+its file name is odd (`half_of`), a rule fixed here and never chosen per paper. Work from
+the development half's failures only; the blind half stands in for the papers the parser
+will be judged on and has never seen, so a gap between the halves is fitting, not progress.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -25,7 +32,9 @@ from qagen.model import Paper, Question
 
 TARGET_TEXT_COUNT = 0.95
 TARGET_MARKS = 0.90
-TARGET_SCAN_COUNT = 0.80
+TARGET_SCAN_COUNT = 0.85
+TARGET_FIRST = 0.90
+DEVELOPMENT, BLIND = "dev", "blind"
 _MARKS_NOTE = re.compile(r"[\[(]\s*\d+(?:\s*[+,]\s*\d+)*\s*(?:marks?|points?|pts?|mks?|bod\w*)?\s*[\])]", re.I)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -35,6 +44,11 @@ def default_corpus() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"  # <repo>/../shared/corpus
+
+
+def half_of(file_name: str) -> str:
+    """The half a paper belongs to, from its name alone: blind when the hash's first byte is odd."""
+    return BLIND if hashlib.sha256(file_name.encode("utf-8")).digest()[0] % 2 else DEVELOPMENT
 
 
 @dataclass
@@ -50,6 +64,10 @@ class Result:
     seconds: float = 0.0
     error: str = ""
     found_marks: list[float | None] = field(default_factory=list)
+
+    @property
+    def half(self) -> str:
+        return half_of(self.file)
 
     @property
     def count_ok(self) -> bool:
@@ -152,6 +170,7 @@ class Totals:
             self.rate(self.text_exact, self.text_papers) >= TARGET_TEXT_COUNT
             and self.rate(self.marks_right, self.marks_papers) >= TARGET_MARKS
             and self.rate(self.scan_exact, self.scan_papers) >= TARGET_SCAN_COUNT
+            and self.rate(self.first_matched, self.first_expected) >= TARGET_FIRST
         )
 
 
@@ -167,16 +186,15 @@ def totals(results: list[Result]) -> Totals:
 
 
 def table(results: list[Result], markdown: bool = False) -> str:
-    head = ["paper", "kind", "expected", "found", "count", "marks", "first Qs", "seconds"]
+    head = ["paper", "half", "kind", "expected", "found", "count", "marks", "first Qs", "seconds"]
     rows = []
     for r in results:
         marks = "n/a" if r.marks_ok is None else f"{r.marks_matched}/{r.marks_expected}"
         rows.append([
-            r.file, r.kind, str(r.expected), "error" if r.found is None else str(r.found),
+            r.file, r.half, r.kind, str(r.expected), "error" if r.found is None else str(r.found),
             "ok" if r.count_ok else "MISS", marks + ("" if r.marks_ok in (None, True) else " MISS"),
             f"{r.first_matched}/{r.first_expected}", f"{r.seconds:.2f}",
         ])
-    t = totals(results)
     lines = []
     if markdown:
         lines.append("| " + " | ".join(head) + " |")
@@ -188,28 +206,41 @@ def table(results: list[Result], markdown: bool = False) -> str:
         lines.append(fmt.format(*head))
         lines.extend(fmt.format(*row) for row in rows)
     lines.append("")
-    lines.append(_summary(t, markdown))
+    lines.append(summaries(results, markdown))
     for r in results:
         if r.error:
             lines.append(f"{r.file}: {r.error}")
     return "\n".join(lines)
 
 
-def _summary(t: Totals, markdown: bool) -> str:
-    def pct(a: int, b: int) -> str:
+def summaries(results: list[Result], markdown: bool = False) -> str:
+    """The totals of each half and of all papers, beside the targets."""
+    halves = [("development half", [r for r in results if r.half == DEVELOPMENT]),
+              ("blind half", [r for r in results if r.half == BLIND]), ("all", results)]
+    measured = [(name, totals(rs)) for name, rs in halves]
+
+    def pct(t: Totals, a: int, b: int) -> str:
         return f"{a}/{b} ({100 * t.rate(a, b):.0f}%)"
 
-    items = [
-        ("exact top-level count, text-layer papers", pct(t.text_exact, t.text_papers), f">= {TARGET_TEXT_COUNT:.0%}"),
-        ("marks right, papers that print marks", pct(t.marks_right, t.marks_papers), f">= {TARGET_MARKS:.0%}"),
-        ("exact top-level count, scanned papers", pct(t.scan_exact, t.scan_papers), f">= {TARGET_SCAN_COUNT:.0%}"),
-        ("first-question openings matched", pct(t.first_matched, t.first_expected), "(reported)"),
+    rows = [
+        ("exact top-level count, text-layer papers", lambda t: pct(t, t.text_exact, t.text_papers),
+         f">= {TARGET_TEXT_COUNT:.0%}"),
+        ("exact top-level count, scanned papers", lambda t: pct(t, t.scan_exact, t.scan_papers),
+         f">= {TARGET_SCAN_COUNT:.0%}"),
+        ("marks right, papers that print marks", lambda t: pct(t, t.marks_right, t.marks_papers),
+         f">= {TARGET_MARKS:.0%}"),
+        ("first-question openings matched", lambda t: pct(t, t.first_matched, t.first_expected),
+         f">= {TARGET_FIRST:.0%}"),
     ]
+    head = ["total", *(name for name, _ in measured), "target"]
+    body = [[label, *(cell(t) for _, t in measured), target] for label, cell, target in rows]
     if markdown:
-        out = ["| total | result | target |", "|---|---|---|"]
-        out += [f"| {a} | {b} | {c} |" for a, b, c in items]
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(out)
-    return "\n".join(f"{a:<44} {b:<14} target {c}" for a, b, c in items)
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join(fmt.format(*row) for row in [head, *body])
 
 
 def main(argv: list[str] | None = None) -> int:
