@@ -1,4 +1,4 @@
-"""Page cleanup before segmentation: repeated headers/footers, page numbers, columns.
+"""Page cleanup for papers and notes alike: repeated headers/footers, page numbers, columns.
 
 Functions take pages of `Line`s and return new lists; nothing is mutated in place except
 the column bounds (`col_left`, `col_right`, `page_top`) that they are there to set.

@@ -113,7 +113,7 @@ def _chunk_document(data: bytes, name: str, *, max_chunks: int, max_pages: int) 
 def too_large(name: str, max_chunks: int) -> KnowledgeTooLarge:
     return KnowledgeTooLarge(
         f"{name} is too large for one knowledge base: it would need more than {max_chunks:,} chunks "
-        "(roughly 5 million words). Split it, or upload only the chapters the paper covers."
+        f"(of up to {MAX_WORDS} words each). Split it, or upload only the chapters the paper covers."
     )
 
 

@@ -172,6 +172,19 @@ def test_pdf_chunks_record_their_page_and_never_cross_a_page_boundary():
     assert not any(re.fullmatch(r"\d+", line.strip()) for c in chunks for line in c.text.splitlines())
 
 
+def test_short_capitalised_lines_of_a_pdf_are_headings_and_capitalised_sentences_are_not():
+    sorting = [f"Sorting fact {i} says how items are put in order here." for i in range(8)]
+    searching = [f"Searching fact {i} says how items are found quickly here." for i in range(8)]
+    data = make_pdf([["SORTING", *sorting, "NOTE THAT BOTH ARE COVERED IN UNIT FOUR OF THE COURSE.", "SEARCHING",
+                      *searching]])
+
+    chunks = chunk_document(data, "algorithms.pdf")
+
+    assert [(c.page, c.heading) for c in chunks] == [(1, "SORTING"), (1, "SEARCHING")]
+    assert "NOTE THAT BOTH ARE COVERED" in chunks[0].text  # a capitalised sentence is body text
+    assert chunks[1].text.startswith("Searching fact 0")
+
+
 def test_docx_headings_come_from_paragraph_styles_and_tables_are_kept():
     import docx
 

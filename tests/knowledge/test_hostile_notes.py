@@ -77,3 +77,23 @@ def test_notes_errors_are_all_knowledge_document_errors():
     for build in (hostile.truncated_pdf, hostile.encrypted_pdf, hostile.empty, hostile.binary_named_pdf):
         with pytest.raises(KnowledgeDocumentError):
             chunk_document(build(), "notes.pdf")
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal", "says"),
+    [
+        (b"  \n ", "EmptyKnowledgeDocument", "notes.md is empty"),
+        (b"<!-- only a comment -->\n", "NoExtractableText", "No text could be extracted from notes.md"),
+        (b"# Queues\n\n" + (b"A queue serves items in arrival order. " * 40 + b"\n\n") * 50, "KnowledgeTooLarge",
+         "notes.md is too large for one knowledge base"),
+    ],
+    ids=["empty", "markup only", "too many chunks"],
+)
+def test_a_refusal_decided_in_the_sandbox_child_reaches_the_caller_as_itself(bounded_reading, data, refusal, says):
+    """The child's error crosses the pipe with its class and message, not as a generic failure."""
+    import qagen.knowledge.errors as errors
+
+    with pytest.raises(getattr(errors, refusal)) as refused:
+        chunk_document(data, "notes.md", max_chunks=3)
+
+    assert says in str(refused.value)
