@@ -34,6 +34,7 @@ TARGET_TEXT_COUNT = 0.95
 TARGET_MARKS = 0.90
 TARGET_SCAN_COUNT = 0.85
 TARGET_FIRST = 0.90
+TARGET_WORDS = 0.99
 DEVELOPMENT, BLIND = "dev", "blind"
 _MARKS_NOTE = re.compile(r"[\[(]\s*\d+(?:\s*[+,]\s*\d+)*\s*(?:marks?|points?|pts?|mks?|bod\w*)?\s*[\])]", re.I)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -64,6 +65,8 @@ class Result:
     seconds: float = 0.0
     error: str = ""
     found_marks: list[float | None] = field(default_factory=list)
+    words: int = 0  # words of the parsed questions' text (text-layer PDFs)
+    words_agreeing: int = 0  # of them, words pdftotext also reads from the page
 
     @property
     def half(self) -> str:
@@ -129,6 +132,33 @@ def score(truth: dict, paper: Paper | None, seconds: float, error: str = "") -> 
     return result
 
 
+def word_agreement(paper: Paper, reference: str) -> tuple[int, int]:
+    """(words of the parsed questions, how many of them pdftotext also reads), each reference
+    word used once: glued words ("ofsize") and split ones ("hyphen ated") disagree."""
+    from collections import Counter
+
+    bag = Counter(tokens(reference))
+    words = agreeing = 0
+    for question in paper.questions:
+        for word in tokens(flat_text(question)):
+            words += 1
+            if bag[word] > 0:
+                bag[word] -= 1
+                agreeing += 1
+    return words, agreeing
+
+
+def pdftotext(path: Path) -> str | None:
+    """The page text as poppler's pdftotext reads it (None when the tool is missing)."""
+    import shutil
+    import subprocess
+
+    if path.suffix.lower() != ".pdf" or not shutil.which("pdftotext"):
+        return None
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120)
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
+
+
 def evaluate(papers: Path, truth: list[dict], kinds: set[str]) -> list[Result]:
     from qagen.parsing import parse_document
 
@@ -146,7 +176,11 @@ def evaluate(papers: Path, truth: list[dict], kinds: set[str]) -> list[Result]:
             paper = parse_document(path.read_bytes(), entry["file"])
         except InputError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        results.append(score(entry, paper, time.perf_counter() - start, error))
+        result = score(entry, paper, time.perf_counter() - start, error)
+        reference = pdftotext(path) if paper is not None and kind == "text" else None
+        if reference is not None:
+            result.words, result.words_agreeing = word_agreement(paper, reference)
+        results.append(result)
     return results
 
 
@@ -160,6 +194,8 @@ class Totals:
     marks_right: int
     first_expected: int
     first_matched: int
+    words: int = 0
+    words_agreeing: int = 0
 
     def rate(self, num: int, den: int) -> float:
         return num / den if den else 1.0
@@ -182,18 +218,20 @@ def totals(results: list[Result]) -> Totals:
         len(text), sum(r.count_ok for r in text), len(scan), sum(r.count_ok for r in scan),
         len(marked), sum(bool(r.marks_ok) for r in marked),
         sum(r.first_expected for r in results), sum(r.first_matched for r in results),
+        sum(r.words for r in results), sum(r.words_agreeing for r in results),
     )
 
 
 def table(results: list[Result], markdown: bool = False) -> str:
-    head = ["paper", "half", "kind", "expected", "found", "count", "marks", "first Qs", "seconds"]
+    head = ["paper", "half", "kind", "expected", "found", "count", "marks", "first Qs", "words", "seconds"]
     rows = []
     for r in results:
         marks = "n/a" if r.marks_ok is None else f"{r.marks_matched}/{r.marks_expected}"
         rows.append([
             r.file, r.half, r.kind, str(r.expected), "error" if r.found is None else str(r.found),
             "ok" if r.count_ok else "MISS", marks + ("" if r.marks_ok in (None, True) else " MISS"),
-            f"{r.first_matched}/{r.first_expected}", f"{r.seconds:.2f}",
+            f"{r.first_matched}/{r.first_expected}",
+            f"{100 * r.words_agreeing / r.words:.1f}%" if r.words else "n/a", f"{r.seconds:.2f}",
         ])
     lines = []
     if markdown:
@@ -231,6 +269,8 @@ def summaries(results: list[Result], markdown: bool = False) -> str:
          f">= {TARGET_MARKS:.0%}"),
         ("first-question openings matched", lambda t: pct(t, t.first_matched, t.first_expected),
          f">= {TARGET_FIRST:.0%}"),
+        ("question words as pdftotext reads them", lambda t: f"{100 * t.rate(t.words_agreeing, t.words):.1f}%",
+         f">= {TARGET_WORDS:.0%}"),
     ]
     head = ["total", *(name for name, _ in measured), "target"]
     body = [[label, *(cell(t) for _, t in measured), target] for label, cell, target in rows]

@@ -11,6 +11,7 @@ counted in `Line.foreign`.
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ LEGACY_INDIC_FONT = re.compile(
 )
 MAX_CHARS_PER_PAGE = 60_000  # a page with more is no paper or notes page; bounded time
 WORD_GAP = 0.18  # of glyph height: a gap wider than this is a space
+TURNED_DEGREES = 30  # italic and slanted maths lean up to ~20 degrees; side-margin text is turned 90
+SPACE_OVERLAP = 0.1  # of glyph height: a written space still breaks words whose boxes touch or overlap this much
 SEGMENT_GAP = 1.0  # of glyph height: a gap wider than this starts a new segment
 
 
@@ -38,6 +41,8 @@ class Char:
     bottom: float
     legacy: bool
     idx: int = 0
+    space_before: bool = False  # the page's text has a space character just before this one
+    turned: bool = False  # its baseline is turned more than TURNED_DEGREES from horizontal
 
     @property
     def cy(self) -> float:
@@ -91,6 +96,7 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
     chars: list[Char] = []
     invisible = 0
     pending_high = 0
+    space = False
     for index in range(count):
         code = pdfium_c.FPDFText_GetUnicode(raw, index)
         if 0xD800 <= code < 0xDC00:
@@ -99,8 +105,11 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
         if 0xDC00 <= code < 0xE000 and pending_high:
             code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
         pending_high = 0
-        if code <= 32 or code in (0xA0, 0xFFFE, 0xFFFF) or 0xE000 <= code < 0xF900:
-            continue  # whitespace, control and private-use glyphs (symbol-font bullets)
+        if code in (9, 32, 0xA0):
+            space = True  # a word break the PDF wrote (or pdfium inferred), whatever the glyphs' gap
+            continue
+        if code < 32 or code in (0xFFFE, 0xFFFF) or 0xE000 <= code < 0xF900:
+            continue  # control and private-use glyphs (symbol-font bullets)
         if pdfium_c.FPDFText_IsGenerated(raw, index):
             continue
         legacy, mode = fonts.lookup(pdfium_c.FPDFText_GetTextObject(raw, index))
@@ -112,7 +121,14 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
         top, bottom = page_height - rect.top, page_height - rect.bottom
         if bottom - top <= 0.01:
             continue
-        chars.append(Char(chr(code), rect.left, rect.right, top, bottom, legacy, index))
+        degrees = math.degrees(pdfium_c.FPDFText_GetCharAngle(raw, index)) % 360
+        turned = TURNED_DEGREES < degrees < 360 - TURNED_DEGREES
+        chars.append(Char(chr(code), rect.left, rect.right, top, bottom, legacy, index, space, turned))
+        space = False
+    # A page whose text runs left to right: text turned from it is a side margin's "do not write
+    # in this area", a watermark or a rotated label, never part of a question's line.
+    if sum(c.turned for c in chars) * 2 < len(chars):
+        chars = [c for c in chars if not c.turned]
     return chars, invisible
 
 
@@ -167,7 +183,7 @@ def _line(row: list[Char], page: int, width: float, height: float) -> Line | Non
                 segments.append(Segment(seg_x0 / width, last_visible_x1 / width, " ".join(words)))
                 words = []
                 seg_x0 = None
-            elif gap > WORD_GAP * h and word:
+            elif word and (gap > WORD_GAP * h or (char.space_before and gap > -SPACE_OVERLAP * h)):
                 words.append("".join(word))
                 word = []
         if seg_x0 is None:
