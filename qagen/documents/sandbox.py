@@ -15,6 +15,10 @@ process with:
 The result (or the InputError) comes back pickled through a pipe. Whatever kills the child
 becomes an `InputError` with a message for the user; the worker process itself never sees
 the allocation. Unconfigured (the CLI, the tests), `bounded` just calls `fn`.
+
+Linux only, fully: without `os.fork` (Windows) `bounded` calls `fn` unbounded, and without
+/proc (macOS) the child is bounded in time but not in memory (its address space cannot be
+measured, and neither `prctl` nor `oom_score_adj` exists there).
 """
 
 from __future__ import annotations
@@ -23,12 +27,16 @@ import ctypes
 import faulthandler
 import os
 import pickle
-import resource
 import select
 import signal
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+try:
+    import resource
+except ImportError:  # Windows, which has no os.fork either: `bounded` never forks there
+    resource = None  # type: ignore[assignment]
 
 from qagen.errors import InputError
 from qagen.documents.errors import TooComplex
@@ -103,8 +111,9 @@ def _child(fn, args, kwargs, write_fd: int, memory: int, timeout: float) -> None
         faulthandler.disable()  # an allocator's abort here is expected, not worth a stack dump
         _die_with_parent()
         _prefer_for_oom_kill()
-        if memory:
-            limit = _address_space() + memory
+        base = _address_space() if memory else None
+        if base is not None:
+            limit = base + memory
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         cpu = int(timeout) + 5
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
@@ -171,9 +180,13 @@ def _memory_message(memory: int) -> str:
             "it as a plain PDF and upload it again.")
 
 
-def _address_space() -> int:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[0])
+def _address_space() -> int | None:
+    """This process's address space in bytes, or None without /proc (macOS): then no memory bound."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+    except OSError:
+        return None
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 

@@ -91,3 +91,25 @@ def test_compose_runs_the_images_own_commands_for_api_and_worker():
 def test_a_changed_worker_option_would_be_caught():
     changed = [w.replace("--without-gossip", "--with-gossip") for w in procfile()["worker"]]
     assert entrypoint_exec("deploy/worker-entrypoint.sh") != changed
+
+
+def test_compose_api_and_worker_start_the_procfiles_web_and_worker():
+    """The chain end to end: each Compose service builds the image whose command is the Procfile's."""
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    worker_dockerfile = (REPO / services["worker"]["build"]["dockerfile"]).read_text()
+    api_dockerfile = services["api"]["build"]["dockerfile"]
+
+    assert services["api"]["build"]["context"] == services["worker"]["build"]["context"] == "."
+    assert api_dockerfile == "Dockerfile.api"
+    # The worker's image runs deploy/worker-entrypoint.sh, which execs the Procfile's worker command.
+    installed = re.search(r"^COPY .*deploy/worker-entrypoint\.sh (\S+)$", worker_dockerfile, re.M).group(1)
+    assert json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", worker_dockerfile, re.M).group(1)) == [installed]
+    assert entrypoint_exec("deploy/worker-entrypoint.sh") == procfile()["worker"]
+    # The API's image CMD is the Procfile's web program with its config and app.
+    image = dockerfile_cmd(api_dockerfile)
+    assert image[0] == procfile()["web"][0] and positionals(image) == positionals(procfile()["web"])
+    # Compose gives both processes the settings the Procfile's commands read.
+    for name in ("api", "worker"):
+        environment = services[name]["environment"]
+        assert "QAGEN_WORKER_CONCURRENCY" in environment and "QAGEN_LOG_LEVEL" in environment, name
+    assert "WEB_CONCURRENCY" in services["api"]["environment"]
