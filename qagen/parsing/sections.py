@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 from qagen.parsing.marks import product_rule
 
-_KEYWORD = r"SECTION|Section|SEC\.?|PART|Part|UNIT|Unit|MODULE|Module|खण्ड|खंड|भाग|अनुभाग|Dio|DIO"
+# The word for "section" or "part" in the languages papers come in (English, Hindi, and the
+# European languages: German Teil/Abschnitt, French/Spanish/Italian/Portuguese Partie/Parte/
+# Sección/Sezione/Seção, Dutch Deel, Croatian Dio); "Part" may also label a question's part.
+_KEYWORD = (r"SECTION|Section|SEC\.?|PART|Part|UNIT|Unit|MODULE|Module|खण्ड|खंड|भाग|अनुभाग|Dio|DIO"
+            r"|TEIL|Teil|ABSCHNITT|Abschnitt|PARTIE|Partie|PARTE|Parte|SECCIÓN|Sección|SEZIONE|Sezione"
+            r"|SEÇÃO|Seção|DEEL|Deel")
 HEADING = re.compile(
     rf"^\s*(?P<kw>{_KEYWORD})\s*(?P<sep>[-–—:.]?)\s*"
     r"(?P<label>[A-Z]{1,2}|[IVX]{1,4}|\d{1,2}|[०-९]{1,2}|[a-z]|One|Two|Three|Four|Five)?"
