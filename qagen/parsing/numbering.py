@@ -257,6 +257,7 @@ def choose_numbering(lines: list[Line], evidence: Evidence, cands: list[Candidat
     """The top-level question numbers of a document, in reading order."""
     cands = find_candidates(lines) if cands is None else cands
     best: tuple[float, list[Candidate]] = (float("-inf"), [])
+    keyword_chain: list[Candidate] = []
     for style, weight in STYLE_WEIGHT.items():
         group = [c for c in cands if c.style == style]
         if not group:
@@ -265,8 +266,33 @@ def choose_numbering(lines: list[Line], evidence: Evidence, cands: list[Candidat
         group = margin_filter(chain, group, lines)
         score, chain = best_chain(group, evidence)
         weighted = score * weight if score > 0 else score / weight
+        if style == "kw":
+            keyword_chain = chain
         if chain and (score > 0 or len(chain) >= 2) and weighted > best[0]:
             best = (weighted, chain)
     if not best[1] and len(cands) == 1 and cands[0].style in ("kw", "num", "numparen", "letter"):
         return cands  # a single numbered question, e.g. one pasted question
+    if best[1] and best[1][0].style != "kw" and nested_in(best[1], keyword_chain):
+        best = (best[0], keyword_chain)
     return drop_instruction_run(best[1], lines)
+
+
+def nested_in(inner: list[Candidate], outer: list[Candidate]) -> bool:
+    """Does the `inner` numbering start again at 1 under each number of `outer`, as the parts
+    of questions or the points of their answers do?
+
+    The rule: `outer` is a keyword numbering ("Question 1", "Q. 2", "Problem 3") that counts
+    1, 2, 3, ... without a restart; nothing of `inner` comes before its first number; and in
+    at least two of the spans it opens (each number up to the next), the first `inner`
+    number is 1. Then `outer` numbers the questions, and `inner` is inside them."""
+    values = [c.value for c in outer]
+    if len(outer) < 2 or values != list(range(1, len(outer) + 1)):
+        return False
+    if inner[0].index < outer[0].index:
+        return False
+    starts = [c.index for c in outer]
+    first_in_span: dict[int, int] = {}
+    for cand in inner:
+        span = bisect.bisect_right(starts, cand.index) - 1
+        first_in_span.setdefault(span, cand.value)
+    return sum(value == 1 for value in first_in_span.values()) >= 2
