@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("litellm", "seaborn", "matplotlib", "pdfplumber", "reportlab", "pypdfium2", "docx")
+HEAVY = ("litellm", "seaborn", "matplotlib", "pdfplumber", "reportlab", "pypdfium2", "docx", "numpy", "bm25s")
 
 
 def test_importing_and_building_the_api_loads_no_pipeline_library():

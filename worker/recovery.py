@@ -77,8 +77,8 @@ class Run:
             patiently(lambda: self.lease.release(mode, watch_from), REDIS_PATIENCE_SECONDS / 2)
         except redis.RedisError as error:
             # The lease expires by itself; the sweeper then restarts or finishes the job.
-            log.warning("session %s: could not release the lease (%s): %s", self.lease.session_id, mode, error)
-        log.info("session %s: run %s ended (%s)", self.lease.session_id, self.token, mode)
+            log.warning("job %s: could not release the lease (%s): %s", self.lease.session_id, mode, error)
+        log.info("job %s: run %s ended (%s)", self.lease.session_id, self.token, mode)
 
 
 def begin_run(client: redis.Redis, sessions: SessionStore, settings: Settings, session_id: str,

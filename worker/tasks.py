@@ -3,6 +3,9 @@
 The paper task runs only while it holds its session's lease (worker/recovery.py,
 qagen.jobs.leases): a duplicate message drops out, and a job lost with its worker is queued
 again by a surviving worker's sweeper within seconds, resuming from its cached answers.
+The index task runs under its knowledge base's lease (qagen.knowledge.indexing) the same
+way; Celery itself redelivers it when its worker is lost, and every way it can stop (worker
+losses past the cap, the soft or the hard time limit, an error) ends with the base failed.
 """
 
 from __future__ import annotations
@@ -12,20 +15,20 @@ import logging
 import time
 from functools import lru_cache
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from qagen.jobs.capacity import record_job_duration
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
-from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix
+from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix, patiently
 from qagen.jobs.stats import record_outcome, timing_stages
 from qagen.knowledge.store import KnowledgeBaseStore
 from qagen.redis_client import redis_from_settings
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
 from worker.celery_app import app
-from worker.recovery import REDIS_PATIENCE_SECONDS, begin_run
+from worker.recovery import REDIS_PATIENCE_SECONDS, Run, begin_run
 from worker.webhook_tasks import notify_if_finished
 
 log = logging.getLogger(__name__)
@@ -41,14 +44,43 @@ def _resources():
             KnowledgeBaseStore(redis), S3Storage.from_settings(settings))
 
 
-@app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))
+class IndexTask(app.Task):
+    """The index task's class: a build stopped at the hard time limit fails its base.
+
+    Celery kills the pool process, acknowledges the message (it is not delivered again) and
+    calls `on_failure` in the worker's main process; without this the base stayed `indexing`."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):  # type: ignore[no-untyped-def]
+        if not isinstance(exc, TimeLimitExceeded):
+            return
+        from qagen.knowledge.indexing import fail_stopped_build, time_limit_message
+
+        kb_id = (kwargs or {}).get("kb_id") or (args[0] if args else None)
+        if not kb_id:
+            return
+        settings = get_settings()
+        client = redis_from_settings(settings)  # the main process: never the pool processes' clients
+        try:
+            error = time_limit_message(settings.task_hard_time_limit_seconds)
+            failed = patiently(lambda: fail_stopped_build(client, KnowledgeBaseStore(client), kb_id, error),
+                               REDIS_PATIENCE_SECONDS / 2)
+            log.warning("knowledge base %s: indexing stopped at the hard time limit%s", kb_id,
+                        "; the base is failed" if failed else " (a newer generation is indexing, or it was deleted)")
+        except Exception:
+            log.exception("knowledge base %s: could not record its build stopped at the hard time limit", kb_id)
+        finally:
+            client.close()
+
+
+@app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, base=IndexTask, max_retries=len(RETRY_DELAYS_SECONDS))
 def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
     """Index a knowledge base under its lease (qagen.knowledge.indexing); failures end on the base."""
-    from qagen.knowledge.indexing import begin_indexing, build_index
+    from qagen.knowledge.indexing import begin_indexing, build_index, time_limit_message
 
     settings = get_settings()
     redis, _, knowledge, storage = _resources()
-    start = begin_indexing(redis, knowledge, settings, kb_id, self.request.hostname)
+    start = patiently(lambda: begin_indexing(redis, knowledge, settings, kb_id, self.request.hostname),
+                      REDIS_PATIENCE_SECONDS)
     if start.outcome == "busy":
         if start.holder == seen_holder:  # held across a whole lease ttl: that run is alive and finishes the build
             log.info("knowledge base %s: run %s is indexing it; this message drops out", kb_id, start.holder)
@@ -60,27 +92,22 @@ def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
                          max_retries=len(RETRY_DELAYS_SECONDS) + settings.max_worker_losses + 2)
     if start.outcome != "run":
         return
-    mode = "finished"
-    try:
-        build_index(kb_id, knowledge, storage)
-    except TransientError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])
-        knowledge.fail_indexing(kb_id, start.generation, f"A service stayed unavailable while indexing ({exc}); "
-                                "upload the notes again later.")
-    except SoftTimeLimitExceeded:
-        knowledge.fail_indexing(kb_id, start.generation, f"Indexing took longer than the time limit "
-                                f"({settings.task_soft_time_limit_seconds} s). Split the notes into smaller "
-                                "files, or upload only the chapters the papers need.")
-    except Exception:
-        log.exception("knowledge base %s: indexing failed unexpectedly", kb_id)
-        knowledge.fail_indexing(kb_id, start.generation, "An internal error stopped indexing; it has been "
-                                "logged. Upload the notes again, or try again later.")
-    except BaseException:  # the process is going down (e.g. a warm shutdown's SystemExit): not a finished run
-        mode = "abandon"
-        raise
-    finally:
-        start.lease.release(mode)
+    # Leaving the block releases the lease: finished, retry, or abandon when the process is going
+    # down (e.g. a warm shutdown's SystemExit), which the next run counts as a worker loss.
+    with Run(start.lease, retry_grace_seconds=2 * settings.lease_ttl_seconds):
+        try:
+            build_index(kb_id, knowledge, storage, note=start.lease.note)
+        except TransientError as exc:
+            if self.request.retries < self.max_retries:
+                raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])
+            knowledge.fail_indexing(kb_id, start.generation, f"A service stayed unavailable while indexing "
+                                    f"({exc}); upload the notes again later.")
+        except SoftTimeLimitExceeded:
+            knowledge.fail_indexing(kb_id, start.generation, time_limit_message(settings.task_soft_time_limit_seconds))
+        except Exception:
+            log.exception("knowledge base %s: indexing failed unexpectedly", kb_id)
+            knowledge.fail_indexing(kb_id, start.generation, "An internal error stopped indexing; it has been "
+                                    "logged. Upload the notes again, or try again later.")
 
 
 @app.task(name=PROCESS_QUESTION_PAPER, bind=True, max_retries=len(RETRY_DELAYS_SECONDS))

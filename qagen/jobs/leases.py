@@ -183,6 +183,14 @@ redis.call('zadd', KEYS[3], 'GT', ARGV[2], ARGV[1])
 return 1
 """
 
+# KEYS: run record. ARGV: token, then field, value pairs. Written only while the run is the
+# current one (its token is the record's run_token): a stopped run, or a deleted record, is left alone.
+_NOTE = """
+if redis.call('hget', KEYS[1], 'run_token') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
 # KEYS: the queue's list. ARGV: session id, task name, how deep to look.
 # kombu LPUSHes new messages and workers BRPOP from the other end: moving the message to
 # the right-hand end makes it the next one any worker takes.
@@ -282,6 +290,17 @@ class Lease:
         if current != self.token:
             self._lose(f"the lease is now {'held by ' + current if current else 'expired'}")
             self.check()
+
+    def note(self, **fields: str | int) -> bool:
+        """Record `fields` on the run record while this run is the current one (what it is doing
+        now, for the run after it to read if this one dies); best effort: False if it is not the
+        current run, or Redis did not answer."""
+        pairs = [str(part) for item in fields.items() for part in item]
+        try:
+            return bool(self.client.eval(_NOTE, 1, self.scope.record_key(self.session_id), self.token, *pairs))
+        except redis.RedisError as exc:
+            log.warning("session %s: could not note %s on the run record: %s", self.session_id, sorted(fields), exc)
+            return False
 
     def release(self, mode: str = "finished", watch_from: float | None = None) -> None:
         self._stop.set()

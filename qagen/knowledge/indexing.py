@@ -4,8 +4,11 @@ An index build runs under a lease, like a paper's job (qagen.jobs.leases, scope
 INDEX_LEASES): `begin_indexing` takes it, so a duplicate delivery finds it held; a build
 whose worker died (its lease left behind, its `run_token` still set) counts as a worker
 loss on the next delivery, and past `max_worker_losses` the base fails with a message
-instead of killing one worker after another. Celery redelivers an index task whose pool
-process died (acks late, reject on worker lost); no sweeper is needed.
+instead of killing one worker after another; the message names the document the last run
+was reading (`build_index` notes it on the run record as it goes). Celery redelivers an
+index task whose pool process died (acks late, reject on worker lost); no sweeper is needed.
+A pool process stopped at the hard time limit is not redelivered: the worker fails the
+generation that run noted it was building (`fail_stopped_build`).
 
 Worker side: imports the retrieval library lazily through qagen.knowledge.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import redis
@@ -55,7 +59,7 @@ def begin_indexing(client: redis.Redis, store: KnowledgeBaseStore, settings: Set
     # Worker losses count per generation: new documents get a fresh set of attempts (and a dead
     # run of the old documents is not held against them; a live one still holds the lease).
     if client.hget(record, "generation") != str(kb.generation).encode():
-        fresh = {"generation": kb.generation, "worker_losses": 0}
+        fresh = {"generation": kb.generation, "worker_losses": 0, "reading": ""}
         if not leases.holder(client, kb_id, INDEX_LEASES):
             fresh["run_token"] = ""
         client.hset(record, mapping=fresh)
@@ -64,10 +68,8 @@ def begin_indexing(client: redis.Redis, store: KnowledgeBaseStore, settings: Set
     if got.outcome != "ok":
         return IndexStart("busy" if got.outcome == "busy" else "gone", kb.generation, holder=got.detail)
     if got.losses > settings.max_worker_losses:
-        error = (f"Indexing these notes stopped the worker {got.losses} times (for example by exhausting its "
-                 "memory), so it was not tried again. Delete this knowledge base and upload the notes again "
-                 "without the file that caused it, or as plain PDF or text files.")
-        store.fail_indexing(kb_id, kb.generation, error)
+        reading = (client.hget(record, "reading") or b"").decode()
+        store.fail_indexing(kb_id, kb.generation, worker_losses_message(got.losses, reading))
         leases.release(client, kb_id, token, "finished", scope=INDEX_LEASES)
         log.warning("knowledge base %s: failed after %d worker loss(es)", kb_id, got.losses)
         return IndexStart("failed", kb.generation)
@@ -76,8 +78,38 @@ def begin_indexing(client: redis.Redis, store: KnowledgeBaseStore, settings: Set
     return IndexStart("run", kb.generation, lease=lease.start())
 
 
-def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage) -> bool:
-    """Index every document of the base; False when the base changed or vanished meanwhile."""
+def worker_losses_message(losses: int, reading: str = "") -> str:
+    """Why a base failed after its index runs died `losses` times, the last while reading `reading`."""
+    if reading:
+        return (f"Indexing these notes stopped the worker {losses} times (for example by exhausting its memory), "
+                f"the last time while reading {reading}, so it was not tried again. Delete this knowledge base "
+                f"and upload the notes again without {reading}, or with it saved as a plain PDF or text file.")
+    return (f"Indexing these notes stopped the worker {losses} times (for example by exhausting its memory), so "
+            "it was not tried again. Delete this knowledge base and upload the notes again without the file "
+            "that caused it, or as plain PDF or text files.")
+
+
+def time_limit_message(seconds: float) -> str:
+    return (f"Indexing took longer than the time limit ({seconds:.0f} s). Split the notes into smaller files, "
+            "or upload only the chapters the papers need.")
+
+
+def fail_stopped_build(client: redis.Redis, store: KnowledgeBaseStore, kb_id: str, error: str) -> bool:
+    """Fail the build whose run was stopped for good (its pool process killed at the hard time
+    limit, a message Celery does not redeliver): the generation that run noted it was building,
+    so a newer generation, which has a task of its own, is left alone. False if nothing failed."""
+    building = client.hget(run_key_for(kb_id), "building")
+    if not building:
+        return False
+    return store.fail_indexing(kb_id, int(building), error)
+
+
+def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage,
+                note: Callable[..., object] = lambda **fields: None) -> bool:
+    """Index every document of the base; False when the base changed or vanished meanwhile.
+
+    `note(**fields)` records where the build is (a run's `Lease.note`): the generation it
+    builds, then the document it reads, for the run after it if this one dies."""
     from qagen.knowledge import KnowledgeIndex, chunk_document
 
     try:
@@ -86,8 +118,10 @@ def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage) -> bo
         return False
     if kb.indexed_generation == kb.generation:
         return True
+    note(building=kb.generation)
     chunks, documents = [], []
     for document in kb.documents:
+        note(reading=document.filename)
         try:
             found = chunk_document(storage.get(document.key), document.filename)
             documents.append(replace(document, chunks=len(found), error=None))
@@ -96,6 +130,7 @@ def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage) -> bo
             documents.append(replace(document, chunks=0, error="The document is missing from storage."))
         except InputError as exc:
             documents.append(replace(document, chunks=0, error=str(exc)))
+    note(reading="")
     if not chunks:
         errors = "; ".join(f"{d.filename}: {d.error}" for d in documents if d.error) or "no documents"
         return store.finish_indexing(kb_id, kb.generation, documents=documents, version=None, index_key=None,

@@ -47,7 +47,8 @@ def test_notes_that_kill_their_worker_every_time_fail_the_base_after_the_cap(rst
             if body["status"] != "indexing":
                 break
             token = rredis.get(INDEX_LEASES.lease_prefix + kb_id)
-            if token and rredis.hget(run_key_for(kb_id), "run_token") == token:
+            run = rredis.hmget(run_key_for(kb_id), "run_token", "reading")
+            if token and run[0] == token and run[1]:  # the run is reading the notes
                 os.kill(int(token.decode().split("|")[1]), signal.SIGKILL)  # as the OOM killer would
                 kills += 1
                 harness.wait_for(lambda: rredis.get(INDEX_LEASES.lease_prefix + kb_id) != token, 30,
@@ -59,6 +60,7 @@ def test_notes_that_kill_their_worker_every_time_fail_the_base_after_the_cap(rst
 
     assert body["status"] == "failed", body
     assert "stopped the worker 3 times" in body["error"], body["error"]
+    assert "while reading unit-1-scan.pdf" in body["error"], body["error"]  # the file to leave out
     assert kills == 3
     assert settled["status"] == "ready", settled
     harness.SUMMARY.append(harness.Row(
