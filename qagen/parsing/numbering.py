@@ -38,6 +38,11 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("roman", re.compile(r"^(?P<label>(?P<num>[IVX]{1,5}))(?P<punct>\s?[.)])(?=\s)")),
     ("bare", re.compile(r"^(?P<label>(?P<num>\d{1,3}))(?P<punct>)\s+(?=[A-Z“\"‘(])")),
 ]
+# A question's heading on a line of its own: a keyword and a number, after at most three
+# capitalised words ("Free-Response Question 2", "Bonus Problem 1"), nothing after.
+QUESTION_HEADING = re.compile(
+    rf"^(?:[A-Z][\w'-]*\s+){{0,3}}?(?P<label>(?P<kw>Question|QUESTION|Problem|PROBLEM|Exercise|EXERCISE|Task|TASK"
+    rf"|Aufgabe|AUFGABE|Exercice|Pregunta|Frage|Esercizio)\s*(?:(?:No|NO)\.?\s*)?(?P<num>\d{{1,3}}))(?P<punct>\s*[.:]?)\s*$")
 _OCR_NUM = re.compile(r"^(?P<label>(?P<num>\d{1,3}))(?P<punct>\s?[,.]{1,3})(?=\s?\S)")
 _OCR_NOISE = re.compile(r"^(?:[|!~_—–\-=•*°'‘’\"«»]+\s*|[vV✓]\s+(?=\d))+")
 STYLE_WEIGHT = {"kw": 2.0, "letter": 1.8, "num": 1.0, "numparen": 0.95, "roman": 0.7, "paren": 0.6, "bare": 0.45}
@@ -73,6 +78,12 @@ def roman_value(text: str) -> int:
 def find_candidates(lines: list[Line]) -> list[Candidate]:
     found: list[Candidate] = []
     for index, line in enumerate(lines):
+        heading = QUESTION_HEADING.match(line.text.strip())
+        if heading:  # "Free-Response Question 2" on a line of its own, wherever it is set
+            cand = _candidate(index, "kw", heading, heading.group("label"), line)
+            if cand:
+                found.append(cand)
+            continue
         if line.positioned and line.indent > 0.3:
             continue  # question numbers sit at the column's left, not mid-line
         text = line.text.lstrip()
@@ -257,6 +268,7 @@ def choose_numbering(lines: list[Line], evidence: Evidence, cands: list[Candidat
     """The top-level question numbers of a document, in reading order."""
     cands = find_candidates(lines) if cands is None else cands
     best: tuple[float, list[Candidate]] = (float("-inf"), [])
+    plain: tuple[float, list[Candidate]] = (float("-inf"), [])  # the best numbering that is not keywords
     keyword_chain: list[Candidate] = []
     for style, weight in STYLE_WEIGHT.items():
         group = [c for c in cands if c.style == style]
@@ -268,13 +280,23 @@ def choose_numbering(lines: list[Line], evidence: Evidence, cands: list[Candidat
         weighted = score * weight if score > 0 else score / weight
         if style == "kw":
             keyword_chain = chain
+        elif chain and (score > 0 or len(chain) >= 2) and weighted > plain[0]:
+            plain = (weighted, chain)
         if chain and (score > 0 or len(chain) >= 2) and weighted > best[0]:
             best = (weighted, chain)
     if not best[1] and len(cands) == 1 and cands[0].style in ("kw", "num", "numparen", "letter"):
         return cands  # a single numbered question, e.g. one pasted question
-    if best[1] and best[1][0].style != "kw" and nested_in(best[1], keyword_chain):
-        best = (best[0], keyword_chain)
-    return drop_instruction_run(best[1], lines)
+    chain = best[1]
+    if plain[1] and keyword_chain:
+        # Plain numbers before the first keyword question stay questions ("1."-"13.", then
+        # "Question 1"-"3"); those that start again under the keyword questions are inside them.
+        before = [c for c in plain[1] if c.index < keyword_chain[0].index]
+        style = plain[1][0].style
+        after = [c for c in cands if c.style == style and c.index > keyword_chain[0].index]
+        clean_prefix = [c.value for c in before] == list(range(1, len(before) + 1))
+        if after and clean_prefix and nested_in(after, keyword_chain):
+            chain = before + keyword_chain
+    return drop_instruction_run(chain, lines)
 
 
 def nested_in(inner: list[Candidate], outer: list[Candidate]) -> bool:

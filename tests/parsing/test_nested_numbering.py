@@ -30,7 +30,8 @@ def test_lists_restarting_under_each_keyword_question_stay_inside_it():
     )
 
     assert [q.number for q in paper.questions] == ["QUESTION NO. 1", "QUESTION NO. 2", "QUESTION NO. 3"]
-    assert "Distance vector" in " ".join(p.text for p in paper.questions[1].parts) + paper.questions[1].text
+    second = paper.questions[1]
+    assert "Distance vector" in " ".join([second.text, *(p.text for p in second.parts), *(o.text for o in second.options)])
 
 
 def cands(style: str, pairs: list[tuple[int, int]]) -> list[Candidate]:
@@ -67,3 +68,31 @@ def test_a_plain_numbering_that_never_restarts_is_not_taken_for_parts():
     )
 
     assert [q.number for q in paper.questions] == ["1", "2", "3", "4"]
+
+
+def test_plain_questions_before_the_first_keyword_question_stay_questions():
+    paper = parse(
+        "1. What is a star? [2]\n"
+        "2. What is a planet? [2]\n"
+        "3. What is a comet? [2]\n"
+        "Free-Response Question 1\n"
+        "1. Describe the orbit.\n"
+        "2. Describe the tail.\n"
+        "Free-Response Question 2\n"
+        "1. Define parallax.\n"
+        "2. Define a parsec.\n"
+    )
+
+    assert [q.number for q in paper.questions] == ["1", "2", "3", "Question 1", "Question 2"]
+    last = paper.questions[4]
+    inside = " ".join([last.text, *(p.text for p in last.parts), *(o.text for o in last.options)])
+    assert "Define parallax." in inside and "Define a parsec." in inside  # its items stay inside it
+
+
+def test_a_question_heading_is_a_line_of_its_own():
+    from qagen.parsing.numbering import QUESTION_HEADING
+
+    for heading in ("Question 3", "Free-Response Question 1", "Bonus Problem 2:", "QUESTION NO. 4", "Aufgabe 5"):
+        assert QUESTION_HEADING.match(heading), heading
+    for sentence in ("Question 5 carries 4 marks", "Answer Question 2 or 3.", "The question 4 is optional"):
+        assert not QUESTION_HEADING.match(sentence), sentence
