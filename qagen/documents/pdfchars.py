@@ -43,6 +43,7 @@ class Char:
     idx: int = 0
     space_before: bool = False  # the page's text has a space character just before this one
     turned: bool = False  # its baseline is turned more than TURNED_DEGREES from horizontal
+    font: int = 0  # the font's handle, for facts about the font as a whole
 
     @property
     def cy(self) -> float:
@@ -57,20 +58,21 @@ class FontCache:
     """Font facts per text object, looked up once per object (objects hold many chars)."""
 
     def __init__(self) -> None:
-        self._by_obj: dict[int, tuple[bool, int]] = {}
+        self._by_obj: dict[int, tuple[bool, int, int]] = {}
         self._by_font: dict[int, bool] = {}
 
     def new_page(self) -> None:
         """Object handles are per page (addresses get reused), fonts are per document."""
         self._by_obj.clear()
 
-    def lookup(self, obj: object) -> tuple[bool, int]:
-        """(is legacy Indic font, text render mode) of a text object."""
+    def lookup(self, obj: object) -> tuple[bool, int, int]:
+        """(is legacy Indic font, text render mode, font key) of a text object."""
         key = ctypes.cast(obj, ctypes.c_void_p).value or 0
         found = self._by_obj.get(key)
         if found is None:
             legacy = False
             mode = 0
+            font_key = 0
             if key:
                 font = pdfium_c.FPDFTextObj_GetFont(obj)
                 font_key = ctypes.cast(font, ctypes.c_void_p).value or 0
@@ -82,9 +84,15 @@ class FontCache:
                     legacy = bool(LEGACY_INDIC_FONT.search(buf.value.decode("latin-1")))
                     self._by_font[font_key] = legacy
                 mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
-            found = (legacy, mode)
+            found = (legacy, mode, font_key)
             self._by_obj[key] = found
         return found
+
+    def mark_legacy(self, font_key: int) -> None:
+        """A font found to be legacy-encoded by what it prints (`legacy_fonts`): so for every later page."""
+        self._by_font[font_key] = True
+        self._by_obj = {k: (True, mode, f) if f == font_key else (legacy, mode, f)
+                        for k, (legacy, mode, f) in self._by_obj.items()}
 
 
 def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[list[Char], int]:
@@ -112,7 +120,7 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
             continue  # control and private-use glyphs (symbol-font bullets)
         if pdfium_c.FPDFText_IsGenerated(raw, index):
             continue
-        legacy, mode = fonts.lookup(pdfium_c.FPDFText_GetTextObject(raw, index))
+        legacy, mode, font_key = fonts.lookup(pdfium_c.FPDFText_GetTextObject(raw, index))
         if legacy and (48 <= code <= 57 or code == 46):
             legacy = False  # digits and full stops keep their meaning in legacy fonts
         if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
@@ -123,13 +131,38 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
             continue
         degrees = math.degrees(pdfium_c.FPDFText_GetCharAngle(raw, index)) % 360
         turned = TURNED_DEGREES < degrees < 360 - TURNED_DEGREES
-        chars.append(Char(chr(code), rect.left, rect.right, top, bottom, legacy, index, space, turned))
+        chars.append(Char(chr(code), rect.left, rect.right, top, bottom, legacy, index, space, turned, font_key))
         space = False
+    for font_key in legacy_fonts(chars):
+        fonts.mark_legacy(font_key)
+        for char in chars:
+            if char.font == font_key and not (char.ch.isdigit() or char.ch == "."):
+                char.legacy = True
     # A page whose text runs left to right: text turned from it is a side margin's "do not write
     # in this area", a watermark or a rotated label, never part of a question's line.
     if sum(c.turned for c in chars) * 2 < len(chars):
         chars = [c for c in chars if not c.turned]
     return chars, invisible
+
+
+LEGACY_SHARE = 0.4  # of a font's letters in U+00C0-U+00FF: no Latin-script language comes near
+LEGACY_MIN_CHARS = 20
+
+
+def legacy_fonts(chars: list[Char]) -> set[int]:
+    """Fonts that print Indic text in a legacy (non-Unicode) encoding, by what they print: most
+    of their letters come out as accented Latin-1 letters ("ëö", "ïöö"), which in French,
+    Spanish or German text are a few per cent at most. Whatever the font is named."""
+    letters: dict[int, int] = {}
+    accented: dict[int, int] = {}
+    for char in chars:
+        if char.legacy or not char.font or not char.ch.isalpha():
+            continue
+        letters[char.font] = letters.get(char.font, 0) + 1
+        if "\u00c0" <= char.ch <= "\u00ff":
+            accented[char.font] = accented.get(char.font, 0) + 1
+    return {font for font, n in letters.items()
+            if n >= LEGACY_MIN_CHARS and accented.get(font, 0) >= LEGACY_SHARE * n}
 
 
 def build_lines(chars: list[Char], page: int, width: float, height: float) -> list[Line]:

@@ -71,3 +71,17 @@ def test_slanted_text_is_kept():
         page.restoreState()
 
     assert "x + 2 = 5" in " ".join(lines_of(pdf(draw)))
+
+
+def test_a_font_that_prints_mostly_accented_latin_letters_is_a_legacy_indic_encoding():
+    from qagen.documents.pdfchars import Char, legacy_fonts
+
+    def chars(text: str, font: int) -> list[Char]:
+        return [Char(ch, 0, 1, 0, 1, False, font=font) for ch in text]
+
+    hindi_in_a_legacy_font = chars("ëö ïöö ãêö ûúêö ÿöêö ²öñö " * 3, font=1)
+    french = chars("Démontrer que la fonction dérivée est définie et continue sur l'intervalle " * 2, font=2)
+    german = chars("Bestimmen Sie die Bewegungsgleichungen für den Massenpunkt über die Lösung", font=3)
+
+    assert legacy_fonts(hindi_in_a_legacy_font + french + german) == {1}
+    assert legacy_fonts(chars("ëöï", font=4)) == set()  # too few letters to judge a font
