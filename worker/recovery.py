@@ -46,9 +46,10 @@ class Run:
     """A running job's lease as a context manager: the heartbeat runs inside the block, and
     leaving it releases the lease the way the block ended (finished, retry, lost, abandon)."""
 
-    def __init__(self, lease: leases.Lease, retry_grace_seconds: float):
+    def __init__(self, lease: leases.Lease, retry_grace_seconds: float, what: str = "session"):
         self.lease = lease
         self.retry_grace_seconds = retry_grace_seconds
+        self.what = what  # how the logs name the job ("session <id>: run <token> ended" is parsed by the fault suite)
 
     @property
     def token(self) -> str:
@@ -77,8 +78,8 @@ class Run:
             patiently(lambda: self.lease.release(mode, watch_from), REDIS_PATIENCE_SECONDS / 2)
         except redis.RedisError as error:
             # The lease expires by itself; the sweeper then restarts or finishes the job.
-            log.warning("job %s: could not release the lease (%s): %s", self.lease.session_id, mode, error)
-        log.info("job %s: run %s ended (%s)", self.lease.session_id, self.token, mode)
+            log.warning("%s %s: could not release the lease (%s): %s", self.what, self.lease.session_id, mode, error)
+        log.info("%s %s: run %s ended (%s)", self.what, self.lease.session_id, self.token, mode)
 
 
 def begin_run(client: redis.Redis, sessions: SessionStore, settings: Settings, session_id: str,

@@ -94,7 +94,7 @@ def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
         return
     # Leaving the block releases the lease: finished, retry, or abandon when the process is going
     # down (e.g. a warm shutdown's SystemExit), which the next run counts as a worker loss.
-    with Run(start.lease, retry_grace_seconds=2 * settings.lease_ttl_seconds):
+    with Run(start.lease, retry_grace_seconds=2 * settings.lease_ttl_seconds, what="knowledge base"):
         try:
             build_index(kb_id, knowledge, storage, note=start.lease.note)
         except TransientError as exc:
