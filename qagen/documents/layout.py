@@ -12,6 +12,9 @@ from collections import Counter
 from qagen.documents.columns import NUMBERED, order_columns, set_bounds
 from qagen.documents.lines import Line
 
+# "(Total for Question 5 is 3 marks)" closes a question at the foot of its page: it repeats,
+# digits masked, like a footer, but it is the question's own line.
+QUESTION_TOTAL = re.compile(r"\bquestions?\b.*\b(?:marks?|points?)\b")
 BAND = 0.12  # top/bottom fraction of a page where headers and footers live
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -70,7 +73,7 @@ def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
 def _repeatable(key: str) -> bool:
     """A repeated key worth removing: has words or a code ('30/2/1'), not just '#.', and
     is not a numbered question (question texts can coincide once digits are masked)."""
-    if NUMBERED.match(key.replace("#", "1")):
+    if NUMBERED.match(key.replace("#", "1")) or QUESTION_TOTAL.search(key):
         return False
     return len(re.findall(r"[^\W\d_]", key)) >= 3 or "/" in key
 

@@ -9,6 +9,7 @@ from qagen.model import Paper, Section
 from qagen.parsing import marks as M
 from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
 from qagen.parsing.bilingual import drop_foreign_twins
+from qagen.parsing.closures import fill_from_closures
 from qagen.parsing.convert import to_question
 from qagen.parsing.gaps import fill_gaps
 from qagen.parsing.header import title_and_instructions
@@ -39,6 +40,7 @@ def segment(lines: list[Line]) -> Paper | None:
     if not chain:
         return None
     chain = fill_gaps(chain, lines)
+    chain = fill_from_closures(chain, lines)
     starts = [c.index for c in chain]
     section_heads = [h for h in headings if _is_section(h, starts, headings)]
     blocks = _blocks(chain, section_heads, len(lines))
