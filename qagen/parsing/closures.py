@@ -3,7 +3,8 @@
 Some papers end every question with a line stating its number and total. When the numbering
 found skips a number n (its number printed where the reader could not take it for one, e.g.
 alone above a diagram), and the paper closes question n-1 and question n, then question n
-starts on the first line after the close of question n-1.
+starts on the first line after the close of question n-1. And the total a closing line
+states is that question's marks, whatever its parts' marks add up to.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from qagen.documents.lines import Line
 from qagen.parsing.numbering import Candidate
 
-CLOSURE = re.compile(r"^\W{0,2}total\s+for\s+question\s+(\d{1,3})\s+is\s+\d+(?:\.\d+)?\s+marks?\W{0,2}$", re.I)
+CLOSURE = re.compile(r"^\W{0,2}total\s+for\s+question\s+(\d{1,3})\s+is\s+(\d+(?:\.\d+)?)\s+marks?\W{0,2}$", re.I)
 _LEADING_NUMBER = re.compile(r"^\s*(\d{1,3})\b\s*")
 
 
@@ -25,6 +26,16 @@ def closures(lines: list[Line]) -> dict[int, int]:
         if match:
             found.setdefault(int(match.group(1)), index)
     return found
+
+
+def closing_totals(lines: list[Line]) -> dict[int, float]:
+    """Question number -> the total its closing line states: the question's marks as printed."""
+    totals: dict[int, float] = {}
+    for line in lines:
+        match = CLOSURE.match(line.text.strip())
+        if match:
+            totals.setdefault(int(match.group(1)), float(match.group(2)))
+    return totals
 
 
 def fill_from_closures(chain: list[Candidate], lines: list[Line]) -> list[Candidate]:

@@ -9,7 +9,7 @@ from qagen.model import Paper, Section
 from qagen.parsing import marks as M
 from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
 from qagen.parsing.bilingual import drop_foreign_twins
-from qagen.parsing.closures import fill_from_closures
+from qagen.parsing.closures import closing_totals, fill_from_closures
 from qagen.parsing.convert import to_question
 from qagen.parsing.gaps import fill_gaps
 from qagen.parsing.header import title_and_instructions
@@ -78,6 +78,10 @@ def segment(lines: list[Line]) -> Paper | None:
     total = M.total_marks(header_text)
     if any(line.ocr for line in lines):
         reconcile_total(questions, total)
+    stated = closing_totals(lines)
+    for question in questions:
+        if question.number.isdigit() and int(question.number) in stated:
+            question.marks = stated[int(question.number)]
     return Paper(
         title=title,
         questions=questions,

@@ -46,3 +46,17 @@ def test_a_question_total_at_the_foot_of_every_page_is_not_a_footer():
 
     assert all(any("Total for Question" in line.text for line in lines) for lines in kept)
     assert not any("Turn over" in line.text for lines in kept for line in lines)
+
+
+def test_the_total_a_closing_line_states_is_the_questions_marks():
+    from qagen.parsing import parse_document
+
+    paper = parse_document((
+        "1 (a) Work out 3 + 4. (1)\n"
+        "(b) Work out 5 x 6. (1)\n"
+        "(Total for Question 1 is 3 marks)\n"
+        "2 Expand (x + 1)(x + 2). (2)\n"
+        "(Total for Question 2 is 2 marks)\n"
+    ).encode(), "paper.txt")
+
+    assert [(q.number, q.marks) for q in paper.questions] == [("1", 3.0), ("2", 2.0)]
