@@ -17,7 +17,7 @@ from api.schemas import Submission, UploadIn
 from api.services import services
 from qagen.errors import InputError
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
-from qagen.jobs.records import Session, object_prefix
+from qagen.jobs.records import Session, object_prefix, patiently
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")
@@ -86,8 +86,11 @@ def upload(form: dict):
     except Exception:
         # Not queued: leave nothing behind that looks like a job.
         log.exception("enqueue failed for session %s", session_id)
-        s.sessions.delete(session_id)
-        s.storage.delete(input_key)
+        try:
+            patiently(lambda: s.sessions.delete(session_id, g.tenant), 5.0)
+        except Exception:  # Redis still away: the record expires with the session ttl; the 503 stands
+            log.exception("could not remove the unqueued session %s", session_id)
+        _discard_input(s.storage, input_key)
         raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.", {"Retry-After": "5"})
     body = submission(session_id)
     return body, 202, {"Location": body["status_url"]}

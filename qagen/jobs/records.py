@@ -247,5 +247,9 @@ class SessionStore:
     def mark_failed(self, session_id: str, error: str) -> None:
         self.update(session_id, status=JobState.FAILED, stage="failed", error=error, finished_at=time.time())
 
-    def delete(self, session_id: str) -> None:
-        self.client.delete(key_for(session_id))
+    def delete(self, session_id: str, tenant: str) -> None:
+        """Remove the record and its entry in the tenant's list (a job that was never queued)."""
+        pipe = self.client.pipeline()
+        pipe.delete(key_for(session_id))
+        pipe.zrem(index_for(tenant), session_id)
+        pipe.execute()

@@ -50,3 +50,14 @@ def test_updating_an_unknown_session_raises_and_leaves_no_record(store, redis_cl
         store.update(missing, progress=50)
 
     assert not redis_client.exists(key_for(missing))
+
+
+def test_deleting_a_session_that_was_never_queued_removes_it_from_the_tenants_list(store, redis_client):
+    session = store.create(Session(id=str(uuid.uuid4()), tenant="tenant-delete", filename="p.pdf", input_key="k"))
+    kept = store.create(Session(id=str(uuid.uuid4()), tenant="tenant-delete", filename="q.pdf", input_key="k2"))
+
+    store.delete(session.id, "tenant-delete")
+
+    listed, _ = store.list_for_tenant("tenant-delete")
+    assert [s.id for s in listed] == [kept.id]
+    assert not redis_client.exists(key_for(session.id))
