@@ -24,7 +24,10 @@ def stack(tmp_path_factory) -> LocalStack:
     layout = StackLayout.on_free_ports(tmp_path_factory.mktemp("stack"))
     # A warm worker answers a short paper in 0.1-0.4 s: the live-progress stream polls often
     # enough to show its stages (production's 0.5 s default would often jump 0% -> 100%).
-    local = LocalStack(layout, extra_env={"QAGEN_SSE_POLL_SECONDS": "0.05"})
+    # Every test's key belongs to the one tenant "tests", and the suite uploads faster than the
+    # production default of 30 a minute per tenant; the limit itself is tested on its own app
+    # (tests/api/test_integration_contract.py).
+    local = LocalStack(layout, extra_env={"QAGEN_SSE_POLL_SECONDS": "0.05", "QAGEN_UPLOAD_RATE_LIMIT": "100000/minute"})
     try:
         local.start()
         yield local
