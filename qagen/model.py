@@ -72,8 +72,21 @@ class Part:
 
 
 @dataclass
+class Translation:
+    """The same question printed in another language; `language` is a name ("Hindi") or ""."""
+
+    language: str
+    text: str
+
+
+@dataclass
 class Question:
-    """One top-level printed question; `alternatives` holds its un-numbered 'OR' choices."""
+    """One top-level printed question; `alternatives` holds its un-numbered 'OR' choices.
+
+    `translations` are other-language versions of the question the paper also prints;
+    `given_answer` is the worked answer, solution or marking scheme the paper itself prints
+    after the question (an answer key), verbatim.
+    """
 
     number: str
     text: str
@@ -83,6 +96,8 @@ class Question:
     options: list[Option] = field(default_factory=list)
     alternatives: list[Question] = field(default_factory=list)
     answer: Answer | None = None
+    translations: list[Translation] = field(default_factory=list)
+    given_answer: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Question:
@@ -95,6 +110,8 @@ class Question:
             options=[Option(**o) for o in data.get("options") or []],
             alternatives=[Question.from_dict(a) for a in data.get("alternatives") or []],
             answer=Answer.from_dict(data["answer"]) if data.get("answer") else None,
+            translations=[Translation(**t) for t in data.get("translations") or []],
+            given_answer=data.get("given_answer"),
         )
 
 
@@ -108,14 +125,35 @@ class Section:
 
 
 @dataclass
+class PaperInFile:
+    """One of several papers printed in one file: `questions[first:first + count]` of the Paper."""
+
+    title: str
+    first: int
+    count: int
+    total_marks: float | None = None
+
+
+CONFIDENCE_LEVELS = ("high", "medium", "low")
+
+
+@dataclass
 class Paper:
-    """A parsed question paper."""
+    """A parsed question paper.
+
+    `warnings` are what a person should check ("numbering jumps from 7 to 9"); `confidence`
+    ("high", "medium", "low") summarises the parser's consistency checks. `papers` lists the
+    papers when one file holds several; `questions` is always all of them, in print order.
+    """
 
     title: str
     questions: list[Question]
     instructions: str = ""
     total_marks: float | None = None
     sections: list[Section] = field(default_factory=list)
+    papers: list[PaperInFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    confidence: str = "high"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +166,9 @@ class Paper:
             instructions=data.get("instructions", ""),
             total_marks=data.get("total_marks"),
             sections=[Section(**s) for s in data.get("sections") or []],
+            papers=[PaperInFile(**p) for p in data.get("papers") or []],
+            warnings=[str(w) for w in data.get("warnings") or []],
+            confidence=data.get("confidence") or "high",
         )
 
 
