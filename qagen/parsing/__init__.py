@@ -51,7 +51,7 @@ def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str
     _check_line_lengths(document)
     pages = clean_pages(document.pages)
     lines = [line for page in pages for line in page]
-    paper = segment(lines) if lines else None
+    paper = segment(lines, document.notes) if lines else None
     if paper is None or not paper.questions:
         raise NoQuestionsFound(_nothing_found(document, filename))
     if len(paper.questions) > MAX_QUESTIONS:

@@ -110,3 +110,66 @@ def _content_x0(line: Line) -> float:
         if sum(ch.isalpha() for ch in seg.text) >= 3:
             return seg.x0
     return line.x0
+
+
+# A number printed as a token of its own at the start of a line: '22', '22.', '22)'.
+_LEADING_NUMBER = re.compile(r"^(?P<num>\d{1,3})(?:[.)]|\s|$)")
+
+
+def fill_skipped_numbers(chain: list[Candidate], lines: list[Line]) -> list[Candidate]:
+    """Questions the numbering skipped, found where their numbers are printed.
+
+    A numbering may miss a question whose number is printed in another form than the
+    rest: '22' where the others read '23.', because the full stop was set in a font the
+    reader drops (a bilingual paper's other script), or a number followed by a formula.
+    Two rules, both on lines that start at the numbering's margin with the number alone:
+    - between questions n and n+k (k <= MAX_GAP), the k-1 missing numbers are taken when
+      all of them are printed, in order;
+    - after the last question, n+1, n+2, ... are taken in order while each is printed on
+      a line that opens a question: text in another script, or a capitalised word.
+    """
+    if not chain:
+        return chain
+    margin = _margins(chain, lines)
+    out: list[Candidate] = []
+    for prev, cand in zip(chain, chain[1:]):
+        out.append(prev)
+        missing = cand.value - prev.value - 1
+        if 1 <= missing <= MAX_GAP and cand.group == prev.group:
+            found = _numbers_in_order(lines, prev.index + 1, cand.index, prev.value + 1, missing, prev, margin)
+            if len(found) == missing:
+                out.extend(found)
+    last = chain[-1]
+    out.append(last)
+    if last.style in ("num", "numparen", "bare"):
+        out.extend(_numbers_in_order(lines, last.index + 1, len(lines), last.value + 1, MAX_GAP, last, margin,
+                                     opens_question=True))
+    return out
+
+
+def _numbers_in_order(lines: list[Line], lo: int, hi: int, first: int, count: int, like: Candidate,
+                      margin: dict[int, float], opens_question: bool = False) -> list[Candidate]:
+    found: list[Candidate] = []
+    expected = first
+    for i in range(lo, hi):
+        if len(found) == count:
+            break
+        line = lines[i]
+        text = line.text.strip()
+        match = _LEADING_NUMBER.match(text)
+        if not match or int(match.group("num")) != expected:
+            continue
+        if line.positioned and line.x0 > margin.get(line.page, min(margin.values())) + 0.02:
+            continue
+        rest = text[match.end():].strip()
+        if opens_question and not _opens_question(line, rest):
+            break
+        found.append(Candidate(i, like.style, expected, like.group, str(expected), rest, line.indent))
+        expected += 1
+    return found
+
+
+def _opens_question(line: Line, rest: str) -> bool:
+    latin = sum(ch.isalpha() and ord(ch) < 0x250 for ch in line.text)
+    other = line.foreign + sum(ch.isalpha() and ord(ch) >= 0x250 for ch in line.text)
+    return (other >= 10 and other >= latin) or bool(re.match(r"^[A-Z“\"‘(][a-z]", rest))

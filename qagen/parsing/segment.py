@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 
 from qagen.model import Paper, Section
 from qagen.parsing import marks as M
 from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
-from qagen.parsing.bilingual import drop_foreign_twins
+from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, translation_of
+from qagen.parsing.checks import Findings, check
 from qagen.parsing.closures import closing_totals, fill_from_closures
 from qagen.parsing.convert import to_question
-from qagen.parsing.gaps import fill_gaps
+from qagen.parsing.gaps import fill_gaps, fill_skipped_numbers
 from qagen.parsing.header import title_and_instructions
 from qagen.documents.lines import Line
 from qagen.parsing.numbering import (
@@ -25,8 +27,11 @@ from qagen.parsing.sections import Heading, find_headings
 from qagen.parsing.tree import build_tree
 
 
-def segment(lines: list[Line]) -> Paper | None:
-    """The paper's structure, or None when no question numbering is found."""
+def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
+    """The paper's structure, or None when no question numbering is found.
+
+    `notes` are the reader's remarks worth passing on as warnings ("OCR time budget used up").
+    """
     texts = [line.text for line in lines]
     headings = find_headings(texts)
     breaks = sorted(
@@ -35,11 +40,13 @@ def segment(lines: list[Line]) -> Paper | None:
         | {i for i, t in enumerate(texts) if len(t) < 90 and M.product_rule(t)}
     )
     cands = find_candidates(lines)
-    cands, skipped = drop_foreign_twins(cands, lines)
+    versions = drop_foreign_twins(cands, lines)
+    cands, skipped = versions.cands, versions.skipped
     chain = choose_numbering(lines, Evidence(breaks), cands)
     if not chain:
         return None
     chain = fill_gaps(chain, lines)
+    chain = fill_skipped_numbers(chain, lines)
     chain = fill_from_closures(chain, lines)
     starts = [c.index for c in chain]
     section_heads = [h for h in headings if _is_section(h, starts, headings)]
@@ -61,6 +68,7 @@ def segment(lines: list[Line]) -> Paper | None:
     anchors = M.column_anchors(lines, block_of)
     questions = []
     for block in blocks:
+        _split_leading_version(lines, block, versions)
         lead, rows = _rows(lines, block, skipped, anchors)
         each = bool(re.match(r"^\s*each\b", rows[0].text, re.I)) if rows else False
         digits = {"num": ")", "numparen": ".", "bare": None}.get(block.cand.style, "any")
@@ -70,7 +78,9 @@ def segment(lines: list[Line]) -> Paper | None:
             # "10. 5 marks each": the marks apply to each of its parts
             built.root.marks = lead * len(parts) if each and parts else lead
         section = sections[block.section] if block.section is not None else None
-        questions.append(to_question(block.cand.label, built, section.name if section else None))
+        question = to_question(block.cand.label, built, section.name if section else None)
+        question.translations = versions.translations.get(block.cand.index, [])
+        questions.append(question)
     printed = [q.marks for q in questions]
     apply_rules(questions, blocks, section_heads, sections, paper_rules, texts)
     trust_printed(questions, printed, paper_rules, sections, blocks)
@@ -82,13 +92,39 @@ def segment(lines: list[Line]) -> Paper | None:
     for question in questions:
         if question.number.isdigit() and int(question.number) in stated:
             question.marks = stated[int(question.number)]
-    return Paper(
+    paper = Paper(
         title=title,
         questions=questions,
         instructions=instructions,
         total_marks=total,
         sections=sections,
     )
+    findings = Findings(
+        ocr_pages=sorted({line.page + 1 for line in lines if line.ocr}),
+        translated=versions.languages - {""},
+        unreadable_versions=versions.unreadable,
+        notes=[f"Reading the file: {note}." for note in notes or []],
+    )
+    paper.warnings, paper.confidence = check(paper, findings)
+    return paper
+
+
+def _split_leading_version(lines: list[Line], block: Block, versions: Versions) -> None:
+    """A question printed in the other language first, then in Latin script under the same
+    number: its text starts at the Latin version (bilingual.leading_version)."""
+    k = leading_version(lines, block.start, block.end)
+    if k is None:
+        return
+    texts = [block.cand.rest] + [lines[i].text for i in range(block.start + 1, k)]
+    foreign = sum(lines[i].foreign for i in range(block.start, k))
+    versions.skipped.update(range(block.start + 1, k))
+    block.cand = replace(block.cand, rest="")
+    translation = translation_of(texts, foreign)
+    if translation is None:
+        versions.unreadable += 1
+    else:
+        versions.languages.add(translation.language)
+        versions.translations.setdefault(block.cand.index, []).append(translation)
 
 
 def _is_section(h: Heading, starts: list[int], headings: list[Heading]) -> bool:
