@@ -27,6 +27,12 @@ _BRACKETED_JUNK_END = re.compile(
     r"(?:(?<=\s)|^)\[\s*(?P<amount>\d{1,3})\s+(?:\S{1,6}\s+){1,2}(?P<word>marks?|points?)\s*\]\s*[.]?\s*$",
     re.IGNORECASE,
 )
+# '[Solve any two • 12 Marks]': a note on the question's line that ends with its marks.
+_BRACKETED_NOTE_END = re.compile(
+    r"(?:(?<=\s)|^)[\[(]\s*[A-Za-z][^\[\]()\d]{0,40}?[\s•·,;:\-–—]\s*(?P<amount>\d{1,3})\s*(?P<word>marks?|points?)\s*[\])]"
+    r"\s*[.]?\s*$",
+    re.IGNORECASE,
+)
 _WORD_END = re.compile(
     r"(?:(?<=\s)|^)(?P<amount>\d{1,3}(?:\.\d+)?)\s*(?P<word>marks?|points?|pts?)\s*[.]?\s*$", re.I
 )
@@ -85,7 +91,7 @@ def amount(text: str) -> float | None:
 
 def trailing_marks(text: str) -> tuple[float | None, str]:
     """Marks annotation at the end of `text`, and the text without it."""
-    for pattern in (_BRACKETED_END, _BRACKETED_JUNK_END, _WORD_END, _M_SUFFIX_END):
+    for pattern in (_BRACKETED_END, _BRACKETED_JUNK_END, _BRACKETED_NOTE_END, _WORD_END, _M_SUFFIX_END):
         match = pattern.search(text)
         if match:
             value = amount(match.group("amount"))

@@ -163,3 +163,11 @@ def test_numbers_at_the_right_of_a_table_are_not_marks() -> None:
     ]])
     paper = parse_document(pdf, "table.pdf")
     assert [q.marks for q in paper.questions] == [None, None, None, None]
+
+
+def test_a_bracketed_note_that_ends_with_marks_gives_the_questions_marks():
+    from qagen.parsing.marks import trailing_marks
+
+    assert trailing_marks("Routing protocols [Solve any two • 12 Marks]") == (12.0, "Routing protocols")
+    assert trailing_marks("Explain TCP. (Answer any one, 5 marks)") == (5.0, "Explain TCP.")
+    assert trailing_marks("Prove it (use 4 steps)") == (None, "Prove it (use 4 steps)")
