@@ -6,8 +6,9 @@ import bisect
 import re
 from dataclasses import replace
 
-from qagen.model import Paper, Section
+from qagen.model import Paper, PaperInFile, Section
 from qagen.parsing import marks as M
+from qagen.parsing.answers import drop_numbers_in_answers, given_answers, unnumbered_questions
 from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
 from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, translation_of
 from qagen.parsing.checks import Findings, check
@@ -22,6 +23,7 @@ from qagen.parsing.numbering import (
     choose_numbering,
     find_candidates,
 )
+from qagen.parsing.papers import PaperStart, find_paper_starts, header_lines
 from qagen.parsing.pieces import Row, split_rows
 from qagen.parsing.sections import Heading, find_headings
 from qagen.parsing.tree import build_tree
@@ -36,10 +38,13 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
     headings = find_headings(texts)
     breaks = sorted(
         {h.index for h in headings}
+        | set(header_lines(lines))
         | {i for i, line in enumerate(lines) if line.page_top}
         | {i for i, t in enumerate(texts) if len(t) < 90 and M.product_rule(t)}
     )
     cands = find_candidates(lines)
+    cands = sorted(cands + unnumbered_questions(lines, cands), key=lambda c: c.index)
+    cands = drop_numbers_in_answers(cands, lines, set(breaks))
     versions = drop_foreign_twins(cands, lines)
     cands, skipped = versions.cands, versions.skipped
     chain = choose_numbering(lines, Evidence(breaks), cands)
@@ -50,7 +55,8 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
     chain = fill_from_closures(chain, lines)
     starts = [c.index for c in chain]
     section_heads = [h for h in headings if _is_section(h, starts, headings)]
-    blocks = _blocks(chain, section_heads, len(lines))
+    later_papers = find_paper_starts(lines, chain)
+    blocks = _blocks(chain, section_heads, len(lines), [p.index for p in later_papers])
     first_head = min([h.index for h in section_heads if h.index < starts[0]], default=starts[0])
     head_lines = [i for i in range(starts[0]) if i not in skipped]
     title, instructions = title_and_instructions(lines, head_lines, first_head)
@@ -61,6 +67,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         sec_text = "\n".join(texts[i] for i in range(h.index + 1, end) if i not in skipped)
         total = (h.rule[2] or h.rule[0] * h.rule[1]) if h.rule else None
         sections.append(Section(name=h.name, instructions=sec_text, marks=total))
+    answers = _given_answers(lines, blocks, skipped)
     block_of = [-1] * len(lines)
     for k, block in enumerate(blocks):
         for i in range(block.start, block.end):
@@ -80,6 +87,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         section = sections[block.section] if block.section is not None else None
         question = to_question(block.cand.label, built, section.name if section else None)
         question.translations = versions.translations.get(block.cand.index, [])
+        question.given_answer = answers.get(block.start)
         questions.append(question)
     printed = [q.marks for q in questions]
     apply_rules(questions, blocks, section_heads, sections, paper_rules, texts)
@@ -99,10 +107,12 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         total_marks=total,
         sections=sections,
     )
+    paper.papers = _papers_in_file(paper, blocks, later_papers)
     findings = Findings(
         ocr_pages=sorted({line.page + 1 for line in lines if line.ocr}),
         translated=versions.languages - {""},
         unreadable_versions=versions.unreadable,
+        given_answers=len(answers),
         notes=[f"Reading the file: {note}." for note in notes or []],
     )
     paper.warnings, paper.confidence = check(paper, findings)
@@ -127,6 +137,30 @@ def _split_leading_version(lines: list[Line], block: Block, versions: Versions) 
         versions.translations.setdefault(block.cand.index, []).append(translation)
 
 
+def _given_answers(lines: list[Line], blocks: list[Block], skipped: set[int]) -> dict[int, str]:
+    """Answers printed in the questions (answers.given_answers), by block start; their lines
+    are left out of the questions' text."""
+    found: dict[int, str] = {}
+    for block in blocks:
+        answer = given_answers(lines, block.start, block.end)
+        if answer is not None:
+            taken, found[block.start] = answer
+            skipped.update(taken)
+    return found
+
+
+def _papers_in_file(paper: Paper, blocks: list[Block], later: list[PaperStart]) -> list[PaperInFile]:
+    """The papers when the file holds more than one (papers.find_paper_starts), else []."""
+    if not later:
+        return []
+    firsts = [next(k for k, b in enumerate(blocks) if b.start == p.first_question) for p in later]
+    bounds = [0, *firsts, len(blocks)]
+    titles = [paper.title, *(p.title for p in later)]
+    totals = [paper.total_marks, *(p.total_marks for p in later)]
+    return [PaperInFile(title=titles[k], first=bounds[k], count=bounds[k + 1] - bounds[k], total_marks=totals[k])
+            for k in range(len(titles))]
+
+
 def _is_section(h: Heading, starts: list[int], headings: list[Heading]) -> bool:
     k = bisect.bisect_left(starts, h.index) - 1
     if k < 0 or not h.is_part:
@@ -138,12 +172,12 @@ def _is_section(h: Heading, starts: list[int], headings: list[Heading]) -> bool:
     return not earlier
 
 
-def _blocks(chain: list[Candidate], heads: list[Heading], n_lines: int) -> list[Block]:
+def _blocks(chain: list[Candidate], heads: list[Heading], n_lines: int, paper_starts: list[int]) -> list[Block]:
     head_idx = [h.index for h in heads]
     blocks = []
     for k, cand in enumerate(chain):
         end = chain[k + 1].index if k + 1 < len(chain) else n_lines
-        cut = [i for i in head_idx if cand.index < i < end]
+        cut = sorted(i for i in head_idx + paper_starts if cand.index < i < end)
         if cut:
             end = cut[0]
         sec = bisect.bisect_right(head_idx, cand.index) - 1
