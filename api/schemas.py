@@ -6,7 +6,14 @@ from apiflask import Schema
 from apiflask.fields import Dict, File, Float, Integer, List, Nested, String, URL
 from apiflask.validators import Length, OneOf, Range
 
+from qagen.model import CONFIDENCE_LEVELS
+
 STATUSES = ["queued", "running", "complete", "failed"]
+WARNINGS_HELP = ("What the parse found for a person to check on the printed paper, one sentence each "
+                 "(e.g. 'The numbering jumps from 7 to 9: check whether question 8 is on the paper.'); "
+                 "empty when the checks found nothing.")
+CONFIDENCE_HELP = ("The parse's consistency checks in one word: high, medium (e.g. pages read with OCR, "
+                   "questions without text or marks) or low (e.g. the numbering jumps).")
 
 
 class ErrorBody(Schema):
@@ -43,6 +50,10 @@ class SessionOut(Schema):
     error = String(allow_none=True)
     filename = String(required=True)
     question_count = Integer(allow_none=True)
+    warnings = List(String(), allow_none=True,
+                    metadata={"description": WARNINGS_HELP + " null until the paper has been parsed."})
+    confidence = String(allow_none=True, validate=OneOf(CONFIDENCE_LEVELS),
+                        metadata={"description": CONFIDENCE_HELP + " null until the paper has been parsed."})
     knowledge_base_id = String(allow_none=True)
     created_at = String(allow_none=True)
     started_at = String(allow_none=True)
@@ -141,6 +152,11 @@ class PartOut(Schema):
     answer = Nested(AnswerOut, allow_none=True)
 
 
+class TranslationOut(Schema):
+    language = String(required=True, metadata={"description": "The language's name, e.g. Hindi; empty if unknown."})
+    text = String(required=True)
+
+
 class QuestionOut(Schema):
     number = String(required=True)
     text = String(required=True)
@@ -150,6 +166,11 @@ class QuestionOut(Schema):
     options = List(Nested(OptionOut), required=True)
     alternatives = List(Nested(lambda: QuestionOut()), required=True)
     answer = Nested(AnswerOut, allow_none=True)
+    translations = List(Nested(TranslationOut), required=True,
+                        metadata={"description": "The same question printed in another language."})
+    given_answer = String(allow_none=True, required=True,
+                          metadata={"description": "The answer, solution or marking scheme the paper itself prints "
+                                                   "after the question, verbatim; null when it prints none."})
 
 
 class SectionOut(Schema):
@@ -158,12 +179,24 @@ class SectionOut(Schema):
     marks = Float(allow_none=True)
 
 
+class PaperInFileOut(Schema):
+    title = String(required=True)
+    first = Integer(required=True, metadata={"description": "Index in questions of this paper's first question."})
+    count = Integer(required=True, metadata={"description": "How many questions this paper has."})
+    total_marks = Float(allow_none=True)
+
+
 class PaperOut(Schema):
     title = String(required=True)
     instructions = String(required=True)
     total_marks = Float(allow_none=True)
     sections = List(Nested(SectionOut), required=True)
     questions = List(Nested(QuestionOut), required=True)
+    papers = List(Nested(PaperInFileOut), required=True,
+                  metadata={"description": "When the file holds several papers: questions[first:first+count] "
+                                           "are each one's; empty for one paper."})
+    warnings = List(String(), required=True, metadata={"description": WARNINGS_HELP})
+    confidence = String(required=True, validate=OneOf(CONFIDENCE_LEVELS), metadata={"description": CONFIDENCE_HELP})
 
 
 class Empty(Schema):

@@ -148,6 +148,10 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
         run.check()  # a run that lost its lease stops at its next step
         sessions.update(session_id, stage=stage, progress=percent, message=message)
 
+    def parsed(paper) -> None:  # type: ignore[no-untyped-def]
+        run.check()
+        sessions.record_parse(session_id, paper.warnings, paper.confidence)  # shown by the API from now on
+
     progress = timing_stages(redis, record)
 
     started = time.monotonic()
@@ -159,7 +163,7 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
             index = load_ready_index(session.knowledge_base_id, knowledge, storage, settings.knowledge_wait_seconds)
         engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index)
         data = storage.get(session.input_key)
-        result = run_pipeline(data, session.filename, settings, progress, engine)
+        result = run_pipeline(data, session.filename, settings, progress, engine, on_parsed=parsed)
         progress("storing", 97, "saving the answered PDF")
         run.confirm()  # still ours: results are written by one run only
         prefix = object_prefix(session.tenant, session_id)

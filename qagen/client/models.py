@@ -21,6 +21,10 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return tuple(str(v) for v in value) if isinstance(value, list) else None
+
+
 @dataclass(frozen=True)
 class Submission:
     """An accepted upload: the session to follow, and where to follow it."""
@@ -52,6 +56,10 @@ class SessionStatus:
     filename: str | None = None
     question_count: int | None = None
     knowledge_base_id: str | None = None
+    # What the parse found for a person to check, and its confidence (high, medium, low);
+    # None until the paper has been parsed.
+    warnings: tuple[str, ...] | None = None
+    confidence: str | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -77,7 +85,8 @@ class SessionStatus:
             session_id=data["session_id"], status=data.get("status", ""), stage=data.get("stage") or "",
             progress=int(data.get("progress") or 0), message=data.get("message") or "", error=data.get("error"),
             filename=data.get("filename"), question_count=data.get("question_count"),
-            knowledge_base_id=data.get("knowledge_base_id"), created_at=_time(data.get("created_at")),
+            knowledge_base_id=data.get("knowledge_base_id"), warnings=_strings(data.get("warnings")),
+            confidence=data.get("confidence") or None, created_at=_time(data.get("created_at")),
             started_at=_time(data.get("started_at")), finished_at=_time(data.get("finished_at")),
             updated_at=_time(data.get("updated_at")), raw=dict(data),
         )

@@ -11,6 +11,7 @@ job must be alive (`qagen:jobs:active`); it writes the run fields below with Lua
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
@@ -62,6 +63,10 @@ class Session:
     message: str = ""
     error: str | None = None
     question_count: int | None = None
+    # What the parse found for a person to check (qagen.model.Paper's warnings and confidence),
+    # recorded when the parse stage ends; None until then.
+    warnings: list[str] | None = None
+    confidence: str | None = None
     result_key: str | None = None
     result_json_key: str | None = None
     created_at: float = 0.0
@@ -87,6 +92,8 @@ class Session:
             "filename": self.filename,
             "knowledge_base_id": self.knowledge_base_id,
             "question_count": self.question_count,
+            "warnings": list(self.warnings) if self.warnings is not None else None,
+            "confidence": self.confidence,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),
             "finished_at": _iso(self.finished_at),
@@ -122,6 +129,8 @@ def _encode(values: dict[str, Any]) -> dict[str, str]:
     for name, value in values.items():
         if isinstance(value, Enum):
             value = value.value
+        elif isinstance(value, (list, tuple)):
+            value = json.dumps([str(v) for v in value], ensure_ascii=False)
         out[name] = "" if value is None else str(value)
     return out
 
@@ -140,9 +149,20 @@ def _decode(raw: dict[str, str]) -> Session:
             values[name] = float(text)
         elif kind == "JobState":
             values[name] = JobState(text)
+        elif kind.startswith("list"):
+            values[name] = _string_list(text)
         else:
             values[name] = text
     return Session(**values)
+
+
+def _string_list(text: str) -> list[str] | None:
+    """A list of strings stored as JSON; None for anything else (a record is never unreadable)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 class SessionStore:
@@ -230,6 +250,10 @@ class SessionStore:
             error=None,
             started_at=session.started_at or time.time(),
         )
+
+    def record_parse(self, session_id: str, warnings: list[str], confidence: str) -> None:
+        """What the parse found for a person to check; the API shows it from then on."""
+        self.update(session_id, warnings=list(warnings), confidence=confidence)
 
     def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int) -> None:
         self.update(

@@ -2,11 +2,13 @@
 
 The worker and `qagen answer` both call `run_pipeline`; neither holds pipeline logic.
 The caller supplies the answer engine (the worker's shares its rate limit and cache
-through Redis; the CLI's is in-process).
+through Redis; the CLI's is in-process), and may be told the parsed paper as soon as the
+parse stage ends (`on_parsed`: the worker records its warnings and confidence then).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,8 @@ class PipelineResult:
 
 
 def run_pipeline(data: bytes, filename: str, settings: Settings, progress: Progress = no_progress,
-                 engine: AnswerEngine | None = None) -> PipelineResult:
+                 engine: AnswerEngine | None = None,
+                 on_parsed: Callable[[Paper], None] | None = None) -> PipelineResult:
     from qagen.answering.engine import AnswerEngine
     from qagen.pipeline.answer import answer_paper
     from qagen.pipeline.diagrams import draw_diagrams
@@ -36,6 +39,8 @@ def run_pipeline(data: bytes, filename: str, settings: Settings, progress: Progr
     progress("parsing", within("parsing", 0), "reading the paper")
     paper = parse(data, filename, max_pages=settings.max_pages)
     count = len(paper.questions)
+    if on_parsed is not None:
+        on_parsed(paper)
     progress("parsing", within("parsing", 1), f"found {count} question{'s' if count != 1 else ''}")
 
     answer_paper(paper, engine, progress)

@@ -111,3 +111,62 @@ def test_an_upload_over_the_default_20_mb_limit_is_413_over_http(client):
 
     assert response.status_code == 413
     assert response.json()["error"]["message"] == "The upload is larger than the 20 MB limit."
+
+
+TWO_TESTS_WITH_A_KEY = b"""Internal Test 1: Compiler Design
+Time: 1 hour                         Max. Marks: 15
+1. Define a token. [5]
+Answer: A token is the smallest meaningful unit of a program, such as a keyword or an identifier.
+2. What is a regular expression? [5]
+4. Draw the phases of a compiler. [5]
+Internal Test 1: Cloud Computing
+Time: 1 hour                         Max. Marks: 20
+1. What is virtualisation? [10]
+2. Explain the service models of cloud computing. [10]
+"""
+
+
+def events_of(stack, api_key: str, session_id: str) -> list[dict]:
+    seen = []
+    with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
+                      params={"access_token": api_key}, timeout=120) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+    return seen
+
+
+def test_the_parses_warnings_and_confidence_reach_the_status_and_the_result(client, stack, api_key):
+    body = upload(client, "tests.txt", TWO_TESTS_WITH_A_KEY).json()
+
+    seen = events_of(stack, api_key, body["session_id"])
+    final = client.get(body["status_url"]).json()
+    result = client.get(body["result_url"]).json()
+
+    assert final["status"] == "complete" and final["confidence"] == "low"
+    assert "The numbering jumps from 2 to 4: check whether question 3 is on the paper." in final["warnings"]
+    assert any("2 papers" in warning for warning in final["warnings"])
+    # Recorded when the parse stage ends: every later update carries them, no earlier one does.
+    for event in seen:
+        if event["confidence"] is None:
+            assert event["warnings"] is None and event["stage"] in ("queued", "parsing"), event
+        else:
+            assert (event["warnings"], event["confidence"]) == (final["warnings"], "low")
+    assert seen[-1]["confidence"] == "low"
+    # result.json is the paper with everything the parse found.
+    assert (result["warnings"], result["confidence"]) == (final["warnings"], "low")
+    assert [(p["title"], p["first"], p["count"], p["total_marks"]) for p in result["papers"]] == [
+        ("Internal Test 1: Compiler Design", 0, 3, 15.0), ("Internal Test 1: Cloud Computing", 3, 2, 20.0)]
+    first = result["questions"][0]
+    assert first["given_answer"].startswith("A token is the smallest meaningful unit of a program")
+    assert first["translations"] == [] and result["questions"][1]["given_answer"] is None
+
+
+def test_a_clean_paper_reports_high_confidence_and_no_warnings(client):
+    body = upload(client, "quiz.txt", b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n").json()
+
+    final = wait_for_session(client, body["session_id"])
+    result = client.get(body["result_url"]).json()
+
+    assert (final["warnings"], final["confidence"]) == ([], "high")
+    assert (result["warnings"], result["confidence"], result["papers"]) == ([], "high", [])

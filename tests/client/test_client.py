@@ -67,6 +67,15 @@ def test_the_result_is_the_answered_paper(answered, qagen):
     assert isinstance(paper, Paper)
     assert [q.number for q in paper.questions] == [str(n) for n in range(1, 12)]
     assert all(q.answer and q.answer.text for q in paper.questions)
+    assert (paper.warnings, paper.confidence, paper.papers) == ([], "high", [])
+
+
+def test_the_status_carries_the_parses_warnings_and_confidence(answered, qagen):
+    status = qagen.status(answered.submission.session_id)
+
+    assert (answered.final.warnings, answered.final.confidence) == ((), "high")
+    assert (status.warnings, status.confidence) == ((), "high")
+    assert all(s.confidence is None for s in answered.seen if s.stage == "queued")
 
 
 def test_the_download_never_sends_the_api_key_to_the_storage_host(answered, stack, client_key, tmp_path):

@@ -61,3 +61,29 @@ def test_deleting_a_session_that_was_never_queued_removes_it_from_the_tenants_li
     listed, _ = store.list_for_tenant("tenant-delete")
     assert [s.id for s in listed] == [kept.id]
     assert not redis_client.exists(key_for(session.id))
+
+
+def test_the_parses_warnings_and_confidence_are_recorded_and_shown_once_parsed(store):
+    session = store.create(new_session())
+    queued = store.fetch(session.id).to_public()
+    warnings = ["The numbering jumps from 7 to 9: check whether question 8 is on the paper.",
+                'Page 3 has no text layer and was read with OCR: check the "wording".', "हिन्दी पाठ"]
+
+    store.mark_running(session.id, "parsing", 2, "reading the paper")
+    store.record_parse(session.id, warnings, "low")
+    parsed = store.fetch(session.id)
+    store.mark_complete(session.id, "r/answers.pdf", "r/result.json", 9)
+    done = store.fetch(session.id).to_public()
+
+    assert (queued["warnings"], queued["confidence"]) == (None, None)
+    assert (parsed.warnings, parsed.confidence) == (warnings, "low")
+    assert (done["warnings"], done["confidence"]) == (warnings, "low")
+
+
+def test_a_parse_without_warnings_records_an_empty_list_not_nothing(store):
+    session = store.create(new_session())
+
+    store.record_parse(session.id, [], "high")
+
+    assert store.fetch(session.id).to_public()["warnings"] == []
+    assert store.fetch(session.id).to_public()["confidence"] == "high"
