@@ -87,6 +87,10 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
     if json_out:
         json_out.write_text(json.dumps(result.paper.to_dict(), indent=2, ensure_ascii=False))
     click.echo(f"Wrote {output} ({len(result.paper.questions)} questions).")
+    if result.paper.warnings or result.paper.confidence != "high":
+        from qagen.cli.outline import parse_findings
+
+        click.echo("\n".join(parse_findings(result.paper.warnings, result.paper.confidence)), err=True)
 
 
 def _local_index(paths: tuple[Path, ...]):

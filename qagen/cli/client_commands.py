@@ -1,7 +1,7 @@
 """CLI commands that talk to a running qagen API through `qagen.client` (docs/client.md).
 
     qagen submit FILE [--knowledge ID] [--callback-url URL] [--wait] [-o OUT.pdf]
-    qagen status ID [--json]
+    qagen status ID [--json]       (with the parse's confidence and what to check, once parsed)
     qagen download ID [-o FILE]
     qagen sessions [--status S] [--limit N] [--json]
 
@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from qagen.cli.outline import parse_findings
 from qagen.client import QagenAPIError, QagenClient, QagenClientError, SessionStatus, WaitTimeout
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
@@ -82,6 +83,8 @@ def submit(api: QagenClient, paper: Path, knowledge_base: str | None, callback_u
     target = api.download(job.session_id, output or paper.with_name(f"{paper.stem}-answers.pdf"))
     count = f" ({final.question_count} questions)" if final.question_count is not None else ""
     click.echo(f"Wrote {target}{count}.")
+    if final.confidence is not None and (final.warnings or final.confidence != "high"):
+        click.echo("\n".join(parse_findings(final.warnings or (), final.confidence)), err=True)
 
 
 def _wait_with_progress(api: QagenClient, session_id: str, timeout: float | None) -> SessionStatus:
@@ -134,9 +137,12 @@ def status(api: QagenClient, session_id: str, as_json: bool) -> None:
     click.echo(f"{current.session_id}  {current.status}  {current.progress}%  {current.stage}")
     for label, value in (("file", current.filename), ("message", current.message), ("error", current.error),
                          ("questions", current.question_count), ("knowledge base", current.knowledge_base_id),
+                         ("confidence", current.confidence),
                          ("created", current.raw.get("created_at")), ("finished", current.raw.get("finished_at"))):
         if value not in (None, ""):
             click.echo(f"  {label + ':':<16}{value}")
+    for index, warning in enumerate(current.warnings or ()):
+        click.echo(f"  {'check:' if index == 0 else '':<16}{' '.join(warning.split())}")
 
 
 @click.command()
@@ -163,9 +169,18 @@ def sessions(api: QagenClient, status_filter: str | None, limit: int, as_json: b
             click.echo(json.dumps(dict(item.raw), ensure_ascii=False))
         else:
             created = item.raw.get("created_at") or ""
-            click.echo(f"{item.session_id}  {item.status:<8} {item.progress:>3}%  {created:<24}  {item.filename or ''}")
+            click.echo(f"{item.session_id}  {item.status:<8} {item.progress:>3}%  {created:<24}  {item.filename or ''}"
+                       f"{_findings_note(item)}")
     if not found and not as_json:
         click.echo("No sessions.", err=True)
+
+
+def _findings_note(item: SessionStatus) -> str:
+    """"  [low confidence, 2 warnings]" when the parse asks for a check; "" otherwise."""
+    if item.confidence is None or (item.confidence == "high" and not item.warnings):
+        return ""
+    count = len(item.warnings or ())
+    return f"  [{item.confidence} confidence" + (f", {count} warning{'s' if count != 1 else ''}" if count else "") + "]"
 
 
 COMMANDS = (submit, status, download, sessions)

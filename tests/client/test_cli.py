@@ -115,3 +115,42 @@ def test_the_qagen_command_has_the_client_commands():
     from qagen.cli import main
 
     assert {"submit", "status", "download", "sessions"} <= set(main.commands)
+
+
+TWO_TESTS = """Internal Test 1: Compiler Design
+Time: 1 hour                         Max. Marks: 15
+1. Define a token. [5]
+2. What is a regular expression? [5]
+4. Draw the phases of a compiler. [5]
+Internal Test 1: Cloud Computing
+Time: 1 hour                         Max. Marks: 20
+1. What is virtualisation? [10]
+"""
+JUMP = "The numbering jumps from 2 to 4: check whether question 3 is on the paper."
+
+
+def test_the_parses_confidence_and_warnings_are_shown_by_submit_status_and_sessions(run, tmp_path):
+    paper = tmp_path / "tests.txt"
+    paper.write_text(TWO_TESTS)
+
+    submitted = run("submit", str(paper), "--wait")
+    session_id = submitted.stderr.split("as session ", 1)[1].split(".", 1)[0]
+    shown = run("status", session_id)
+    listed = run("sessions", "--limit", "100")
+
+    assert submitted.exit_code == 0, submitted.output
+    assert "Parse confidence: low" in submitted.stderr and f"  - {JUMP}" in submitted.stderr
+    assert "  confidence:     low" in shown.stdout
+    assert f"  check:          {JUMP}" in shown.stdout
+    assert "                  The file holds 2 papers" in shown.stdout
+    line = next(line for line in listed.stdout.splitlines() if line.startswith(session_id))
+    assert line.endswith("tests.txt  [low confidence, 2 warnings]")
+
+
+def test_a_clean_parse_adds_only_its_confidence_to_the_status(run, answered):
+    shown = run("status", answered.submission.session_id)
+    listed = run("sessions", "--limit", "100")
+
+    assert "  confidence:     high" in shown.stdout and "check:" not in shown.stdout
+    line = next(line for line in listed.stdout.splitlines() if line.startswith(answered.submission.session_id))
+    assert line.endswith("sample-paper.pdf")
