@@ -79,6 +79,24 @@ def ocr_png(png: bytes, page: int, lang: str, timeout: float = PAGE_TIMEOUT_SECO
     with English+Hindi and those lines are taken from the second reading. English lines
     read confidently keep the English reading, whose digits and Latin letters are better.
     """
+    return _numbered_rows(png, _read(png, page, lang, timeout), timeout)
+
+
+def _numbered_rows(png: bytes, lines: list[Line], timeout: float) -> list[Line]:
+    """A ruled table's question numbers that the page's reading lost (documents.ruled)."""
+    from qagen.documents import ruled
+
+    exe = tesseract_path()
+    if not lines or not exe:
+        return lines
+    try:
+        numbers = ruled.read_numbers(png, timeout, exe)
+    except (OSError, ValueError, MemoryError):
+        return lines  # the page's own reading stands
+    return ruled.number_lines(lines, numbers)
+
+
+def _read(png: bytes, page: int, lang: str, timeout: float) -> list[Line]:
     if lang != AUTO:
         return _run(png, page, lang, timeout)
     lines = _run(png, page, "eng", timeout)

@@ -33,6 +33,8 @@ _BRACKETED_NOTE_END = re.compile(
     r"\s*[.]?\s*$",
     re.IGNORECASE,
 )
+# 'stearn for | 2': a ruled table's marks column, its rule read as a bar before the number.
+_RULED_END = re.compile(r"(?:(?<=\s)|^)\|\s*(?P<amount>\d{1,2}(?:\.\d)?)\s*[_|]?\s*$")
 _WORD_END = re.compile(
     r"(?:(?<=\s)|^)(?P<amount>\d{1,3}(?:\.\d+)?)\s*(?P<word>marks?|points?|pts?)\s*[.]?\s*$", re.I
 )
@@ -91,7 +93,7 @@ def amount(text: str) -> float | None:
 
 def trailing_marks(text: str) -> tuple[float | None, str]:
     """Marks annotation at the end of `text`, and the text without it."""
-    for pattern in (_BRACKETED_END, _BRACKETED_JUNK_END, _BRACKETED_NOTE_END, _WORD_END, _M_SUFFIX_END):
+    for pattern in (_BRACKETED_END, _BRACKETED_JUNK_END, _BRACKETED_NOTE_END, _RULED_END, _WORD_END, _M_SUFFIX_END):
         match = pattern.search(text)
         if match:
             value = amount(match.group("amount"))

@@ -171,3 +171,11 @@ def test_a_bracketed_note_that_ends_with_marks_gives_the_questions_marks():
     assert trailing_marks("Routing protocols [Solve any two • 12 Marks]") == (12.0, "Routing protocols")
     assert trailing_marks("Explain TCP. (Answer any one, 5 marks)") == (5.0, "Explain TCP.")
     assert trailing_marks("Prove it (use 4 steps)") == (None, "Prove it (use 4 steps)")
+
+
+def test_a_number_after_a_bar_at_the_end_of_a_scanned_line_is_the_marks_column():
+    from qagen.parsing.marks import trailing_marks
+
+    assert trailing_marks("heat is used to generate steam for | 2") == (2.0, "heat is used to generate steam for")
+    assert trailing_marks("use the Routh-Hurwitz criterion | 1.5") == (1.5, "use the Routh-Hurwitz criterion")
+    assert trailing_marks("evaluate x = |a - b| 2")[0] is None
