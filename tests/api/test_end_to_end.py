@@ -160,6 +160,14 @@ def test_the_parses_warnings_and_confidence_reach_the_status_and_the_result(clie
     first = result["questions"][0]
     assert first["given_answer"].startswith("A token is the smallest meaningful unit of a program")
     assert first["translations"] == [] and result["questions"][1]["given_answer"] is None
+    # The answered PDF says the same on its cover, and groups the questions by paper.
+    pdf = httpx.get(client.get(body["download_url"]).headers["Location"]).content
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        pages = [" ".join((page.extract_text() or "").split()) for page in document.pages]
+    assert "Parse confidence low: check the points below" in pages[0]
+    assert "Check these on the printed paper • The numbering jumps from 2 to 4" in pages[0]
+    assert any("Paper 2: Internal Test 1: Cloud Computing" in page for page in pages[1:])
+    assert any("The paper's answer key A token is the smallest meaningful unit" in page for page in pages)
 
 
 def test_a_clean_paper_reports_high_confidence_and_no_warnings(client):

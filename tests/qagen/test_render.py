@@ -13,7 +13,7 @@ import pdfplumber
 import pypdfium2
 import pytest
 
-from qagen.model import Answer, Citation, Option, Paper, Part, Question, Section
+from qagen.model import Answer, Citation, Option, Paper, PaperInFile, Part, Question, Section, Translation
 from qagen.pipeline import render as render_module
 from qagen.pipeline.diagrams import OVERVIEW, draw_diagrams, overview_spec
 from devtools.sample_paper import sample_paper
@@ -330,6 +330,104 @@ def test_page_size_is_a4_or_letter(page_size, expected):
 def test_an_unknown_page_size_is_refused():
     with pytest.raises(ValueError, match="page_size"):
         render_pdf(plain_paper(), {}, model="m", page_size="A5")
+
+
+# -- what the parse found: confidence, warnings, several papers, the paper's answer key --------------
+
+def test_a_clean_parse_shows_its_confidence_quietly_and_no_check_box(plain_pdf):
+    cover = flat(page_texts(plain_pdf)[0])
+
+    assert "Parse confidence high" in cover
+    assert "Check these" not in flat(pdf_text(plain_pdf))
+
+
+def test_the_parses_warnings_are_a_check_these_box_on_the_cover():
+    warnings = [f"The numbering jumps from {n} to {n + 2}: check whether question {n + 1} is on the paper."
+                for n in range(1, 20, 2)]
+    paper = plain_paper()
+    paper.warnings, paper.confidence = warnings, "low"
+
+    pages = page_texts(render_pdf(paper, {}, model="m"))
+    cover = flat(pages[0])
+
+    assert "Parse confidence low: check the points below" in cover
+    assert "Check these on the printed paper" in cover
+    for warning in warnings[:8]:
+        assert f"• {warning}" in cover
+    assert warnings[8] not in cover and "… and 2 more" in cover
+    assert "Check these" not in flat("\n".join(pages[1:]))
+
+
+def test_the_papers_answer_key_is_shown_after_the_generated_answer():
+    paper = Paper("Key", [
+        Question("1", "Define a queue.", 2, answer=Answer("A queue is first in, first out."),
+                 given_answer="A linear data structure that follows the FIFO principle."),
+        Question("2", "Answer these.", 2, parts=[Part("a", "2 + 2?", 1, answer=Answer("It is four.")),
+                                                Part("b", "3 x 3?", 1, answer=Answer("It is nine."))],
+                 given_answer="(a) 4\n(b) 9", translations=[Translation("French", "Répondez.")],
+                 alternatives=[Question("2", "Or this.", 2, answer=Answer("Alternative answer."),
+                                        given_answer="Alternative key.")]),
+        Question("3", "No key here.", 1, answer=Answer("Plain.")),
+    ])
+
+    text = pdf_text(render_pdf(paper, {}, model="m"))
+    body = flat(text)
+
+    assert ("ANSWER A queue is first in, first out. The paper's answer key "
+            "A linear data structure that follows the FIFO principle.") in body
+    assert "It is nine. The paper's answer key (a) 4 (b) 9" in body
+    assert "(a) 4\n(b) 9" in text  # line by line, as printed
+    assert "Alternative answer. The paper's answer key Alternative key." in body
+    assert body.count("The paper's answer key") == 3
+
+
+def several_papers() -> Paper:
+    questions = [Question("1", "Define a token.", 5, section="SECTION A", answer=Answer("First paper, one.")),
+                 Question("2", "What is a lexeme?", 10, section="SECTION A", answer=Answer("First paper, two.")),
+                 Question("1", "What is virtualisation?", 10, section="SECTION A", answer=Answer("Second paper, one.")),
+                 Question("2", "Name the service models.", 10, answer=Answer("Second paper, two."))]
+    return Paper("Internal Tests", questions, total_marks=15, sections=[Section("SECTION A")],
+                 papers=[PaperInFile("Compiler Design", 0, 2, 15), PaperInFile("Cloud Computing", 2, 2, 20)],
+                 warnings=["The file holds 2 papers; their questions are listed one paper after another."])
+
+
+def test_several_papers_in_a_file_group_their_questions_under_each_papers_title():
+    pdf = render_pdf(several_papers(), {}, model="m")
+    pages = page_texts(pdf)
+    cover = flat(pages[0])
+    entries = [(level, title) for level, title, _ in outline(pdf)]
+
+    assert "Total marks 35" in cover
+    assert "Papers 2 in this file: Compiler Design (15 marks); Cloud Computing (20 marks)" in cover
+    assert "Paper Q Section Parts Marks Begins" in cover and "2 1 SECTION A – 10 What is virtualisation?" in cover
+    assert entries[2:] == [
+        (0, "Paper 1: Compiler Design"), (1, "SECTION A"), (2, "Question 1: Define a token."),
+        (2, "Question 2: What is a lexeme?"),
+        (0, "Paper 2: Cloud Computing"), (1, "SECTION A"), (2, "Question 1: What is virtualisation?"),
+        (1, "Question 2: Name the service models.")]
+    first = next(i for i, text in enumerate(pages) if text.splitlines()[1:2] == ["Paper 1: Compiler Design"])
+    second = next(i for i, text in enumerate(pages) if "Paper 2: Cloud Computing" in text.splitlines()[1:2])
+    assert "First paper, two." in pages[first] and "Second paper" not in pages[first]  # each paper starts a page
+    assert "2 questions, 15 marks" in pages[first] and "2 questions, 20 marks" in pages[second]
+    assert "Second paper, one." in pages[second]
+
+
+def test_odd_papers_warnings_and_confidence_never_break_the_pdf(tmp_path):
+    paper = several_papers()
+    paper.papers = [PaperInFile(XML, 0, 99, None), PaperInFile(ODD, "x", 1, None), PaperInFile("dup", 0, 1, 1),
+                    PaperInFile("beyond", 40, 1, None), PaperInFile("", 3, -5, float("nan"))]
+    paper.warnings = [XML, ODD, "", None]
+    paper.confidence = "<certain>"
+    paper.questions[0].given_answer = XML + ODD
+    paper.questions[1].given_answer = "   "
+
+    pdf = render_pdf(paper, draw_diagrams(paper), model="m")
+    text = flat(pdf_text(pdf))
+
+    assert_qpdf_ok(pdf, tmp_path)
+    assert "Parse confidence high: check the points below" in text  # an unknown level reads as the default
+    assert '<img src="http://example.com/x.png"/>' in text and text.count("The paper's answer key") == 1
+    assert "Paper 2" in text and "Paper 3" not in text
 
 
 # -- bad input never breaks the PDF or the job --------------------------------------------------------

@@ -1,4 +1,8 @@
-"""What the PDF says: cover, paper overview, contents, then every question with its answer."""
+"""What the PDF says: cover, paper overview, contents, then every question with its answer.
+
+What the parse found (its confidence and warnings, the papers of a file holding several, the
+answer key a paper prints) is laid out by `qagen.pipeline.pdf.findings`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from reportlab.platypus import (
 from qagen.model import Answer, Option, Paper, Part, Question
 from qagen.pipeline.diagrams import figure_key, short_section
 from qagen.pipeline.pdf.contents import Contents, Entry, QuestionHeading, fit
+from qagen.pipeline.pdf import findings
 from qagen.pipeline.pdf.fonts import SANS, SANS_BOLD
 from qagen.pipeline.pdf.images import image_flowable
 from qagen.pipeline.pdf.layout import Outline, OutlinedParagraph, Paragraph, paragraphs
@@ -52,7 +57,11 @@ def _label(label: str) -> str:
 
 
 def _total_marks(paper: Paper) -> float | None:
-    if number(paper.total_marks) is not None:
+    groups = findings.paper_groups(paper)
+    if groups:  # several papers: the printed total is the first one's
+        if all(group.total_marks is not None for group in groups):
+            return sum(group.total_marks for group in groups)
+    elif number(paper.total_marks) is not None:
         return number(paper.total_marks)
     known = [number(q.marks) for q in items(paper.questions) if number(q.marks) is not None]
     return sum(known) if known else None
@@ -71,6 +80,7 @@ class StoryBuilder:
         self.charts = 0
         self.toc: Contents | None = None
         self.toc_entries: list[Entry] = []
+        self.groups = findings.paper_groups(paper)
 
     def _key(self, prefix: str) -> str:
         self.keys += 1
@@ -119,12 +129,15 @@ class StoryBuilder:
         total = _total_marks(paper)
         facts = [("Questions", f"{len(questions)}" + (f" ({', '.join(detail)})" if detail else ""))]
         facts.append(("Total marks", f"{total:g}" if total is not None else "not printed on the paper"))
+        if self.groups:
+            facts.append(findings.papers_fact(self.groups))
         if items(paper.sections):
             facts.append(("Sections", shorten(", ".join(clean(s.name) for s in items(paper.sections)), 120)))
         if content.subject:
             facts.append(("Subject", shorten(content.subject, 120)))
         facts.append(("Date", f"{content.date.day} {content.date:%B %Y}"))
         facts.append(("Answered by", shorten(content.model, 120)))
+        facts.append(findings.confidence_fact(paper))
         rows = [[Paragraph(esc(k), styles.meta_label), Paragraph(esc(v), styles.meta_value)] for k, v in facts]
         table = Table(rows, colWidths=[32 * mm, styles.width - 32 * mm], hAlign="LEFT")
         table.setStyle(table_style([
@@ -137,6 +150,7 @@ class StoryBuilder:
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ]))
         out += [Spacer(1, 4 * mm), table]
+        out += findings.check_box(paper, styles)
         if clean(paper.instructions).strip():
             out += [Spacer(1, 5 * mm), Paragraph("Instructions printed on the paper", styles.meta_label),
                     Paragraph(esc(shorten(paper.instructions, 1500)), styles.body)]
@@ -158,11 +172,12 @@ class StoryBuilder:
             out += [self._grid(rows, [0.6, 0.2, 0.2]), Spacer(1, 4 * mm)]
         has_marks = any(number(q.marks) is not None for q in questions)
         has_sections = any(q.section for q in questions)
-        header = ["Q"] + (["Section"] if has_sections else []) + ["Parts"] + (["Marks"] if has_marks else []) + [
-            "Begins"]
+        owners = findings.paper_of_question(self.groups, len(questions)) if self.groups else []
+        header = (["Paper"] if owners else []) + ["Q"] + (["Section"] if has_sections else []) + ["Parts"] + (
+            ["Marks"] if has_marks else []) + ["Begins"]
         rows = [header]
-        for question in questions[:MAX_OVERVIEW_ROWS]:
-            row = [shorten(question.number, 10)]
+        for index, question in enumerate(questions[:MAX_OVERVIEW_ROWS]):
+            row = ([str(owners[index] or "–")] if owners else []) + [shorten(question.number, 10)]
             if has_sections:
                 row.append(shorten(short_section(question.section) if question.section else "–", 24))
             row.append(str(len(items(question.parts))) if items(question.parts) else "–")
@@ -172,11 +187,13 @@ class StoryBuilder:
             rows.append(row)
         if has_marks:
             total = _total_marks(paper)
-            rows.append(["Total"] + ([""] if has_sections else []) + [""] + [fmt(total)] + [""])
+            rows.append(["Total"] + ([""] if owners else []) + ([""] if has_sections else []) + [""] + [fmt(total)]
+                        + [""])
         if not questions:
             out.append(Paragraph("No questions were found in this paper.", styles.note))
             return out
-        weights = [0.08] + ([0.13] if has_sections else []) + [0.08] + ([0.09] if has_marks else []) + [0.0]
+        weights = ([0.08] if owners else []) + [0.08] + ([0.13] if has_sections else []) + [0.08] + (
+            [0.09] if has_marks else []) + [0.0]
         weights[-1] = 1 - sum(weights)
         out.append(self._grid(rows, weights, total_row=has_marks))
         if len(questions) > MAX_OVERVIEW_ROWS:
@@ -227,14 +244,19 @@ class StoryBuilder:
     def questions(self) -> list[Flowable]:
         out: list[Flowable] = []
         sections = {s.name: s for s in items(self.paper.sections)}
+        starts = {group.first: group for group in self.groups}
         current: str | None = None
-        for question in items(self.paper.questions):
-            level = 0
+        base = 0  # outline level of a section heading: 1 under a paper's heading
+        for index, question in enumerate(items(self.paper.questions)):
+            if index in starts:
+                out += self.paper_heading(starts[index], new_page=bool(out))
+                current, base = None, 1
+            level = base
             if question.section:
-                level = 1
+                level = base + 1
                 if question.section != current:
                     current = question.section
-                    out += self.section_heading(sections.get(current), current)
+                    out += self.section_heading(sections.get(current), current, base)
             out += self.question(question, level, f"Question {shorten(question.number, 20)}")
             for index, alternative in enumerate(items(question.alternatives), start=1):
                 out.append(Paragraph("— OR —", self.styles.caption))
@@ -242,11 +264,20 @@ class StoryBuilder:
                                      f"Question {shorten(question.number, 20)}, alternative {index}", toc=False)
         return out
 
-    def section_heading(self, section, name: str) -> list[Flowable]:
+    def paper_heading(self, group: findings.PaperGroup, *, new_page: bool) -> list[Flowable]:
+        """A paper's title over its questions, when the file holds several; each paper starts a page."""
+        title = shorten(findings.paper_title(group), 160)
+        count = f"{group.count} question{'s' if group.count != 1 else ''}"
+        detail = count + (f", {marks_label(group.total_marks)}" if marks_label(group.total_marks) else "")
+        outline = self._outline(0, title, "p", (title, detail))
+        return ([PageBreak()] if new_page else []) + [OutlinedParagraph(esc(title), self.styles.paper, outline),
+                                                      Paragraph(esc(detail), self.styles.caption_left)]
+
+    def section_heading(self, section, name: str, level: int = 0) -> list[Flowable]:
         styles = self.styles
         title = shorten(name, 120)
         marks = f" ({marks_label(section.marks)})" if section is not None and marks_label(section.marks) else ""
-        outline = self._outline(0, title + marks, "s", (title + marks, ""))
+        outline = self._outline(level, title + marks, "s", (title + marks, ""))
         out: list[Flowable] = [CondPageBreak(40 * mm), OutlinedParagraph(esc(title) + esc(marks), styles.section,
                                                                           outline)]
         if section is not None and clean(section.instructions).strip():
@@ -269,6 +300,7 @@ class StoryBuilder:
         for part in items(question.parts):
             out += self.part(part, 1)
         out += self.answer(question, question.answer, 0, leaf=not items(question.parts))
+        out += findings.answer_key(question, 0, styles)
         return out
 
     def options(self, options: list[Option], indent: float) -> list[Flowable]:

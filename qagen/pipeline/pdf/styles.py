@@ -18,6 +18,9 @@ RULE = colors.HexColor("#B8C4CE")
 SHADE = colors.HexColor("#F2F5F8")
 CODE_SHADE = colors.HexColor("#F4F4F4")
 NOTE = colors.HexColor("#8A4B00")
+CHECK_SHADE = colors.HexColor("#FFF7E8")  # the cover's "Check these" box
+KEY = colors.HexColor("#2F5D3A")  # the paper's own answer key
+KEY_SHADE = colors.HexColor("#F1F7F2")
 BODY_SIZE = 10.0
 
 
@@ -63,6 +66,15 @@ class Styles:
                                      leftIndent=8 * mm, bulletIndent=0, spaceAfter=1)
         self.note = ParagraphStyle("note", parent=body, fontSize=8.5, leading=11, textColor=NOTE, fontName=SANS_ITALIC,
                                    spaceAfter=2)
+        self.check_title = ParagraphStyle("check_title", parent=body, fontName=SANS_BOLD, fontSize=10, leading=13,
+                                          textColor=NOTE, spaceAfter=2)
+        self.check_item = ParagraphStyle("check_item", parent=body, fontSize=9, leading=12, leftIndent=4 * mm,
+                                         bulletIndent=0, spaceAfter=1)
+        self.key_label = ParagraphStyle("key_label", parent=self.answer_label, textColor=KEY)
+        self.key = ParagraphStyle("key", parent=body, fontSize=9.5, leading=13, backColor=KEY_SHADE,
+                                  borderPadding=(3, 4, 3, 4), leftIndent=2, rightIndent=2, spaceBefore=1, spaceAfter=6)
+        self.caption_left = ParagraphStyle("caption_left", parent=self.caption, alignment=TA_LEFT, spaceBefore=0)
+        self.paper = ParagraphStyle("paper", parent=self.h1, fontSize=17, leading=22, spaceBefore=0, spaceAfter=4)
         self.meta_label = ParagraphStyle("meta_label", parent=body, fontSize=9, textColor=MUTED, spaceAfter=0)
         self.meta_value = ParagraphStyle("meta_value", parent=body, fontSize=10, spaceAfter=0)
 
