@@ -22,7 +22,8 @@ def title_and_instructions(lines: list[Line], idx: list[int], cut: int) -> tuple
     """The title (largest type near the top, else the first substantial line) and the
     paper's instructions: the lines before the first section heading or question."""
     texts = [(i, lines[i].text.strip()) for i in idx if lines[i].text.strip()]
-    useful = [(i, t) for i, t in texts[:40] if _title_like(t)]
+    # A line OCR read with little confidence is noise (a logo, a stamp), never the title.
+    useful = [(i, t) for i, t in texts[:40] if _title_like(t) and not (lines[i].ocr and lines[i].conf < 60)]
     not_headings = [(i, t) for i, t in useful if not _bare_heading(t)]
     useful = not_headings or useful
     title_at = -1

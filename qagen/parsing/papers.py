@@ -4,7 +4,9 @@ Rule: a paper's header states the time allowed or the maximum marks ("Time: 3 ho
 "Duration: 90 min", "Max. Marks: 70", "Full Marks: 50"). Such a line after the first
 question, followed by question numbering that starts again at 1, begins a new paper. The
 header block is the title lines printed with it: from the top of its page when the header
-line sits among the page's first lines, else from the title-like lines just above it.
+line sits among the page's first lines, else from the title-like lines just above it. The
+paper's title is the nearest line at or above the header that names an examination
+("Mid-Term Examination", "Unit Test 2", "SET - 3"), else the block's title.
 """
 
 from __future__ import annotations
@@ -54,10 +56,33 @@ def find_paper_starts(lines: list[Line], chain: list[Candidate]) -> list[PaperSt
             continue
         begin = _block_start(lines, between[0], prev.index)
         block = [i for i in range(begin, cand.index)]
-        title, _ = title_and_instructions(lines, block, cand.index)
+        title = _exam_name(lines, between[0], prev.index) or title_and_instructions(lines, block, cand.index)[0]
         total = M.total_marks("\n".join(lines[i].text for i in block))
         starts.append(PaperStart(begin, cand.index, title, total))
     return starts
+
+
+_EXAM_NAME = re.compile(r"\b(?:exam\w*|test|quiz|assessment|paper|set)\b", re.IGNORECASE)
+_NAME_REACH = 12  # lines above the header searched for the examination's name
+
+
+def _exam_name(lines: list[Line], header: int, floor: int) -> str:
+    """The nearest line at or above the header, on its page, that names an examination."""
+    page = lines[header].page
+    for i in range(header, max(floor, header - _NAME_REACH), -1):
+        line = lines[i]
+        if line.page != page:
+            break
+        text = " ".join(line.text.split())
+        if _EXAM_NAME.search(text) and len(text) <= 100 and not (line.ocr and line.conf < 60):
+            return text
+    return ""
+
+
+def first_paper_title(lines: list[Line], chain: list[Candidate], fallback: str) -> str:
+    """The first paper's title when a file holds several: named like the others'."""
+    headers = [h for h in header_lines(lines) if h < chain[0].index] if chain else []
+    return (_exam_name(lines, headers[0], -1) if headers else "") or fallback
 
 
 def _block_start(lines: list[Line], header: int, floor: int) -> int:

@@ -23,7 +23,7 @@ from qagen.parsing.numbering import (
     choose_numbering,
     find_candidates,
 )
-from qagen.parsing.papers import PaperStart, find_paper_starts, header_lines
+from qagen.parsing.papers import PaperStart, find_paper_starts, first_paper_title, header_lines
 from qagen.parsing.pieces import Row, split_rows
 from qagen.parsing.sections import Heading, find_headings
 from qagen.parsing.tree import build_tree
@@ -107,7 +107,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         total_marks=total,
         sections=sections,
     )
-    paper.papers = _papers_in_file(paper, blocks, later_papers)
+    paper.papers = _papers_in_file(paper, blocks, later_papers, first_paper_title(lines, chain, title))
     findings = Findings(
         ocr_pages=sorted({line.page + 1 for line in lines if line.ocr}),
         translated=versions.languages - {""},
@@ -149,13 +149,13 @@ def _given_answers(lines: list[Line], blocks: list[Block], skipped: set[int]) ->
     return found
 
 
-def _papers_in_file(paper: Paper, blocks: list[Block], later: list[PaperStart]) -> list[PaperInFile]:
+def _papers_in_file(paper: Paper, blocks: list[Block], later: list[PaperStart], first_title: str) -> list[PaperInFile]:
     """The papers when the file holds more than one (papers.find_paper_starts), else []."""
     if not later:
         return []
     firsts = [next(k for k, b in enumerate(blocks) if b.start == p.first_question) for p in later]
     bounds = [0, *firsts, len(blocks)]
-    titles = [paper.title, *(p.title for p in later)]
+    titles = [first_title, *(p.title for p in later)]
     totals = [paper.total_marks, *(p.total_marks for p in later)]
     return [PaperInFile(title=titles[k], first=bounds[k], count=bounds[k + 1] - bounds[k], total_marks=totals[k])
             for k in range(len(titles))]

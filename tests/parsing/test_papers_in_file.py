@@ -66,3 +66,20 @@ def test_header_lines_state_a_time_or_a_maximum():
     for line in ["1. How much time does the ball take to fall?", "Marks are shown in brackets.",
                  "The total of the marks is shown."]:
         assert not PAPER_HEADER.search(line), line
+
+
+def test_each_papers_title_is_the_line_that_names_its_examination():
+    paper = parse_text("""
+        City Engineering College
+        Mid-Term Examination
+        Maximum Marks: 10        Time allowed: 1 hour
+        1. Define feedback. [5]
+        2. What is a transfer function? [5]
+        City Engineering College
+        End-Term Examination
+        Maximum Marks: 20        Time allowed: 2 hours
+        1. State the Nyquist criterion. [10]
+        2. Draw a Bode plot of 1/(s+1). [10]
+    """)
+
+    assert [p.title for p in paper.papers] == ["Mid-Term Examination", "End-Term Examination"]
