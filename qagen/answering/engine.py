@@ -6,6 +6,9 @@ Policy in one place:
   with exponential backoff and jitter (the SDK's own retries are off, so a 429 storm is
   not multiplied);
 - every call has a timeout;
+- the answer a paper itself prints for a question (`Question.given_answer`) is passed as the
+  first source, cited as "the paper's answer key"; a sub-part gets the lines of it under its
+  own label when the key is labelled part by part (`key_for_part`);
 - an item whose model call still fails gets an answer that says so, and the job goes on;
   when most items fail the whole stage raises TransientError so the job is retried later
   (answers already obtained are cached, so the retry pays only for the rest).
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +31,7 @@ from qagen.answering.mathcheck import check_answer
 from qagen.errors import ModelError, TransientError
 from qagen.llm import client as _client  # noqa: F401  (registers the offline engine)
 from qagen.llm.offline import PROVIDER as OFFLINE_PROVIDER
-from qagen.llm.prompt import parse_reply, question_messages
+from qagen.llm.prompt import answer_key_passage, parse_reply, question_messages
 from qagen.model import Answer, Paper, Part, Question
 
 log = logging.getLogger(__name__)
@@ -44,27 +48,48 @@ TRANSIENT_MODEL_ERRORS = (
 
 @dataclass
 class WorkItem:
-    """One thing to answer, with the stem of the question it belongs to (for a sub-part)."""
+    """One thing to answer, with the stem of the question it belongs to (for a sub-part) and
+    the answer the paper prints for it, if any."""
 
     item: Question | Part
     context: str
+    answer_key: str = ""
+
+
+def _starts_with_label(line: str, label: str) -> bool:
+    """Whether a line of an answer key begins with a part's label: "(b) ...", "b) ...", "b. ...", "[b] ..."."""
+    label = " ".join(str(label).split())
+    return bool(label) and re.match(rf"\s*[(\[]?\s*{re.escape(label)}\s*[)\].:]", line) is not None
+
+
+def key_for_part(key: str, label: str, siblings: list[str]) -> str:
+    """The lines of a question's answer key under the part `label` (up to the next sibling's
+    label), when the key is labelled part by part; else the whole key."""
+    lines = key.split("\n")
+    start = next((i for i, line in enumerate(lines) if _starts_with_label(line, label)), None)
+    if start is None:
+        return key
+    others = [s for s in siblings if s != label]
+    end = next((i for i in range(start + 1, len(lines)) if any(_starts_with_label(lines[i], s) for s in others)),
+               len(lines))
+    return "\n".join(lines[start:end]).strip()
 
 
 def work_items(paper: Paper) -> list[WorkItem]:
     """Every question without parts, and every leaf part, alternatives included, in paper order."""
     out: list[WorkItem] = []
 
-    def walk(item: Question | Part, context: list[str]) -> None:
+    def walk(item: Question | Part, context: list[str], key: str) -> None:
         if item.parts:
+            labels = [part.label for part in item.parts]
             for part in item.parts:
-                walk(part, [*context, item.text])
+                walk(part, [*context, item.text], key_for_part(key, part.label, labels) if key else "")
         else:
-            out.append(WorkItem(item, "\n".join(text for text in context if text)))
+            out.append(WorkItem(item, "\n".join(text for text in context if text), key))
 
     for question in paper.questions:
-        walk(question, [])
-        for alternative in question.alternatives:
-            walk(alternative, [])
+        for each in (question, *question.alternatives):
+            walk(each, [], (each.given_answer or "").strip())
     return out
 
 
@@ -127,6 +152,8 @@ class AnswerEngine:
         item = work.item
         options = [(option.label, option.text) for option in item.options]
         passages = self._retrieve(work, options)
+        if work.answer_key:
+            passages = [answer_key_passage(work.answer_key), *passages]
         messages = question_messages(item.text, item.marks, options, passages, context=work.context)
         key = cache_key(self.model, messages)
         cached = self.cache.get(key)

@@ -4,6 +4,8 @@
 
 It reads the messages that `qagen.llm.prompt.question_messages` builds and replies in the
 same JSON contract a language model is asked for. It never invents text:
+- when the paper prints its own answer to the item (a source cited as "the paper's answer
+  key"), that answer is given as printed, cited;
 - computational questions (equations, calculus, arithmetic, statistics, matrices ...) are
   worked out exactly with sympy, showing steps (`qagen.maths.solve`);
 - requests to draw a chart from given data, or to plot a function, get a chart spec;
@@ -22,7 +24,7 @@ from typing import Any
 
 import litellm
 
-from qagen.llm.prompt import Prompt, read_messages
+from qagen.llm.prompt import ANSWER_KEY, Prompt, SourceText, read_messages
 
 PROVIDER = "qagen"
 MATH_BUDGET_SECONDS = 2.5
@@ -33,6 +35,8 @@ NO_SOURCE = (
     "course notes (and works out computational questions itself); it does not invent text. "
     "Attach course notes that cover it, or set QAGEN_MODEL to a language model."
 )
+ANSWER_KEY_NOTE = ("Taken as printed from the answer key in the paper; the offline engine wrote none of it. "
+                   "Check that it answers this item.")
 NOT_IN_SOURCES = (
     "The course notes that were searched do not answer this question: none of their sentences "
     "bears on it. The offline engine does not invent text; answer it by hand or set QAGEN_MODEL "
@@ -72,6 +76,13 @@ def _option_for_values(options: list[tuple[str, str]], values: list[Any]) -> str
     return matches[0] if len(matches) == 1 else None
 
 
+def answer_key_reply(source: SourceText) -> dict[str, Any]:
+    """The paper's own answer, line by line as printed, cited."""
+    lines = [line.strip() for line in source.text.split("\n") if line.strip()]
+    answer = "As printed in the paper's answer key:\n\n" + "\n\n".join(lines) + f"\n\n[{source.tag}]"
+    return _reply(answer, citations=[{"source": source.tag, "quote": " ".join(lines)}], notes=[ANSWER_KEY_NOTE])
+
+
 def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """The engine's reply (the JSON contract as a dict) to `question_messages` output."""
     from qagen.maths.reading import strip_label
@@ -81,6 +92,9 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
     prompt: Prompt = read_messages(messages)
     prompt.question = strip_label(prompt.question)
+    key = next((s for s in prompt.sources if s.where == ANSWER_KEY and s.text.strip()), None)
+    if key is not None:
+        return answer_key_reply(key)
     if not prompt.question.strip():
         return _reply("The question text was empty, so there is nothing to answer.")
     chart = chart_for(prompt.question, prompt.context, budget=CHART_BUDGET_SECONDS)

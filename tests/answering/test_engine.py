@@ -9,7 +9,7 @@ from qagen.answering.cache import AnswerCache
 from qagen.answering.engine import AnswerEngine, work_items
 from qagen.answering.limiter import ModelRateLimiter
 from qagen.errors import ModelError, TransientError
-from qagen.model import Paper, Part, Question
+from qagen.model import Citation, Paper, Part, Question
 from devtools.llm_stub import running_stub
 
 
@@ -119,3 +119,64 @@ def test_a_real_models_computational_answer_is_checked_with_sympy():
 
     # The stub only echoes the question, so it never states x = 4: flagged for the teacher.
     assert paper.questions[0].answer.notes == ["Check this answer: sympy computes 4, which the answer does not state."]
+
+
+# --- the paper's own answer key ---------------------------------------------------------
+
+
+def test_work_items_carry_the_papers_answer_key_cut_to_each_labelled_part():
+    paper = Paper(title="T", questions=[
+        Question(number="1", text="Answer these.", given_answer="(a) 4\n(b) It has two steps:\nadd, then divide.\n(c) 9",
+                 parts=[Part("a", "2 + 2?"), Part("b", "Describe it."), Part("c", "3 x 3?")]),
+        Question(number="2", text="Nested.", given_answer="a. first\nb.\n(i) one\n(ii) two",
+                 parts=[Part("a", "x"), Part("b", "y", parts=[Part("i", "p"), Part("ii", "q")])]),
+        Question(number="3", text="Unlabelled key.", given_answer="Both parts: 4 and 9.",
+                 parts=[Part("a", "2 + 2?"), Part("b", "3 x 3?")]),
+        Question(number="4", text="No key.", alternatives=[Question(number="4", text="Or this.", given_answer="Alt.")]),
+    ])
+
+    keys = [w.answer_key for w in work_items(paper)]
+
+    assert keys == ["(a) 4", "(b) It has two steps:\nadd, then divide.", "(c) 9",
+                    "a. first", "(i) one", "(ii) two",
+                    "Both parts: 4 and 9.", "Both parts: 4 and 9.",
+                    "", "Alt."]
+
+
+def test_the_offline_engine_answers_from_the_papers_answer_key_and_cites_it():
+    key = "A linear data structure that follows the FIFO principle."
+    paper = Paper(title="T", questions=[
+        Question(number="1", text="Define a queue.", marks=2, given_answer=key),
+        Question(number="2", text="Define a stack.", marks=2),
+        Question(number="3", text="Work these out.", given_answer="(a) 4\n(b) 9",
+                 parts=[Part("a", "What is 2 + 2?", 1), Part("b", "What is 3 x 3?", 1)]),
+    ])
+
+    AnswerEngine(model="qagen/offline").answer_paper(paper)
+    first, second, third = paper.questions
+
+    assert key in first.answer.text and first.answer.text.endswith("[1]")
+    assert first.answer.citations == [Citation(document="the paper's answer key", page=None, excerpt=key)]
+    assert second.answer.citations == [] and "No source was found" in second.answer.text
+    part_a, part_b = third.parts
+    assert "(a) 4" in part_a.answer.text and "9" not in part_a.answer.text
+    assert part_b.answer.citations == [Citation("the paper's answer key", None, "(b) 9")]
+
+
+def test_a_model_is_sent_the_answer_key_as_its_first_source():
+    from qagen.llm.prompt import read_messages
+
+    sent = []
+    engine = AnswerEngine(model="qagen/offline")
+    original = engine._call
+
+    async def recording(messages):
+        sent.append(messages)
+        return await original(messages)
+
+    engine._call = recording
+    engine.answer_paper(Paper(title="T", questions=[Question("1", "Define power.", 1, given_answer="P = W / t")]))
+
+    [prompt] = [read_messages(messages) for messages in sent]
+    assert [(s.tag, s.where, s.text) for s in prompt.sources] == [("S1", "the paper's answer key", "P = W / t")]
+    assert "the paper's answer key" in sent[0][0]["content"]  # the system message says how to use it

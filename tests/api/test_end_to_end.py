@@ -160,6 +160,10 @@ def test_the_parses_warnings_and_confidence_reach_the_status_and_the_result(clie
     first = result["questions"][0]
     assert first["given_answer"].startswith("A token is the smallest meaningful unit of a program")
     assert first["translations"] == [] and result["questions"][1]["given_answer"] is None
+    # The answer stage used the paper's answer key as a source.
+    assert [c["document"] for c in first["answer"]["citations"]] == ["the paper's answer key"]
+    assert first["answer"]["citations"][0]["page"] is None
+    assert result["questions"][1]["answer"]["citations"] == []
     # The answered PDF says the same on its cover, and groups the questions by paper.
     pdf = httpx.get(client.get(body["download_url"]).headers["Location"]).content
     with pdfplumber.open(io.BytesIO(pdf)) as document:
