@@ -65,7 +65,7 @@ def apply_rules(questions: list[Question], blocks: list[Block], heads: list[Head
         if value is None and qi in rule_of:
             line, count = rule_of[qi]
             n, m, total = rule_lines[line]
-            value = (total or n * m) if count == 1 else m
+            value = (total or n * m) if count == 1 else each_of(n, m, count)
         if value is None and number is not None:
             value = paper_rules.for_number(number)
         if value is None and head and head.label.upper() in paper_rules.sections:
@@ -75,6 +75,17 @@ def apply_rules(questions: list[Question], blocks: list[Block], heads: list[Head
         if value is None:
             value = paper_rules.each
         q.marks = value
+
+
+def each_of(n: int, m: float, count: int) -> float:
+    """Each question's marks under a rule 'n × m' that governs `count` questions.
+
+    The factor equal to the number of questions is the count, whichever side it is on
+    ('1 × 10 = 10' over ten questions gives 1 each; '10 × 4 = 40' over four gives 10 each).
+    Otherwise the rule reads count × marks."""
+    if count == m and count != n and float(n).is_integer():
+        return float(n)
+    return m
 
 
 def trust_printed(questions: list[Question], printed: list[float | None], paper_rules: M.Rules,

@@ -43,7 +43,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 QUESTION_HEADING = re.compile(
     rf"^(?:[A-Z][\w'-]*\s+){{0,3}}?(?P<label>(?P<kw>Question|QUESTION|Problem|PROBLEM|Exercise|EXERCISE|Task|TASK"
     rf"|Aufgabe|AUFGABE|Exercice|Pregunta|Frage|Esercizio)\s*(?:(?:No|NO)\.?\s*)?(?P<num>\d{{1,3}}))(?P<punct>\s*[.:]?)\s*$")
-_OCR_NUM = re.compile(r"^(?P<label>(?P<num>\d{1,3}))(?P<punct>\s?[,.]{1,3})(?=\s?\S)")
+_OCR_NUM = re.compile(r"^(?P<label>(?P<num>\d{1,3}))(?P<punct>\s?[,.:]{1,3})(?=\s?\S)")  # OCR reads '4.' as '4,' or '4:'
 _OCR_NOISE = re.compile(r"^(?:[|!~_—–\-=•*°'‘’\"«»]+\s*|[vV✓]\s+(?=\d))+")
 STYLE_WEIGHT = {"kw": 2.0, "letter": 1.8, "num": 1.0, "numparen": 0.95, "roman": 0.7, "paren": 0.6, "bare": 0.45}
 # A restart at 1 with no heading, marks rule or new page before it costs more than a short

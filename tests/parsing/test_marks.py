@@ -179,3 +179,28 @@ def test_a_number_after_a_bar_at_the_end_of_a_scanned_line_is_the_marks_column()
     assert trailing_marks("heat is used to generate steam for | 2") == (2.0, "heat is used to generate steam for")
     assert trailing_marks("use the Routh-Hurwitz criterion | 1.5") == (1.5, "use the Routh-Hurwitz criterion")
     assert trailing_marks("evaluate x = |a - b| 2")[0] is None
+
+
+def test_a_rules_factor_equal_to_the_number_of_questions_is_the_count_whichever_side_it_is_on():
+    from qagen.parsing.assign import each_of
+
+    assert each_of(1, 10, count=10) == 1  # '1 × 10 = 10' over ten questions
+    assert each_of(10, 4, count=4) == 10  # '10 × 4 = 40' over four questions
+    assert each_of(4, 5, count=6) == 5  # 'answer any four': 4 × 5 over six questions
+    assert each_of(5, 2, count=5) == 2  # '5 × 2 = 10' over five questions, count first
+
+
+def test_a_section_rule_written_marks_times_count_gives_each_question_its_marks():
+    from tests.parsing.helpers import parse_text
+
+    paper = parse_text("""
+        Part-A (1x3=3M)
+        1. Define RAM.
+        2. Define ROM.
+        3. Define cache.
+        Part-B (10x2=20M)
+        4. Explain paging.
+        5. Explain segmentation.
+    """)
+
+    assert [q.marks for q in paper.questions] == [1, 1, 1, 10, 10]

@@ -56,3 +56,10 @@ def test_tesseract_tsv_becomes_lines_without_edge_noise() -> None:
     assert line.text == "5. Define work.   2"
     assert [s.text for s in line.segments] == ["5. Define work.", "2"]
     assert line.ocr and round(line.x0, 2) == 0.1
+
+
+def test_a_full_stop_read_as_a_colon_still_numbers_the_question() -> None:
+    lines = [_ocr("3. What is a file server?", 0.08, 0.10),
+             _ocr("4:Full form of LCD.", 0.08, 0.15),
+             _ocr("5. Define throughput.", 0.08, 0.20)]
+    assert [q.number for q in _paper(lines).questions] == ["3", "4", "5"]
