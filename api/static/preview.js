@@ -1,5 +1,7 @@
-/* The preview of an answered paper (result.json): questions, parts, options, alternatives,
- * marks, answers, notes and sources. Everything from the API goes in as text.
+/* The preview of an answered paper (result.json): what the parse found (its confidence and
+ * warnings), questions grouped by paper when the file holds several, parts, options,
+ * alternatives, marks, answers, notes, sources and the answer key the paper itself prints.
+ * Everything from the API goes in as text.
  */
 
 import { api, sessionPath } from './api.js';
@@ -33,21 +35,41 @@ function renderPaper(paper, into) {
   const questions = Array.isArray(paper.questions) ? paper.questions : [];
   facts.push(`${questions.length} question${questions.length === 1 ? '' : 's'}`);
   if (typeof paper.total_marks === 'number') facts.push(`${formatMarks(paper.total_marks)} in all`);
+  if (typeof paper.confidence === 'string' && paper.confidence) facts.push(`parse confidence: ${paper.confidence}`);
   head.append(node('p', 'paper-facts', facts.join(' · ')));
+  const warnings = Array.isArray(paper.warnings) ? paper.warnings.filter((w) => typeof w === 'string' && w) : [];
+  if (warnings.length) {
+    const box = node('div', 'check');
+    box.setAttribute('role', 'note');
+    box.append(node('p', 'check-title', 'Check these on the printed paper'));
+    const list = node('ul', 'check-list');
+    for (const warning of warnings) list.append(node('li', '', warning));
+    box.append(list);
+    head.append(box);
+  }
   if (paper.instructions) head.append(lines('p', 'paper-instructions', paper.instructions));
   into.append(head);
 
+  const papers = paperStarts(paper.papers, questions.length);
   const sections = Array.isArray(paper.sections) ? paper.sections : [];
   const bySection = new Map(sections.map((s) => [s && s.name, s]));
-  const level = sections.length ? 4 : 3;
+  const top = papers.size ? 4 : 3;  // section headings; papers are h3
+  const level = sections.length ? top + 1 : top;
   let lastSection = null;
   const list = node('div', 'questions');
-  for (const question of questions) {
+  for (const [index, question] of questions.entries()) {
+    if (papers.has(index)) {
+      const { number, title, count, marks } = papers.get(index);
+      list.append(node('h3', 'paper-name', title ? `Paper ${number}: ${title}` : `Paper ${number}`));
+      const detail = `${count} question${count === 1 ? '' : 's'}` + (marks ? `, ${marks}` : '');
+      list.append(node('p', 'paper-facts', detail));
+      lastSection = null;
+    }
     if (!question || typeof question !== 'object') continue;
     if (sections.length && question.section && question.section !== lastSection) {
       lastSection = question.section;
       const section = bySection.get(question.section) || { name: question.section };
-      const heading = node('h3', 'section-name', section.name);
+      const heading = node(`h${top}`, 'section-name', section.name);
       if (typeof section.marks === 'number') heading.append(node('span', 'marks', ` (${formatMarks(section.marks)})`));
       list.append(heading);
       if (section.instructions) list.append(lines('p', 'section-instructions', section.instructions));
@@ -55,6 +77,29 @@ function renderPaper(paper, into) {
     list.append(renderQuestion(question, level));
   }
   into.append(list);
+}
+
+/** Where each paper of a file holding several begins: question index -> its number, title, size, marks. */
+function paperStarts(papers, questionCount) {
+  const starts = new Map();
+  const valid = (Array.isArray(papers) ? papers : []).filter((p) => p && typeof p === 'object'
+    && Number.isInteger(p.first) && p.first >= 0 && p.first < questionCount);
+  if (valid.length < 2) return starts;
+  valid.sort((a, b) => a.first - b.first);
+  for (const p of valid) {
+    if (starts.has(p.first)) continue;
+    starts.set(p.first, { number: starts.size + 1, title: typeof p.title === 'string' ? p.title : '',
+                          count: Number.isInteger(p.count) ? p.count : 0, marks: formatMarks(p.total_marks) });
+  }
+  return starts.size > 1 ? starts : new Map();
+}
+
+/** The answer the paper itself prints after a question, as printed. */
+function renderAnswerKey(text) {
+  const box = node('div', 'answer-key');
+  box.append(node('p', 'answer-key-label', "The paper's answer key"));
+  box.append(lines('p', 'answer-key-text', text));
+  return box;
 }
 
 function questionTitle(number) {
@@ -69,6 +114,9 @@ function renderQuestion(question, level) {
   if (marks) heading.append(node('span', 'marks', ` (${marks})`));
   article.append(heading);
   renderItemBody(question, article);
+  if (typeof question.given_answer === 'string' && question.given_answer.trim()) {
+    article.append(renderAnswerKey(question.given_answer));
+  }
   const alternatives = Array.isArray(question.alternatives) ? question.alternatives : [];
   for (const alternative of alternatives) {
     if (!alternative || typeof alternative !== 'object') continue;
@@ -78,6 +126,9 @@ function renderQuestion(question, level) {
     if (altMarks) label.append(node('span', 'marks', ` (${altMarks})`));
     block.append(label);
     renderItemBody(alternative, block);
+    if (typeof alternative.given_answer === 'string' && alternative.given_answer.trim()) {
+      block.append(renderAnswerKey(alternative.given_answer));
+    }
     article.append(block);
   }
   return article;

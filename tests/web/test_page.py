@@ -240,6 +240,45 @@ def test_hostile_text_from_the_api_is_shown_as_text_never_run(page, web_url):
     assert page.evaluate("window.__xss") is None
 
 
+def test_the_preview_shows_what_the_parse_found_papers_and_the_papers_answer_key(page, web_url):
+    session = {"session_id": "s-2", "status": "complete", "stage": "complete", "progress": 100,
+               "message": "Answered PDF ready.", "error": None, "filename": "tests.txt", "question_count": 3,
+               "knowledge_base_id": None, "warnings": ["The numbering jumps from 2 to 4."], "confidence": "low",
+               "created_at": "2026-01-01T10:00:00.000Z", "started_at": None, "finished_at": None,
+               "updated_at": "2026-01-01T10:00:00.000Z"}
+    answer = {"text": "Generated.", "citations": [{"document": "the paper's answer key", "page": None,
+                                                   "excerpt": "A token is a unit."}], "chart": None, "notes": []}
+
+    def question(number, text, key=None):
+        return {"number": number, "text": text, "marks": 5, "section": None, "parts": [], "options": [],
+                "alternatives": [], "answer": answer, "translations": [], "given_answer": key}
+
+    paper = {"title": "Internal Tests", "instructions": "", "total_marks": 15, "sections": [],
+             "questions": [question("1", "Define a token.", "A token is a unit.\nSuch as a keyword."),
+                           question("2", "Define a lexeme."), question("1", "What is virtualisation?")],
+             "papers": [{"title": "Compiler Design", "first": 0, "count": 2, "total_marks": 10},
+                        {"title": "Cloud Computing", "first": 2, "count": 1, "total_marks": 5}],
+             "warnings": ["The numbering jumps from 2 to 4: check whether question 3 is on the paper.",
+                          "The file holds 2 papers; their questions are listed one paper after another."],
+             "confidence": "low"}
+    page.route(re.compile(r".*/api/sessions\?.*"),
+               lambda route: route.fulfill(json={"sessions": [session], "next_cursor": None}))
+    page.route(re.compile(r".*/result\.json$"), lambda route: route.fulfill(json=paper))
+    page.goto(web_url)
+    save_key(page, "qk_test")
+    page.get_by_role("button", name=re.compile("Show answers")).click()
+
+    preview = page.locator("#preview")
+    expect(preview.locator(".paper-facts").first).to_contain_text("parse confidence: low")
+    expect(preview.locator(".check li")).to_have_text(paper["warnings"])
+    expect(preview.locator("h3.paper-name")).to_have_text(["Paper 1: Compiler Design", "Paper 2: Cloud Computing"])
+    expect(preview.locator("article.question").first.locator(".answer-key")).to_have_text(
+        "The paper's answer key" + "A token is a unit.Such as a keyword.")
+    expect(preview.locator(".answer-key")).to_have_count(1)
+    expect(preview.locator(".citations cite").first).to_have_text("the paper's answer key")
+    assert page.evaluate(CONTRAST_CHECK) == []
+
+
 # ------------------------------------------------------------------- errors in words
 
 
