@@ -116,7 +116,9 @@ def page_chars(textpage: object, page_height: float, fonts: FontCache) -> tuple[
         if code in (9, 32, 0xA0):
             space = True  # a word break the PDF wrote (or pdfium inferred), whatever the glyphs' gap
             continue
-        if code < 32 or code in (0xFFFE, 0xFFFF) or 0xE000 <= code < 0xF900:
+        if code in (2, 0xFFFE):
+            code = 0x2D  # pdfium's mark for a hyphen that ends a line: the printed hyphen
+        if code < 32 or code == 0xFFFF or 0xE000 <= code < 0xF900:
             continue  # control and private-use glyphs (symbol-font bullets)
         if pdfium_c.FPDFText_IsGenerated(raw, index):
             continue

@@ -85,3 +85,29 @@ def test_a_font_that_prints_mostly_accented_latin_letters_is_a_legacy_indic_enco
 
     assert legacy_fonts(hindi_in_a_legacy_font + french + german) == {1}
     assert legacy_fonts(chars("ëöï", font=4)) == set()  # too few letters to judge a font
+
+
+def test_a_hyphen_that_ends_a_line_is_kept_so_the_word_can_be_joined():
+    def draw(page):
+        text = page.beginText(60, 760)
+        text.setFont("Helvetica", 11)
+        text.textLine("independent random variables with prob-")
+        text.textLine("ability density function f(x)")
+        page.drawText(text)
+
+    assert lines_of(pdf(draw))[0].endswith("with prob-")
+
+
+def test_a_hyphenated_word_reads_whole_in_the_parsed_question():
+    from qagen.parsing import parse_document
+
+    def draw(page):
+        text = page.beginText(60, 760)
+        text.setFont("Helvetica", 11)
+        text.textLine("1. Let X be a random variable with prob-")
+        text.textLine("ability density function f(x) = 2x on [0, 1].")
+        text.textLine("2. Find the mean of X.")
+        page.drawText(text)
+
+    paper = parse_document(pdf(draw), "hyphen.pdf")
+    assert "with probability density" in paper.questions[0].text
