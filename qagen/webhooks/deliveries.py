@@ -95,6 +95,8 @@ def event_for(session: dict[str, Any], tenant: str, *, status_url: str | None = 
         "status": status,
         "error": session.get("error"),
         "question_count": session.get("question_count"),
+        "warnings": session.get("warnings"),
+        "confidence": session.get("confidence"),
         "filename": session.get("filename"),
         "knowledge_base_id": session.get("knowledge_base_id"),
         "created_at": session.get("created_at"),

@@ -59,6 +59,7 @@ def test_an_upload_with_a_callback_gets_exactly_one_signed_complete_event(webhoo
     assert event["type"] == request.headers["Qagen-Event-Type"] == "session.complete"
     assert event["id"] == request.headers["Qagen-Event-Id"] == event_id_for(session_id, "complete")
     assert event["data"]["session_id"] == session_id and event["data"]["question_count"] == 2
+    assert (event["data"]["warnings"], event["data"]["confidence"]) == ([], "high")  # what the parse found
 
     # Re-running the finished session (a redelivered message) sends nothing new.
     make_celery(webhook_stack.settings).send_task(PROCESS_QUESTION_PAPER, args=[session_id],
