@@ -14,6 +14,8 @@ Rules a person can check on the page:
   point of the answer. When the answer numbers its own points from 1, a number is its
   next point before it is the next question (question 1's answer "1. ... 2. ..." keeps
   its point 2; the next "2." after them is question 2).
+- **An answer may follow its question on the same line**, after the question's last
+  word and a label: "What is the capital of France? Ans: Paris".
 - **Unnumbered `Question:` items are numbered in order.** When a paper labels its items
   `Question:` or `Q:` with no number and prints no numbered questions, the items are
   questions 1, 2, 3, ...
@@ -103,6 +105,21 @@ def unnumbered_questions(lines: list[Line], cands: list[Candidate]) -> list[Cand
             value = len(found) + 1
             found.append(Candidate(i, "kw", value, "q", str(value), line.text[match.end():].strip(), line.indent))
     return found if len(found) >= 2 else []
+
+
+# '... is the capital of France? Ans: Paris': an answer key printed on the question's line.
+_INLINE_ANSWER = re.compile(
+    r"(?<=[?.)\]:])\s+(?:\(?\s*)?(?:Ans(?:wer)?|Sol(?:ution)?)\s*[:.\-–—]\s*(?P<answer>\S.*?)\s*\)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def split_inline_answer(text: str) -> tuple[str, str | None]:
+    """A line's question text and the answer printed after it on the same line, if any."""
+    match = _INLINE_ANSWER.search(text)
+    if not match or _ANSWER_SPACE.match(match.group("answer")):
+        return text, None
+    return text[: match.start()].rstrip(), match.group("answer")
 
 
 def given_answers(lines: list[Line], start: int, end: int) -> tuple[set[int], str] | None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from qagen.model import Paper, PaperInFile, Section
 from qagen.parsing import marks as M
-from qagen.parsing.answers import drop_numbers_in_answers, given_answers, unnumbered_questions
+from qagen.parsing.answers import drop_numbers_in_answers, given_answers, split_inline_answer, unnumbered_questions
 from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
 from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, translation_of
 from qagen.parsing.checks import Findings, check
@@ -77,6 +77,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
     for block in blocks:
         _split_leading_version(lines, block, versions)
         lead, rows = _rows(lines, block, skipped, anchors)
+        inline = _inline_answers(rows)
         each = bool(re.match(r"^\s*each\b", rows[0].text, re.I)) if rows else False
         digits = {"num": ")", "numparen": ".", "bare": None}.get(block.cand.style, "any")
         built = build_tree(split_rows(rows, digits))
@@ -87,7 +88,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         section = sections[block.section] if block.section is not None else None
         question = to_question(block.cand.label, built, section.name if section else None)
         question.translations = versions.translations.get(block.cand.index, [])
-        question.given_answer = answers.get(block.start)
+        question.given_answer = "\n".join(a for a in (*inline, answers.get(block.start)) if a) or None
         questions.append(question)
     printed = [q.marks for q in questions]
     apply_rules(questions, blocks, section_heads, sections, paper_rules, texts)
@@ -112,7 +113,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         ocr_pages=sorted({line.page + 1 for line in lines if line.ocr}),
         translated=versions.languages - {""},
         unreadable_versions=versions.unreadable,
-        given_answers=len(answers),
+        given_answers=sum(q.given_answer is not None for q in questions),
         notes=[f"Reading the file: {note}." for note in notes or []],
     )
     paper.warnings, paper.confidence = check(paper, findings)
@@ -183,6 +184,16 @@ def _blocks(chain: list[Candidate], heads: list[Heading], n_lines: int, paper_st
         sec = bisect.bisect_right(head_idx, cand.index) - 1
         blocks.append(Block(cand, cand.index, end, sec if sec >= 0 else None))
     return blocks
+
+
+def _inline_answers(rows: list[Row]) -> list[str]:
+    """Answers printed on the questions' own lines (answers.split_inline_answer), taken out."""
+    found = []
+    for row in rows:
+        row.text, answer = split_inline_answer(row.text)
+        if answer:
+            found.append(answer)
+    return found
 
 
 def _rows(lines: list[Line], block: Block, skipped: set[int], anchors: list[float]) -> tuple[float | None, list[Row]]:

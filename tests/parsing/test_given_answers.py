@@ -96,3 +96,16 @@ def test_answer_labels(line):
                                   "Solve the equation.", "Answers must be written in ink."])
 def test_instructions_are_not_answer_labels(line):
     assert not is_answer_label(line)
+
+
+def test_an_answer_printed_on_the_questions_own_line_is_its_given_answer():
+    paper = parse_text("""
+        1. What is the capital of France? Ans: Paris [1]
+        2. Which gas do plants take in? Answer - Carbon dioxide [1]
+        3. Name a noble gas. [1]
+    """)
+
+    assert [q.text for q in paper.questions] == ["What is the capital of France?", "Which gas do plants take in?",
+                                                 "Name a noble gas."]
+    assert [q.given_answer for q in paper.questions] == ["Paris", "Carbon dioxide", None]
+    assert [q.marks for q in paper.questions] == [1, 1, 1]
