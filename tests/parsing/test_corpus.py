@@ -32,7 +32,7 @@ def corpus():  # type: ignore[no-untyped-def]
     return root / "papers", json.loads(truth_file.read_text(encoding="utf-8"))
 
 
-@pytest.mark.xfail(strict=False, reason="issue 15, open: the enlarged shared corpus (24 of 36 text papers, 6 of 12 scans exact before the parser work) is below the targets")
+@pytest.mark.xfail(strict=False, reason="issue 15, open: the blind half of the enlarged corpus is below the targets (2026-12-05: text 12/17, scans 0/4 exact; the development half meets the count targets)")
 def test_text_layer_papers_meet_the_targets(corpus) -> None:  # type: ignore[no-untyped-def]
     papers, truth = corpus
     results = evaluate(papers, truth, {"text"})
@@ -45,7 +45,7 @@ def test_text_layer_papers_meet_the_targets(corpus) -> None:  # type: ignore[no-
 
 @pytest.mark.slow
 @pytest.mark.skipif(not ocr.available(), reason="tesseract OCR is not installed")
-@pytest.mark.xfail(strict=False, reason="issue 15, open: the enlarged shared corpus (24 of 36 text papers, 6 of 12 scans exact before the parser work) is below the targets")
+@pytest.mark.xfail(strict=False, reason="issue 15, open: the blind half of the enlarged corpus is below the targets (2026-12-05: text 12/17, scans 0/4 exact; the development half meets the count targets)")
 def test_all_papers_meet_the_targets_including_scans(corpus) -> None:  # type: ignore[no-untyped-def]
     papers, truth = corpus
     results = evaluate(papers, truth, {"text", "scan"})
@@ -54,3 +54,16 @@ def test_all_papers_meet_the_targets_including_scans(corpus) -> None:  # type: i
     assert t.scan_exact / t.scan_papers >= TARGET_SCAN_COUNT, report
     assert t.marks_right / t.marks_papers >= TARGET_MARKS, report
     assert t.passed, report
+
+
+def test_the_development_half_keeps_its_exact_counts(corpus) -> None:  # type: ignore[no-untyped-def]
+    """A regression floor: the half the parser is worked from meets the count target on its
+    text-layer papers (docs/parse-eval.md). The blind half is reported, never tuned to."""
+    from devtools.evaluate_parsing import DEVELOPMENT, half_of
+
+    papers, truth = corpus
+    development = [paper for paper in truth if half_of(paper["file"]) == DEVELOPMENT]
+    results = evaluate(papers, development, {"text"})
+    t = totals(results)
+    assert t.text_papers >= 10
+    assert t.text_exact / t.text_papers >= TARGET_TEXT_COUNT, "\n" + table(results)

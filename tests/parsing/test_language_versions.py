@@ -121,3 +121,39 @@ def test_a_gap_is_filled_only_when_every_missing_number_is_printed():
     chain = [Candidate(0, "num", 1, "", "1", "A.", 0.0), Candidate(2, "num", 4, "", "4", "D.", 0.0)]
 
     assert [c.value for c in fill_skipped_numbers(chain, lines)] == [1, 4]
+
+
+def _page(texts: list[str], page: int, foreign: int = 0) -> list[Line]:
+    lines = [text_line(t, page=page) for t in texts]
+    lines[0].page_top = True
+    for line in lines:
+        line.foreign = foreign
+    return lines
+
+
+def test_a_page_in_a_legacy_font_followed_by_its_english_page_gives_each_question_once():
+    from qagen.parsing.segment import segment
+
+    # The reader drops a legacy-font Hindi page's letters and counts them (Line.foreign);
+    # its numbers and formulas remain.
+    hindi = _page(["1.", "2.   x + 2 = 5", "3."], page=0, foreign=45)
+    english = _page(["1. Define velocity.", "2. Solve x + 2 = 5.", "3. State Ohm's law."], page=1)
+
+    paper = segment(hindi + english)
+
+    assert paper is not None
+    assert [q.number for q in paper.questions] == ["1", "2", "3"]
+    assert paper.questions[1].text == "Solve x + 2 = 5."
+    assert any("cannot be read" in w for w in paper.warnings)
+
+
+def test_a_whole_paper_repeated_in_a_legacy_font_adds_no_questions():
+    from qagen.parsing.segment import segment
+
+    english = _page([f"{n}. Question {n} in English, with enough words to read." for n in range(1, 9)], page=0)
+    repeat = _page([f"{n}." for n in range(1, 9)], page=1, foreign=60)
+
+    paper = segment(english + repeat)
+
+    assert paper is not None
+    assert [q.number for q in paper.questions] == [str(n) for n in range(1, 9)]
