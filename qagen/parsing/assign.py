@@ -77,6 +77,21 @@ def apply_rules(questions: list[Question], blocks: list[Block], heads: list[Head
         q.marks = value
 
 
+def apply_counts(questions: list[Question], paper_rules: M.Rules) -> None:
+    """'Thirteen questions worth 3 points each, then three worth 12 points each': when the
+    counts the instructions state add up to the questions found, each run of questions, in
+    order, gets its marks (questions that print their own keep them)."""
+    counts = paper_rules.counts
+    if not counts or sum(n for n, _ in counts) != len(questions):
+        return
+    first = 0
+    for n, value in counts:
+        for question in questions[first:first + n]:
+            if question.marks is None:
+                question.marks = value
+        first += n
+
+
 def each_of(n: int, m: float, count: int) -> float:
     """Each question's marks under a rule 'n × m' that governs `count` questions.
 

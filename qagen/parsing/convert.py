@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qagen.model import Option, Part, Question
-from qagen.parsing.marks import EXTRA_CREDIT
+from qagen.parsing.marks import EXTRA_CREDIT, NUMBER_PATTERN, amount
 from qagen.parsing.tree import Built, Node
 
 
@@ -29,9 +29,14 @@ def part_label(node: Node) -> str:
     return f"OR {label}" if node.alternative else label
 
 
+# 'Attempt any four', 'Answer any two of the following': a choice among the parts.
+ANY_OF = re.compile(rf"\b(?:attempt|answer|solve|do|write)\s+any\s+(?P<k>{NUMBER_PATTERN})\b", re.IGNORECASE)
+
+
 def node_marks(node: Node) -> float | None:
     """A node's own marks, else the sum over its parts (skipping OR alternatives and extra
-    credit); None when nothing is printed."""
+    credit); None when nothing is printed. When the stem offers a choice ("attempt any
+    four") among parts of equal marks, the marks are the chosen parts' only."""
     if node.marks is not None:
         return node.marks
     values = []
@@ -45,7 +50,13 @@ def node_marks(node: Node) -> float | None:
             value = next((node_marks(a) for a in alts if node_marks(a) is not None), None)
         values.append(value)
     known = [v for v in values if v is not None]
-    return sum(known) if known else None
+    if not known:
+        return None
+    choose = ANY_OF.search(node.text)
+    pick = amount(choose.group("k")) if choose else None
+    if pick and len(known) == len(values) > pick and len(set(known)) == 1:
+        return pick * known[0]  # "Attempt any four" of five parts of 5 marks: 20
+    return sum(known)
 
 
 def to_part(node: Node) -> Part:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qagen.documents.lines import Line
 
@@ -14,9 +14,12 @@ WORDS = r"(?:marks?|mks?|points?|pts?|pt|bod(?:a|ova)?|punkte?|pkt|scores?|अ�
 _AMOUNT = r"\d{1,3}(?:\.\d+)?(?:\s*(?:[+,]|\+-|-\+)\s*\d{1,3}(?:\.\d+)?)*"
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "half": 0.5,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "half": 0.5,
 }
 _NUM = r"(?:\d{1,3}(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+NUMBER_PATTERN = _NUM  # a number in digits or words ('4', 'four'), for other modules' patterns
 
 _BRACKETED_END = re.compile(
     rf"(?:(?<=\s)|^)[\[(]{{1,2}}\s*(?P<amount>{_AMOUNT})\s*(?P<word>{WORDS})?\s*[\])]\s*[.?:]?\s*$",
@@ -54,6 +57,13 @@ EACH_RULE = re.compile(
     rf"(?:(?:each|every|all(?:\s+the)?)\s+questions?\s*(?:carr(?:y|ies)|is\s+of|are\s+of|of|has|"
     rf"have|:|=|-|–)?\s*(?P<m>{_NUM})\s*(?:{WORDS})\b|\b\d{{1,3}}\s+questions?\s*(?:of|,|carrying)?\s*"
     rf"(?P<m2>{_NUM})\s*(?:{WORDS})\s*each|carr(?:y|ies)\s+(?P<m3>{_NUM})\s*marks?\s+each)",
+    re.IGNORECASE,
+)
+# 'thirteen multiple-choice questions worth three points each, followed by three
+# free-response questions worth 12 points each': counts of questions, in order, with marks.
+COUNT_RULE = re.compile(
+    rf"\b(?P<n>{_NUM})\s+(?:[A-Za-z-]+\s+){{0,2}}questions?\s+(?:(?:each\s+)?(?:worth|carrying|of))\s+"
+    rf"(?P<m>{_NUM})\s*(?:{WORDS})\b(?:\s+each)?",
     re.IGNORECASE,
 )
 SECTION_COUNT_RULE = re.compile(
@@ -235,6 +245,7 @@ class Rules:
     each: float | None
     sections: dict[str, tuple[int, float]]
     every_question: bool = False  # 'each question carries N marks' (not '... carry N marks each')
+    counts: list[tuple[int, float]] = field(default_factory=list)  # (how many questions, marks each), in order
 
     @classmethod
     def parse(cls, text: str) -> Rules:
@@ -259,7 +270,12 @@ class Rules:
             value = amount(match.group("m"))
             if value is not None:
                 sections[match.group("sec").upper()] = (int(match.group("n")), value)
-        return cls(ranges, each, sections, every)
+        counts = []
+        for match in COUNT_RULE.finditer(flat):
+            n, value = amount(match.group("n")), amount(match.group("m"))
+            if n is not None and value is not None and float(n).is_integer() and n >= 1:
+                counts.append((int(n), value))
+        return cls(ranges, each, sections, every, counts)
 
     def for_number(self, number: int) -> float | None:
         for lo, hi, value in self.ranges:

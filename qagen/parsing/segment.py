@@ -9,7 +9,7 @@ from dataclasses import replace
 from qagen.model import Paper, PaperInFile, Section
 from qagen.parsing import marks as M
 from qagen.parsing.answers import drop_numbers_in_answers, given_answers, split_inline_answer, unnumbered_questions
-from qagen.parsing.assign import Block, apply_rules, reconcile_total, trust_printed
+from qagen.parsing.assign import Block, apply_counts, apply_rules, reconcile_total, trust_printed
 from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, translation_of
 from qagen.parsing.checks import Findings, check
 from qagen.parsing.closures import closing_totals, fill_from_closures
@@ -91,6 +91,7 @@ def segment(lines: list[Line], notes: list[str] | None = None) -> Paper | None:
         question.given_answer = "\n".join(a for a in (*inline, answers.get(block.start)) if a) or None
         questions.append(question)
     printed = [q.marks for q in questions]
+    apply_counts(questions, paper_rules)
     apply_rules(questions, blocks, section_heads, sections, paper_rules, texts)
     trust_printed(questions, printed, paper_rules, sections, blocks)
     header_text = "\n".join([title] + [texts[i] for i in head_lines])

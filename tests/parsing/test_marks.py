@@ -204,3 +204,47 @@ def test_a_section_rule_written_marks_times_count_gives_each_question_its_marks(
     """)
 
     assert [q.marks for q in paper.questions] == [1, 1, 1, 10, 10]
+
+
+def test_counts_of_questions_stated_in_words_give_each_run_its_marks():
+    from tests.parsing.helpers import parse_text
+
+    paper = parse_text("""
+        Astronomy Exam 2
+        This exam has four multiple-choice questions worth three points each, followed by
+        two free-response questions worth 12 points each.
+        1. Which planet is largest?
+        2. Which planet is nearest the Sun?
+        3. What is a light-year?
+        4. What causes the seasons?
+        5. Explain Kepler's second law.
+        6. Describe how a star forms.
+    """)
+
+    assert [q.marks for q in paper.questions] == [3, 3, 3, 3, 12, 12]
+
+
+def test_stated_counts_that_do_not_add_up_to_the_questions_found_are_not_used():
+    from tests.parsing.helpers import parse_text
+
+    paper = parse_text("""
+        This exam has ten questions worth two points each.
+        1. Which planet is largest?
+        2. Which planet is nearest the Sun?
+    """)
+
+    assert [q.marks for q in paper.questions] == [None, None]
+
+
+def test_a_choice_among_parts_of_equal_marks_counts_only_the_parts_chosen():
+    from tests.parsing.helpers import parse_text
+
+    paper = parse_text("""
+        1. Attempt any two of the following.
+        (a) Define a heap. [5]
+        (b) Define a trie. [5]
+        (c) Define a B-tree. [5]
+        2. Define a graph. [5]
+    """)
+
+    assert [q.marks for q in paper.questions] == [10, 5]
