@@ -60,22 +60,25 @@ def ready_workers(deployment: str, namespace: str | None = None) -> int | None:
         return None
 
 
-def measure(client: redis.Redis, queue: str, worker_concurrency: int, workers: int | None) -> Capacity:
+def measure(client: redis.Redis, queue: str, worker_concurrency: int, workers: int | None, *,
+            unacked_key: str = UNACKED_KEY, durations_key: str = DURATIONS_KEY) -> Capacity:
     pipe = client.pipeline()
     pipe.llen(queue)
-    pipe.hlen(UNACKED_KEY)
-    pipe.lrange(DURATIONS_KEY, 0, -1)
+    pipe.hlen(unacked_key)
+    pipe.lrange(durations_key, 0, -1)
     queued, running, durations = pipe.execute()
     median = statistics.median(float(d) for d in durations) if durations else None
     slots = workers * worker_concurrency if workers is not None else None
     estimate = None
     if median is not None:
-        # A new job starts once the jobs ahead of it have drained through the slots. With no
-        # cluster to ask, the workers busy now (at least one) stand in for the slots; with
-        # zero workers (scaled to zero) the wait depends on a pod starting: not estimated.
-        parallel = slots if slots is not None else max(running, 1)
+        # A new job starts once the jobs ahead of it (queued, and running: papers and notes
+        # being indexed alike) have drained through the slots. With no cluster to ask, one
+        # worker's concurrency (or the jobs running now, if more) stands in for the slots, so
+        # all slots busy with nothing queued still means a wait of one job. With zero workers
+        # (scaled to zero) the wait depends on a pod starting: not estimated.
+        parallel = slots if slots is not None else max(running, worker_concurrency, 1)
         if parallel:
-            estimate = math.floor((queued + (running if slots is not None else 0)) / parallel) * median
+            estimate = math.floor((queued + running) / parallel) * median
     return Capacity(queued, running, workers, slots, median, estimate)
 
 

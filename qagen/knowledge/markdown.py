@@ -10,15 +10,19 @@ import re
 
 from qagen.knowledge.sections import Block, Section, clean_heading
 
+# Every pattern here runs in time linear in its line: no two quantifiers may both match the
+# same characters (a heading's text and its trailing blanks), because notes are uploaded by
+# anyone and "# a" followed by 50,000 blanks must not cost minutes (issue 16). Where a
+# pattern would need that, the line is cut with string methods instead.
+# (tests/knowledge/test_linear_patterns.py feeds each pattern its worst case.)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_ATX_OPEN = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_TAG_LINE = re.compile(r"^\s*</?[A-Za-z][\w-]*(\s+[^<>]*)?/?>\s*$")
+_TAG_LINE = re.compile(r"^\s*</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>\s*$")
 _IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
 _DIRECTIVE_LINE = re.compile(r"^\s*:\w+:`[^`]*`\s*$")  # d2l-style ':label:`sec_x`'
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
-_TITLE = re.compile(r"^title:\s*['\"]?(.*?)['\"]?\s*$", re.M)
+_FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\n")
+_FRONT_MATTER_CLOSE = re.compile(r"\n---[ \t]*\n")
 
 
 def normalise(text: str) -> str:
@@ -26,16 +30,58 @@ def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
 
 
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's level and text ('## Queues ##' -> (2, 'Queues')), else None."""
+    opening = _ATX_OPEN.match(line)
+    if not opening:
+        return None
+    title = line[opening.end():].strip(" \t")
+    closing = title.rstrip("#")
+    if closing != title and (not closing or closing[-1] in " \t"):
+        title = closing.rstrip(" \t")  # a closing run of #s after a blank is not the title's
+    return (len(opening.group(1)), title) if title else None
+
+
+def strip_comments(text: str) -> str:
+    """HTML comments removed: one pass with str.find, linear however many open and never close."""
+    out: list[str] = []
+    at = 0
+    while True:
+        start = text.find("<!--", at)
+        if start < 0:
+            break
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break  # an unclosed comment runs to the end: keep the text as written
+        out.append(text[at:start])
+        at = end + 3
+    out.append(text[at:])
+    return "".join(out)
+
+
+def front_matter(text: str) -> tuple[str, str]:
+    """YAML front matter's title ('' when none) and the text after the front matter."""
+    opening = _FRONT_MATTER_OPEN.match(text)
+    if not opening:
+        return "", text
+    closing = _FRONT_MATTER_CLOSE.search(text, opening.end() - 1)
+    if not closing:
+        return "", text
+    title = ""
+    for line in text[opening.end():closing.start()].split("\n"):
+        if line.startswith("title:"):
+            title = line[len("title:"):].strip().strip("'\"").strip()
+            break
+    return title, text[closing.end():]
+
+
 def markdown_sections(text: str) -> list[Section]:
     """Sections of a text/Markdown document: ATX and setext headings start new sections."""
     root: tuple[str, ...] = ()
-    front = _FRONT_MATTER.match(text)
-    if front:
-        text = text[front.end():]
-        title = _TITLE.search(front.group(1))
-        if title and title.group(1).strip() and not re.search(r"^ {0,3}# ", text, re.M):
-            root = (clean_heading(title.group(1)),)
-    text = _COMMENT.sub("", text)
+    title, text = front_matter(text)
+    if title and not any(line.startswith(("# ", " # ", "  # ", "   # ")) for line in text.split("\n")):
+        root = (clean_heading(title),)
+    text = strip_comments(text)
     stack: list[tuple[int, str]] = [(0, root[0])] if root else []
     sections = [Section(page=None, path=root)]
     current: list[str] = []
@@ -70,9 +116,9 @@ def markdown_sections(text: str) -> list[Section]:
             fence, code = opening.group(1), True
             current.append(line)
             continue
-        atx = _ATX.match(line)
+        atx = atx_heading(line)
         if atx:
-            start(len(atx.group(1)), atx.group(2), line)
+            start(atx[0], atx[1], line)
             continue
         setext = _SETEXT.match(line)
         if setext and len(current) == 1 and current[0].strip() and not _FENCE.match(current[0]):
