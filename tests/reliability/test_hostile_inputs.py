@@ -38,6 +38,10 @@ CASES = [
     ("polyglot PDF + ZIP", "paper.pdf", hostile.polyglot_pdf_zip, "ends"),
     ("polyglot PNG header + PDF", "paper.png", hostile.polyglot_png_pdf, "ends"),
     ("paper with 10,000 questions", "paper.txt", hostile.many_questions_text, ("failed", f"at most {MAX_QUESTIONS}")),
+    # Patterns that backtrack on blanks (issue 16): a heading, a tag line and comments that never close.
+    ("Markdown: '# a' + 18,000 blanks, 5 lines", "notes.md", lambda: b"\n".join([b"# a" + b" \t" * 9_000 + b"x"] * 5), "ends"),
+    ("Markdown: a tag line that never closes", "notes.md", lambda: b"<a" + b" \t" * 9_000 + b"x\nText.", "ends"),
+    ("Markdown: 25,000 comments that never close", "notes.md", lambda: b"<!--\n" * 25_000, "ends"),
 ]
 
 
