@@ -2,15 +2,15 @@
 
 One subprocess per page, `OMP_THREAD_LIMIT=1` (Tesseract's OpenMP threading is several
 times slower on small machines) and a hard timeout per page, so a bad page can cost at most
-`timeout` seconds. Pages run in parallel on a small thread pool; pdfium rendering stays on
-the caller's thread because pdfium is not thread-safe.
+`timeout` seconds; its environment is an allow-list without the service's keys
+(`qagen.documents.environment`). Pages run in parallel on a small thread pool; pdfium
+rendering stays on the caller's thread because pdfium is not thread-safe.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import shutil
 import statistics
@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from qagen.documents.environment import safe_environment
 from qagen.documents.lines import Line, Segment
 
 DEFAULT_DPI = 200
@@ -43,7 +44,7 @@ def languages() -> frozenset[str]:
         return frozenset()
     try:
         out = subprocess.run(
-            [exe, "--list-langs"], capture_output=True, text=True, timeout=20, check=False
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=20, check=False, env=safe_environment()
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return frozenset()
@@ -121,7 +122,7 @@ def _run(png: bytes, page: int, lang: str, timeout: float) -> list[Line]:
     exe = tesseract_path()
     if not exe:
         return []
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    env = safe_environment(OMP_THREAD_LIMIT="1")  # no service secrets for Tesseract
     try:
         proc = subprocess.run(
             [exe, "stdin", "stdout", "-l", lang, "--psm", PSM, "tsv"],

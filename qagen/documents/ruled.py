@@ -12,10 +12,10 @@ level with it.
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 
+from qagen.documents.environment import safe_environment
 from qagen.documents.lines import Line
 
 DARK = 190  # grey level below which a pixel is ink (scanned rules are often faint)
@@ -138,7 +138,7 @@ def read_numbers(png: bytes, timeout: float, exe: str) -> list[tuple[int, float]
     column = ImageOps.expand(Image.fromarray(clean), pad, fill=255)
     out = io.BytesIO()
     column.save(out, format="PNG")
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    env = safe_environment(OMP_THREAD_LIMIT="1")  # no service secrets for Tesseract
     try:
         proc = subprocess.run([exe, "stdin", "stdout", "-l", "eng", "--psm", "6", "tsv"],
                               input=out.getvalue(), capture_output=True, timeout=timeout, env=env, check=False)

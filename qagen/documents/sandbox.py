@@ -10,7 +10,9 @@ process with:
   fails (MemoryError in Python, an abort or a crash in C) in the child only;
 - a wall-clock deadline (and `RLIMIT_CPU` a little above it): past it the child is killed;
 - `PR_SET_PDEATHSIG`, so the child dies with its parent (a killed worker leaves no orphan),
-  and a high `oom_score_adj`, so the kernel's OOM killer picks the child first.
+  and a high `oom_score_adj`, so the kernel's OOM killer picks the child first;
+- none of the service's secrets in its environment, and none of its parent's network
+  connections (`qagen.documents.environment.scrub_process`: an allow-list of variables).
 
 The result (or the InputError) comes back pickled through a pipe. Whatever kills the child
 becomes an `InputError` with a message for the user; the worker process itself never sees
@@ -39,6 +41,7 @@ except ImportError:  # Windows, which has no os.fork either: `bounded` never for
     resource = None  # type: ignore[assignment]
 
 from qagen.errors import InputError
+from qagen.documents.environment import scrub_process
 from qagen.documents.errors import TooComplex
 
 T = TypeVar("T")
@@ -111,6 +114,7 @@ def _child(fn, args, kwargs, write_fd: int, memory: int, timeout: float) -> None
         faulthandler.disable()  # an allocator's abort here is expected, not worth a stack dump
         _die_with_parent()
         _prefer_for_oom_kill()
+        scrub_process(keep_fds=(write_fd,))  # no S3, Redis or model keys for the readers
         base = _address_space() if memory else None
         if base is not None:
             limit = base + memory
