@@ -16,8 +16,9 @@ from qagen.settings import Settings, get_settings
 
 DESCRIPTION = """qagen answers question papers. Upload a paper (optionally with a knowledge base
 of course notes), follow its progress, then fetch the answered PDF through a signed URL or
-the answers as JSON. Every /api route needs `Authorization: Bearer <key>`; errors are always
-`{"error": {"code", "message"}}`. See the README for an integrator's walkthrough."""
+the answers as JSON. Every /api route needs `Authorization: Bearer <key>` (the event stream and
+the download also take a short-lived `?access_token=` from POST /api/sessions/{id}/token, never
+a key); errors are always `{"error": {"code", "message"}}`. See the README for an integrator's walkthrough."""
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
@@ -39,7 +40,10 @@ def create_app(settings: Settings | None = None) -> APIFlask:
         HTTP_ERROR_SCHEMA=Error,
         VALIDATION_ERROR_SCHEMA=Error,
     )
-    app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
+    app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"},
+                            "SessionToken": {"type": "apiKey", "in": "query", "name": "access_token",
+                                             "description": "A session's short-lived token (POST "
+                                                            "/api/sessions/{session_id}/token), never an API key"}}
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)

@@ -1,7 +1,8 @@
 """Bearer-key authentication. The tenant of the key is `g.tenant` inside a view.
 
-Browsers' EventSource cannot send headers, so a view may also accept the key as an
-`access_token` query parameter (the events stream and the download redirect do).
+The key is read from the `Authorization` header only: a key in a URL ends up in browser
+history and proxy logs. Links that cannot send headers (EventSource, downloads) use a
+short-lived token for one session instead (api.session_tokens).
 """
 
 from __future__ import annotations
@@ -16,37 +17,28 @@ from api.services import services
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="qagen"'}
 
 
-def presented_key(allow_query: bool = False) -> str:
+def presented_key() -> str:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key.strip():
-        return key.strip()
-    return (request.args.get("access_token") or "").strip() if allow_query else ""
+    return key.strip() if scheme.lower() == "bearer" else ""
 
 
-def current_tenant(allow_query: bool = False) -> str | None:
+def current_tenant() -> str | None:
     """The tenant of the presented key (looked up once per request), or None."""
     if "tenant" not in g:
-        key = presented_key(allow_query)
+        key = presented_key()
         record = services().keys.lookup(key) if key else None
         g.tenant = record.tenant if record else None
         g.key_presented = bool(key)
     return g.tenant
 
 
-def require_key(view=None, *, allow_query: bool = False):
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if allow_query and g.get("tenant") is None:
-                # Looked up already (the rate limiter's key) from the header alone: a key in
-                # the query counts here, so look again. Otherwise one lookup per request.
-                g.pop("tenant", None)
-            if current_tenant(allow_query) is None:
-                if not g.key_presented:
-                    raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>'.", CHALLENGE)
-                raise ApiError(401, "unauthorized", "That API key is not valid.", CHALLENGE)
-            return view(*args, **kwargs)
+def require_key(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_tenant() is None:
+            if not g.key_presented:
+                raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>'.", CHALLENGE)
+            raise ApiError(401, "unauthorized", "That API key is not valid.", CHALLENGE)
+        return view(*args, **kwargs)
 
-        return wrapped
-
-    return decorate(view) if view is not None else decorate
+    return wrapped

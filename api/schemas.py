@@ -72,14 +72,29 @@ class SessionList(Schema):
     next_cursor = String(allow_none=True, required=True)
 
 
+TOKEN_HELP = ("A token from POST /api/sessions/{session_id}/token, for links that cannot send headers; an API "
+              "key is refused here (a URL ends up in browser history and proxy logs)")
+
+
 class DownloadQuery(Schema):
     expires_in = Integer(validate=Range(60, 604_800),
                          metadata={"description": "Life of the signed URL in seconds (default from settings, max 7 days)."})
-    access_token = String(metadata={"description": "The API key, for links that cannot send headers."})
+    access_token = String(metadata={"description": TOKEN_HELP})
 
 
 class EventsQuery(Schema):
-    access_token = String(metadata={"description": "The API key (EventSource cannot send headers)."})
+    access_token = String(metadata={"description": TOKEN_HELP + " (EventSource cannot send headers)"})
+
+
+class SessionTokenOut(Schema):
+    access_token = String(required=True, metadata={"description": "qst_...: opens this session's event stream and "
+                                                                  "download as ?access_token= until it expires."})
+    token_type = String(required=True, validate=OneOf(["session"]))
+    session_id = String(required=True)
+    expires_in = Integer(required=True, metadata={"description": "Seconds the token lives."})
+    expires_at = String(required=True)
+    events_url = String(required=True, metadata={"description": "The event stream's URL with the token."})
+    download_url = String(required=True, metadata={"description": "The download's URL with the token."})
 
 
 class KnowledgeIn(Schema):

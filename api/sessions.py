@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import PurePath
 
 from apiflask import APIBlueprint
-from flask import Response, g, redirect, stream_with_context
+from flask import Response, g, redirect, stream_with_context, url_for
 
 from api.auth import require_key
 from api.errors import ApiError
-from api.schemas import DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut
+from api.schemas import (DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut,
+                         SessionTokenOut)
 from api.services import services
+from api.session_tokens import TTL_SECONDS, mint, require_session_access
 from qagen.errors import NotFound, SessionNotFound
 from qagen.jobs.records import JobState, Session
 
@@ -22,6 +25,8 @@ AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 FOUND = {**AUTH, 404: "No such session for this tenant"}
 READY = {**FOUND, 409: "Not complete yet (the message says why, e.g. the failure)"}
 FINAL = (JobState.COMPLETE, JobState.FAILED)
+# The event stream and the download: the key in the header, or a session token in the query.
+LINK_AUTH = ["BearerAuth", "SessionToken"]
 
 
 def owned_session(session_id: str) -> Session:
@@ -72,16 +77,33 @@ def list_sessions(query: dict):
             "next_cursor": repr(next_score) if next_score is not None else None}
 
 
+@bp.post("/sessions/<session_id>/token")
+@require_key
+@bp.output(SessionTokenOut, description="A token for this session's event stream and download, and both links")
+@bp.doc(security="BearerAuth", responses=FOUND)
+def session_token(session_id: str):
+    """A short-lived token for the links that cannot send headers (EventSource, downloads)"""
+    owned_session(session_id)
+    token, grant = mint(services().redis, g.tenant, session_id)
+
+    def link(endpoint: str) -> str:
+        return url_for(endpoint, session_id=session_id, access_token=token, _external=True)
+
+    return {"access_token": token, "token_type": "session", "session_id": session_id, "expires_in": TTL_SECONDS,
+            "expires_at": datetime.fromtimestamp(grant.expires_at, timezone.utc).isoformat(timespec="seconds"),
+            "events_url": link("sessions.events"), "download_url": link("sessions.download")}
+
+
 def _sse(event: str, data: dict, event_id: str | None = None) -> str:
     lines = [f"event: {event}"] + ([f"id: {event_id}"] if event_id else [])
     return "\n".join(lines) + f"\ndata: {json.dumps(data)}\n\n"
 
 
 @bp.get("/sessions/<session_id>/events")
-@require_key(allow_query=True)
+@require_session_access
 @bp.input(EventsQuery, location="query", arg_name="query")
-@bp.doc(security="BearerAuth", responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
-                                                        "then one `done` event; keep-alive comments every 15 s"})
+@bp.doc(security=LINK_AUTH, responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
+                                                      "then one `done` event; keep-alive comments every 15 s"})
 def events(session_id: str, query: dict):
     """Live progress as Server-Sent Events until the session is done"""
     owned_session(session_id)
@@ -130,9 +152,9 @@ def result(session_id: str):
 
 
 @bp.get("/download/<session_id>")
-@require_key(allow_query=True)
+@require_session_access
 @bp.input(DownloadQuery, location="query", arg_name="query")
-@bp.doc(security="BearerAuth", responses={**READY, 302: "Redirect to a signed, short-lived URL of the PDF"})
+@bp.doc(security=LINK_AUTH, responses={**READY, 302: "Redirect to a signed, short-lived URL of the PDF"})
 def download(session_id: str, query: dict):
     """The answered PDF: a redirect to a signed download URL"""
     session = complete_session(session_id)

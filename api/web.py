@@ -46,7 +46,7 @@ def _security_headers(response):
     """On the page and its assets: the key lives in this page's storage, so lock it down."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # The events and download links carry the key as ?access_token=: never send it on as a referrer.
+    # The events and download links carry a session token as ?access_token=: never send it on as a referrer.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
     return response

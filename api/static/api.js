@@ -95,5 +95,14 @@ export async function api(path, options) {
 
 export const enc = encodeURIComponent;
 export const sessionPath = (id) => `api/sessions/${enc(id)}`;
-/** For the event stream and the download link, which cannot send headers. */
-export const withToken = (path) => `${path}?access_token=${enc(apiKey)}`;
+
+/** A short-lived token for one session's event stream and download link, which cannot send
+ * headers. The key itself never goes in a URL (browser history, proxy logs): the API refuses it. */
+export async function sessionToken(id) {
+  const body = await api(`${sessionPath(id)}/token`, { method: 'POST' });
+  if (!body || typeof body.access_token !== 'string') throw new ApiError('The server did not issue a link token.', 0);
+  return body.access_token;
+}
+
+/** `path` with a token from sessionToken(). */
+export const withToken = (path, token) => `${path}?access_token=${enc(token)}`;

@@ -1,8 +1,9 @@
 /* Downloading the answered PDF: check the session first (a refusal shows in words), then
- * navigate to the download link, which the API redirects to the signed PDF.
+ * navigate to the download link (with a short-lived token for this session), which the API
+ * redirects to the signed PDF.
  */
 
-import { ApiError, api, enc, sessionPath, withToken } from './api.js';
+import { ApiError, api, enc, sessionPath, sessionToken, withToken } from './api.js';
 import { clearError, showError } from './dom.js';
 
 export async function download(id, button) {
@@ -14,8 +15,10 @@ export async function download(id, button) {
     if (session.status !== 'complete') {
       throw new ApiError(`The answers are not ready (status: ${session.status}).${session.error ? ' ' + session.error : ''}`, 409);
     }
-    // A plain navigation: the API redirects to a signed link and the browser saves the PDF.
-    window.location.assign(withToken(`api/download/${enc(id)}`));
+    // A plain navigation, with a token for this session that lasts minutes (never the key): the
+    // API redirects to a signed link and the browser saves the PDF.
+    const token = await sessionToken(id);
+    window.location.assign(withToken(`api/download/${enc(id)}`, token));
   } catch (error) {
     showError('The answers could not be downloaded.', error);
   } finally {

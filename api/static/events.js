@@ -2,7 +2,7 @@
  * cut, and the progress card (bar, percentage, live status line, the tab's title).
  */
 
-import { api, sessionPath, withToken } from './api.js';
+import { api, sessionPath, sessionToken, withToken } from './api.js';
 import { STATUS_LABELS, clear, el, showError } from './dom.js';
 import { loadPreview } from './preview.js';
 import { refreshSessions } from './sessions.js';
@@ -37,9 +37,23 @@ export function follow(id, initial) {
   }
 
   if (typeof window.EventSource !== 'function') { poll(job); return; }
+  stream(job);
+}
+
+/** The event stream, opened with a token for this session (EventSource cannot send the key). */
+async function stream(job) {
+  let token;
+  try {
+    token = await sessionToken(job.id);
+  } catch (e) {
+    // Refused or unreachable: polling carries on, and reports what stays wrong.
+    if (current === job && !job.finished && !job.timer) poll(job);
+    return;
+  }
+  if (current !== job || job.finished) return;
   let events;
   try {
-    events = new EventSource(withToken(`${sessionPath(id)}/events`));
+    events = new EventSource(withToken(`${sessionPath(job.id)}/events`, token));
   } catch (e) {
     poll(job);
     return;

@@ -128,8 +128,10 @@ Time: 1 hour                         Max. Marks: 20
 
 def events_of(stack, api_key: str, session_id: str) -> list[dict]:
     seen = []
+    token = httpx.post(f"{stack.layout.api_url}/api/sessions/{session_id}/token",
+                       headers={"Authorization": f"Bearer {api_key}"}).json()["access_token"]
     with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
-                      params={"access_token": api_key}, timeout=120) as response:
+                      params={"access_token": token}, timeout=120) as response:
         for line in response.iter_lines():
             if line.startswith("data: "):
                 seen.append(json.loads(line[6:]))

@@ -91,12 +91,13 @@ class TestIdempotency:
 
 
 class TestLiveProgress:
-    def test_the_event_stream_reports_progress_until_done_at_100(self, client, api_key, stack):
+    def test_the_event_stream_reports_progress_until_done_at_100(self, client, stack):
         session_id = upload(client, EXAMPLE_PAPER.read_bytes(), "paper.pdf").json()["session_id"]
         events = []
-        # EventSource cannot send headers: the key rides as access_token.
+        # EventSource cannot send headers: a short-lived token for this session rides as access_token.
+        token = client.post(f"/api/sessions/{session_id}/token").json()["access_token"]
         with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
-                          params={"access_token": api_key}, timeout=120) as response:
+                          params={"access_token": token}, timeout=120) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             event = None
             for line in response.iter_lines():
@@ -110,15 +111,16 @@ class TestLiveProgress:
         progress = [data["progress"] for _, data in events]
         assert progress == sorted(progress)
 
-    def test_each_change_is_streamed_as_it_happens(self, api_key, stack, redis_client):
+    def test_each_change_is_streamed_as_it_happens(self, client, stack, redis_client):
         from qagen.jobs.records import Session, SessionStore
 
         store = SessionStore(redis_client, 3600)
         session_id = str(uuid.uuid4())
         store.create(Session(id=session_id, tenant="tests", filename="p.pdf", input_key="k"))
         seen = []
+        token = client.post(f"/api/sessions/{session_id}/token").json()["access_token"]
         with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
-                          params={"access_token": api_key}, timeout=30) as response:
+                          params={"access_token": token}, timeout=30) as response:
             lines = response.iter_lines()
             for line in lines:
                 if not line.startswith("data: "):

@@ -106,8 +106,8 @@ def test_a_teacher_uploads_a_paper_watches_it_answered_previews_and_downloads_it
     expect(page.locator("#progress-text")).to_contain_text("100%")
     seen = page.evaluate("window.__progressSeen")
     assert any(re.match(r"([1-9]|[1-9]\d)% ", text) for text in seen), f"no progress under 100% was shown: {seen}"
-    # Fed by the SSE endpoint; the key travels in a URL only where headers cannot be sent.
-    assert any("/events?access_token=" in url and status == 200 and kind.startswith("text/event-stream")
+    # Fed by the SSE endpoint, opened with a short-lived token for this session: never the key.
+    assert any("/events?access_token=qst_" in url and status == 200 and kind.startswith("text/event-stream")
                for url, status, kind in responses), responses
 
     # The preview lists every question of the paper.
@@ -144,8 +144,10 @@ def test_a_teacher_uploads_a_paper_watches_it_answered_previews_and_downloads_it
     with pdfplumber.open(io.BytesIO(data)) as document:
         text = "\n".join(p.extract_text() or "" for p in document.pages)
     assert "Question 1" in text
-    assert all(re.search(r"/(events|api/download/[^/?]+)\?access_token=", url)
+    assert all(re.search(r"/(events|api/download/[^/?]+)\?access_token=qst_", url)
                for url, _, _ in responses if "access_token" in url)
+    assert any("/api/download/" in url and status == 302 for url, status, _ in responses), responses
+    assert not any(web_key in url for url, _, _ in responses)  # the key never travels in a URL
 
     # Phone widths: nothing wider than the screen.
     assert_no_horizontal_scroll(page, 360)
