@@ -11,10 +11,11 @@ from flask import g, request
 from api.auth import require_key
 from api.errors import ApiError
 from api.files import read_upload
-from api.idempotency import idempotent
+from api import idempotency
 from api.schemas import Empty, KnowledgeIn, KnowledgeOut
 from api.services import services
-from qagen.knowledge.store import Document, KnowledgeBase, KnowledgeBaseNotFound, prefix_for, sha256
+from qagen.knowledge.store import (Document, KnowledgeBase, KnowledgeBaseNotFound, KnowledgeStatus, prefix_for,
+                                   sha256)
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,24 @@ def _store_and_index(kb: KnowledgeBase):
     for document, data, kind in accepted:
         s.storage.put(document.key, data, KNOWLEDGE_KINDS[kind])
     kb = s.knowledge.add_documents(kb.id, [document for document, _, _ in accepted])
+    body = {**kb.to_public(), "skipped": skipped}
+    idempotency.accept(body, 202, ref=kb.id)  # before the job exists (api/idempotency.py)
     s.celery.send_task(INDEX_KNOWLEDGE_BASE, args=[kb.id], queue=s.settings.queue)
-    return {**kb.to_public(), "skipped": skipped}, 202
+    return body, 202
+
+
+def reindex(kb_id: str) -> bool:
+    """An accepted upload of notes whose request ended before it said the index job was queued:
+    queue it again while the base is indexing (a duplicate drops out at the lease); False when the
+    base is gone (removed after a failed request)."""
+    s = services()
+    try:
+        kb = s.knowledge.fetch(kb_id)
+    except KnowledgeBaseNotFound:
+        return False
+    if kb.status == KnowledgeStatus.INDEXING:
+        s.celery.send_task(INDEX_KNOWLEDGE_BASE, args=[kb.id], queue=s.settings.queue)
+    return True
 
 
 @bp.post("/knowledge")
@@ -82,7 +99,7 @@ def _store_and_index(kb: KnowledgeBase):
 @bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
 @bp.output(KnowledgeOut, status_code=202, description="Accepted: documents stored, indexing started")
 @bp.doc(security="BearerAuth", responses={**UPLOAD, 200: "Every document was a duplicate: nothing to index"})
-@idempotent
+@idempotency.idempotent(recover=reindex)
 def create(form: dict):
     """Create a knowledge base from one or more documents (field `file`, repeatable)"""
     name = (form.get("name") or "").strip()[:120] or "Course notes"
@@ -103,7 +120,7 @@ def create(form: dict):
 @bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
 @bp.output(KnowledgeOut, status_code=202, description="Accepted: the base is re-indexed")
 @bp.doc(security="BearerAuth", responses={**UPLOAD, **FOUND, 200: "Every document was a duplicate"})
-@idempotent
+@idempotency.idempotent(recover=reindex)
 def add_documents(kb_id: str, form: dict):
     """Add documents to a knowledge base; it is re-indexed"""
     return _store_and_index(owned_knowledge_base(kb_id))

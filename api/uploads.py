@@ -11,13 +11,13 @@ from flask import g, url_for
 from api.auth import require_key
 from api.errors import ApiError
 from api.files import CONTENT_TYPES, read_upload
-from api.idempotency import idempotent
+from api import idempotency
 from api.knowledge import owned_knowledge_base
 from api.schemas import Submission, UploadIn
 from api.services import services
-from qagen.errors import InputError
+from qagen.errors import InputError, SessionNotFound
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
-from qagen.jobs.records import Session, object_prefix, patiently
+from qagen.jobs.records import JobState, Session, object_prefix, patiently
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")
@@ -44,6 +44,25 @@ def _discard_input(storage, key: str) -> None:
         log.warning("could not remove the orphaned upload %s", key)
 
 
+def requeue(session_id: str) -> bool:
+    """An accepted upload whose request ended before it said the job was queued (api/idempotency.py):
+    queue the job again if it has not started (a duplicate drops out at the lease); False when the
+    session is gone (its enqueue failed and it was removed)."""
+    s = services()
+    try:
+        session = s.sessions.fetch(session_id)
+    except SessionNotFound:
+        return False
+    if session.status == JobState.QUEUED:
+        try:
+            s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
+        except Exception as exc:
+            log.exception("enqueue failed for session %s", session_id)
+            raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.",
+                           {"Retry-After": "5"}) from exc
+    return True
+
+
 def _callback(url: str | None) -> str | None:
     if not url:
         return None
@@ -62,7 +81,7 @@ def _callback(url: str | None) -> str | None:
 @bp.doc(security="BearerAuth", responses=ERRORS,
         description="Upload a question paper; answers 202 with where to follow the job. Send an "
                     "`Idempotency-Key` header to make retries safe.")
-@idempotent
+@idempotency.idempotent(recover=requeue)
 def upload(form: dict):
     """Submit a paper"""
     s = services()
@@ -81,7 +100,12 @@ def upload(form: dict):
     except Exception:
         _discard_input(s.storage, input_key)  # no session will ever point at it
         raise
+    body = submission(session_id)
+    headers = {"Location": body["status_url"]}
     try:
+        # With an Idempotency-Key, the answer is recorded before the job exists: a retry finds it
+        # whatever happens to this request next (api/idempotency.py).
+        idempotency.accept(body, 202, headers, ref=session_id)
         s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
     except Exception:
         # Not queued: leave nothing behind that looks like a job.
@@ -89,8 +113,9 @@ def upload(form: dict):
         try:
             patiently(lambda: s.sessions.delete(session_id, g.tenant), 5.0)
         except Exception:  # Redis still away: the record expires with the session ttl; the 503 stands
+            # Its upload stays with it: a retry with the same Idempotency-Key may still queue it.
             log.exception("could not remove the unqueued session %s", session_id)
-        _discard_input(s.storage, input_key)
+        else:
+            _discard_input(s.storage, input_key)
         raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.", {"Retry-After": "5"})
-    body = submission(session_id)
-    return body, 202, {"Location": body["status_url"]}
+    return body, 202, headers
