@@ -18,7 +18,7 @@ def main() -> None:
 
 
 @main.command("run")
-@click.argument("service", type=click.Choice(["redis", "s3", "web", "worker"]))
+@click.argument("service", type=click.Choice(["redis", "s3", "web", "worker", "webhooks"]))
 def run(service: str) -> None:
     """Run one service of the local stack in the foreground (used by Procfile.dev)."""
     from devtools.stack import StackLayout

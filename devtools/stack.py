@@ -1,4 +1,4 @@
-"""The local stack: Redis, SeaweedFS (S3), the API under gunicorn and a Celery worker.
+"""The local stack: Redis, SeaweedFS (S3), the API under gunicorn, a Celery worker and the webhook dispatcher.
 
 One definition of how each service starts, used three ways: `make up` (Procfile.dev,
 one `python -m devtools run SERVICE` per line), `make demo` and the test fixtures (`LocalStack`,
@@ -23,7 +23,7 @@ import httpx
 
 from qagen.settings import Settings
 
-SERVICES = ("redis", "s3", "web", "worker")
+SERVICES = ("redis", "s3", "web", "worker", "webhooks")
 DEV_API_PORT = 8000
 # SeaweedFS runs master, volume and filer servers behind its S3 gateway, each with an
 # HTTP and a gRPC port; in development they sit at fixed offsets above the S3 port.
@@ -136,6 +136,8 @@ class StackLayout:
             return [_bin("celery"), "-A", "worker", "worker", "--loglevel", "INFO",
                     "--concurrency", str(self.worker_concurrency), "-n", f"{self.worker_name}@%h", "-E",
                     "--without-mingle", "--without-gossip"]
+        if service == "webhooks":
+            return [sys.executable, "-m", "qagen.webhooks"]
         raise ValueError(f"Unknown service {service!r}; expected one of {', '.join(SERVICES)}.")
 
 
@@ -239,6 +241,8 @@ class LocalStack:
             return httpx.get(f"http://127.0.0.1:{self.layout.s3_port}/", timeout=1).status_code in (200, 403)
         if service == "web":
             return httpx.get(f"{self.layout.api_url}/healthz", timeout=1).status_code == 200
+        if service == "webhooks":
+            return b"webhook dispatcher ready" in _read_from(log, offset)
         return b" ready." in _read_from(log, offset)
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:

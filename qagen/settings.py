@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     webhook_allow: str = Field(default="", description="Private ranges callbacks may reach: CIDRs, loopback, private.")
     webhook_max_attempts: int = Field(default=12, ge=1, le=30)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_schedule: str = Field(default="30,120,480,1800", pattern=r"^\s*[0-9.]+(\s*,\s*[0-9.]+)*\s*$",
+                                  description="Seconds before attempt 2, 3, ...; the last repeats.")
+    webhook_concurrency: int = Field(default=16, ge=1, le=256, description="Attempts in flight per webhook dispatcher.")
 
     page_size: str = Field(default="A4", pattern="^(A4|Letter)$")
     log_level: str = "INFO"

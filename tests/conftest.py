@@ -27,7 +27,9 @@ def stack(tmp_path_factory) -> LocalStack:
     # Every test's key belongs to the one tenant "tests", and the suite uploads faster than the
     # production default of 30 a minute per tenant; the limit itself is tested on its own app
     # (tests/api/test_integration_contract.py).
-    local = LocalStack(layout, extra_env={"QAGEN_SSE_POLL_SECONDS": "0.05", "QAGEN_UPLOAD_RATE_LIMIT": "100000/minute"})
+    # The webhook dispatcher retries after 0.5 s and 1 s instead of 30 s and 2 min (tests/webhooks).
+    local = LocalStack(layout, extra_env={"QAGEN_SSE_POLL_SECONDS": "0.05", "QAGEN_UPLOAD_RATE_LIMIT": "100000/minute",
+                                          "QAGEN_WEBHOOK_SCHEDULE": "0.5,1"})
     try:
         local.start()
         yield local

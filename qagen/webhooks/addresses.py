@@ -139,7 +139,6 @@ def _is_allowed(address: IPAddress, category: str, allow: AllowList) -> bool:
     return category in allow.words  # "metadata", "multicast", ... have no word: CIDR only
 
 
-_getaddrinfo = socket.getaddrinfo  # tests replace this to simulate DNS
 _dns_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
 
 
@@ -154,7 +153,9 @@ def _dns_pool() -> concurrent.futures.ThreadPoolExecutor:
 
 def resolve(host: str, port: int, timeout: float = DNS_TIMEOUT_SECONDS) -> list[IPAddress]:
     """The addresses `host` resolves to (in resolver order, deduplicated), within `timeout` seconds."""
-    future = _dns_pool().submit(_getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    # The system's resolver (/etc/hosts, then DNS): the tests give names loopback addresses
+    # with /etc/hosts entries (tests/webhooks/conftest.py), not by replacing this call.
+    future = _dns_pool().submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
     try:
         infos = future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:

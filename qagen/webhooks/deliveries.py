@@ -1,21 +1,24 @@
 """Webhook deliveries: the event of a finished session, its delivery record, each attempt.
 
 Everything here is plain Python (stdlib, redis, httpx) so the API can import it to
-validate a `callback_url` at upload time; the Celery task that drives delivery lives in
-`worker/webhook_tasks.py` and calls `attempt_delivery` below. docs/webhooks.md is the
-receiver-facing description of the format, the signature and the retry schedule.
+validate a `callback_url` at upload time; the process that drives delivery is
+qagen.webhooks.dispatcher (`python -m qagen.webhooks`), which claims due events from the
+schedule below and calls `attempt_delivery`. docs/webhooks.md is the receiver-facing
+description of the format, the signature and the retry schedule.
 
 Pieces:
 
 - `event_for` / `enqueue_once` — the event id is a function of (session id, final status),
   and the delivery record is created with SET NX, so re-running a session, a redelivered
   task or a repeated `notify` never produces a second event.
-- `deliver` (one HTTP attempt) and `attempt_delivery` (load record, lock, re-validate,
-  sign, deliver, record, decide the next delay) — the delivery policy.
-- The callback URL is checked (qagen.webhooks.addresses) at upload and before every attempt
-  (DNS can change between the two: rebinding), and each attempt connects only to an
-  address that was just validated (the URL is pinned to the IP; Host and TLS SNI keep the
-  name), never following redirects. The signature is qagen.webhooks.signing's.
+- The schedule: a sorted set `qagen:webhooks:due` of pending event ids scored with the time
+  of their next attempt. The record and its schedule entry change together (one script or
+  one MULTI), so a pending record is always scheduled; the dispatcher moves an entry it
+  claims into the future for as long as an attempt may take, so an attempt that dies with
+  its process comes due again by itself.
+- `attempt_delivery` (load record, lock, re-validate, sign, deliver, record, decide the
+  next delay) — the delivery policy; one HTTP attempt (`deliver`: the address checked again
+  and pinned, no redirects, a deadline for the whole attempt) is qagen.webhooks.sending's.
 
 Delivery is at least once: a receiver must de-duplicate on `Qagen-Event-Id`.
 """
@@ -26,44 +29,40 @@ import hashlib
 import json
 import logging
 import random
-import re
-import ssl
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlunsplit
+from typing import Any
 
 import redis
 
-from qagen.webhooks.addresses import (DNS_TIMEOUT_SECONDS, CallbackRefused, CheckedTarget, IPAddress,
-                                      check_callback_url)
-from qagen.webhooks.signing import SIGNATURE_HEADER, WebhookSecrets, sign
+from qagen.webhooks.addresses import DNS_TIMEOUT_SECONDS
+from qagen.webhooks.sending import (DEFAULT_TIMEOUT_SECONDS, EVENT_ID_HEADER, EVENT_TYPE_HEADER, USER_AGENT,
+                                    AttemptResult, attempt_seconds, deliver)
+from qagen.webhooks.signing import WebhookSecrets
 
-if TYPE_CHECKING:
-    import httpx
+# EVENT_ID_HEADER, EVENT_TYPE_HEADER, USER_AGENT, AttemptResult and deliver are imported for
+# callers of this module: one HTTP attempt is qagen.webhooks.sending's.
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "qagen-webhooks/1"
-EVENT_ID_HEADER = "Qagen-Event-Id"
-EVENT_TYPE_HEADER = "Qagen-Event-Type"
 FINAL_STATUSES = ("complete", "failed")
 
-DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 12
-# Wait before attempt 2, 3, 4, 5; the last value repeats. With 12 attempts the first is
-# immediate and the last comes ~4 h 10 min later (30 s + 2 min + 8 min + 8 x 30 min).
-# Every delay must stay below the broker's visibility timeout (2400 s by default): a Celery
-# countdown longer than that makes Redis hand the message out again, in a loop.
+# Wait before attempt 2, 3, 4, 5; the last value repeats (QAGEN_WEBHOOK_SCHEDULE). With 12
+# attempts the first is immediate and the last comes ~4 h 10 min later (30 s + 2 min + 8 min
+# + 8 x 30 min).
 DEFAULT_SCHEDULE: tuple[float, ...] = (30, 120, 480, 1800)
+MAX_DELAY_SECONDS = 2100.0  # a receiver's Retry-After is honoured up to 35 minutes
 DEFAULT_JITTER = 0.1  # +-10 % so a receiver's outage doesn't end in a thundering herd
 RECORD_TTL_SECONDS = 7 * 24 * 3600  # as long as a session lives, so a re-run never re-sends
 EARLY_TOLERANCE_SECONDS = 5.0
 MAX_HISTORY = 20
 
 RECORD_PREFIX = "qagen:webhook:"
+SCHEDULE_KEY = "qagen:webhooks:due"  # sorted set: pending event id -> time of its next attempt
+WAKE_KEY = "qagen:webhooks:wake"  # a list the dispatcher blocks on, pushed when an event is created
 
 
 # --------------------------------------------------------------------------- events and records
@@ -140,7 +139,18 @@ def enqueue_once(client: redis.Redis, event_id: str, body: bytes, url: str, tena
         "delivered_at": None,
         "history": [],
     }
-    return bool(client.set(record_key(event_id), json.dumps(record), nx=True, ex=ttl_seconds))
+    return bool(client.eval(_CREATE, 3, record_key(event_id), SCHEDULE_KEY, WAKE_KEY,
+                            json.dumps(record), int(ttl_seconds), repr(now), event_id))
+
+
+# The record and its first attempt on the schedule, or nothing if the event has a record already.
+_CREATE = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+redis.call('zadd', KEYS[2], ARGV[3], ARGV[4])
+redis.call('lpush', KEYS[3], ARGV[4])
+redis.call('ltrim', KEYS[3], 0, 63)
+return 1
+"""
 
 
 def load_record(client: redis.Redis, event_id: str) -> dict[str, Any] | None:
@@ -149,140 +159,15 @@ def load_record(client: redis.Redis, event_id: str) -> dict[str, Any] | None:
 
 
 def _save_record(client: redis.Redis, record: dict[str, Any]) -> None:
-    client.set(record_key(record["event_id"]), json.dumps(record), xx=True, keepttl=True)
-
-
-def mark_enqueued(client: redis.Redis, event_id: str, ttl_seconds: int = RECORD_TTL_SECONDS) -> None:
-    """Note that a delivery task for this event is in the queue (see `needs_enqueue`)."""
-    client.set(record_key(event_id) + ":enqueued", str(time.time()), ex=ttl_seconds)
-
-
-def needs_enqueue(client: redis.Redis, event_id: str) -> bool:
-    """True if the record exists and is pending but no task was ever handed to the queue
-    (the process died between `enqueue_once` and sending the task)."""
-    record = load_record(client, event_id)
-    return (record is not None and record["status"] == "pending"
-            and not client.exists(record_key(event_id) + ":enqueued"))
-
-
-def iter_records(client: redis.Redis) -> Iterable[dict[str, Any]]:
-    for key in client.scan_iter(match=RECORD_PREFIX + "evt_*", count=500):
-        name = key.decode()
-        if name.count(":") != 2:  # skip :lock / :enqueued companions
-            continue
-        raw = client.get(name)
-        if raw:
-            yield json.loads(raw)
-
-
-# --------------------------------------------------------------------------- one attempt
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    """What one HTTP attempt did."""
-
-    delivered: bool
-    retryable: bool
-    status_code: int | None = None
-    error: str | None = None
-    retry_after: float | None = None
-    address: str | None = None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
-
-
-def _pinned_url(target: CheckedTarget, address: IPAddress) -> str:
-    host = f"[{address}]" if address.version == 6 else str(address)
-    default = 443 if target.scheme == "https" else 80
-    netloc = host if target.port == default else f"{host}:{target.port}"
-    path, _, query = target.path_and_query.partition("?")
-    return urlunsplit((target.scheme, netloc, path, query, ""))
-
-
-def _excerpt(response: httpx.Response) -> str:
-    import httpx
-
-    try:
-        chunk = b""
-        for part in response.iter_bytes():
-            chunk += part
-            if len(chunk) >= 200:
-                break
-        text = chunk[:200].decode("utf-8", "replace")
-    except httpx.HTTPError:
-        return ""
-    text = re.sub(r"\s+", " ", text).strip()
-    return f": {text}" if text else ""
-
-
-def deliver(record: dict[str, Any], secret: str | Sequence[str], timeout: float = DEFAULT_TIMEOUT_SECONDS, *,
-            allow: str = "", now: float | None = None, dns_timeout: float = DNS_TIMEOUT_SECONDS,
-            verify_tls: ssl.SSLContext | bool = True) -> AttemptResult:
-    """One signed POST of the record's event; never raises for network or receiver errors.
-
-    The URL is validated again (DNS may have changed since upload) and the request goes
-    to a just-validated IP with the original Host header and TLS server name, so the
-    connection can't be steered elsewhere. Redirects are not followed. 2xx = delivered;
-    410 Gone = stop; anything else (3xx, 4xx, 5xx, timeouts, connection errors) = retry.
-    `verify_tls` is httpx's `verify` (certifi's CAs by default; an SSLContext for a private CA).
-    """
-    try:
-        target = check_callback_url(record["url"], allow, dns_timeout=dns_timeout)
-    except CallbackRefused as exc:
-        return AttemptResult(delivered=False, retryable=True, error=f"not sent: {exc}")
-    body = record["body"].encode("utf-8")
-    timestamp = int(time.time() if now is None else now)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
-        EVENT_ID_HEADER: record["event_id"],
-        EVENT_TYPE_HEADER: record["type"],
-        "Host": target.netloc,
-    }
-    extensions = {} if target.host_is_literal else {"sni_hostname": target.host}
-    last_error = "no address to connect to"
-    import httpx  # here, not at the top: a worker's start-up path should not pay ~50 ms for it
-
-    # trust_env=False: no proxy from the environment may reroute (or reach inside) for us.
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify_tls) as client:
-        for address in target.addresses[:3]:
-            request = client.build_request("POST", _pinned_url(target, address), content=body, headers=headers,
-                                           extensions=extensions)
-            try:
-                response = client.send(request, stream=True)
-            except httpx.ConnectError as exc:
-                last_error = f"could not connect to {target.host} ({exc or 'connection refused'})"
-                continue  # try the next validated address
-            except httpx.TimeoutException:
-                return AttemptResult(False, True, error=f"no answer from {target.host} within {timeout:g} s",
-                                     address=str(address))
-            except httpx.HTTPError as exc:
-                return AttemptResult(False, True, error=f"request to {target.host} failed: {exc.__class__.__name__}: {exc}",
-                                     address=str(address))
-            try:
-                code = response.status_code
-                if 200 <= code < 300:
-                    return AttemptResult(True, False, status_code=code, address=str(address))
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-                if code == 410:
-                    return AttemptResult(False, False, status_code=code, address=str(address),
-                                         error="receiver answered 410 Gone; delivery stopped")
-                if 300 <= code < 400:
-                    error = (f"receiver answered {code} redirect to {response.headers.get('Location', '?')!r}; "
-                             "redirects are not followed, configure the final URL")
-                else:
-                    error = f"receiver answered HTTP {code}{_excerpt(response)}"
-                return AttemptResult(False, True, status_code=code, error=error, retry_after=retry_after,
-                                     address=str(address))
-            finally:
-                response.close()
-    return AttemptResult(False, True, error=last_error)
+    """Write the record and, in the same transaction, its place on the schedule (none once finished)."""
+    event_id = record["event_id"]
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set(record_key(event_id), json.dumps(record), xx=True, keepttl=True)
+        if record["status"] == "pending" and record.get("next_attempt_at") is not None:
+            pipe.zadd(SCHEDULE_KEY, {event_id: record["next_attempt_at"]})
+        else:
+            pipe.zrem(SCHEDULE_KEY, event_id)
+        pipe.execute()
 
 
 # --------------------------------------------------------------------------- the policy
@@ -293,8 +178,7 @@ def backoff_delay(failed_attempts: int, schedule: Sequence[float] = DEFAULT_SCHE
                   retry_after: float | None = None, rng: random.Random | None = None) -> float:
     """Seconds to wait after the `failed_attempts`-th failure (1-based); the schedule's last value repeats.
 
-    A receiver's Retry-After is honoured when longer; `max_delay` (below the broker's
-    visibility timeout) caps everything.
+    A receiver's Retry-After is honoured when longer; `max_delay` caps everything.
     """
     base = schedule[min(max(failed_attempts, 1), len(schedule)) - 1]
     delay = base * (1 + (rng or random).uniform(-jitter, jitter)) if jitter else float(base)
@@ -323,27 +207,31 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 def attempt_delivery(client: redis.Redis, event_id: str, *, allow: str = "",
                      max_attempts: int = DEFAULT_MAX_ATTEMPTS, timeout: float = DEFAULT_TIMEOUT_SECONDS,
                      schedule: Sequence[float] = DEFAULT_SCHEDULE, jitter: float = DEFAULT_JITTER,
-                     max_delay: float | None = None, secrets: WebhookSecrets | None = None,
+                     max_delay: float | None = MAX_DELAY_SECONDS, secrets: WebhookSecrets | None = None,
                      dns_timeout: float = DNS_TIMEOUT_SECONDS) -> Outcome:
     """Run one due attempt for `event_id` and record it; `retry_in` says when to run again.
 
-    Safe under duplicate task messages: a per-event lock keeps two attempts from running
-    at once, an attempt that is not yet due is skipped (the chain that scheduled it will
-    come), and finished records are left alone.
+    Safe when run twice for one event (two dispatchers, a claim that expired): a per-event
+    lock keeps two attempts from running at once, an attempt that is not yet due is skipped
+    (and the event put back at its due time), finished records are left alone, and the
+    schedule is updated with the record.
     """
     lock_key = record_key(event_id) + ":lock"
     token = uuid.uuid4().hex
-    if not client.set(lock_key, token, nx=True, ex=int(timeout * 3 + dns_timeout + 60)):
+    if not client.set(lock_key, token, nx=True, ex=attempt_seconds(timeout, dns_timeout)):
         return Outcome(event_id, "skipped", error="another attempt is running")
     try:
         record = load_record(client, event_id)
         if record is None:
-            log.warning("webhook %s: no delivery record (expired or never created); dropping", event_id)
+            log.warning("webhook %s: no delivery record (expired, deleted or never created); dropping", event_id)
+            client.zrem(SCHEDULE_KEY, event_id)
             return Outcome(event_id, "skipped", error="no record")
         if record["status"] != "pending":
+            client.zrem(SCHEDULE_KEY, event_id)
             return Outcome(event_id, "skipped", attempts=record["attempts"], error=f"already {record['status']}")
         now = time.time()
         if now < record["next_attempt_at"] - EARLY_TOLERANCE_SECONDS:
+            client.zadd(SCHEDULE_KEY, {event_id: record["next_attempt_at"]})
             return Outcome(event_id, "skipped", attempts=record["attempts"], error="not due yet (duplicate message)")
 
         secret = (secrets or WebhookSecrets(client)).signing_secrets(record["tenant"])

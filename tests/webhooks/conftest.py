@@ -1,20 +1,35 @@
-"""Fixtures for the webhook tests: a loopback receiver, simulated DNS, a Celery stand-in.
+"""Fixtures for the webhook tests: a loopback receiver, names in /etc/hosts, a Redis database
+of their own and in-process dispatchers.
+
+Nothing is replaced: the receiver is a real HTTP server, names are resolved by the system's
+resolver (glibc reads /etc/hosts on every lookup), events wait on the real schedule in the
+stack's Redis and are sent by `Dispatcher`, the loop `python -m qagen.webhooks` runs.
 
 Webhooks to loopback are refused unless QAGEN_WEBHOOK_ALLOW says otherwise; the test
-stack (devtools.stack.StackLayout) allows loopback so the receiver on 127.0.0.1 can be called.
+stack (devtools.stack.StackLayout) allows loopback so the receiver on 127.0.0.1 can be
+called, and the in-process dispatchers here pass `allow="loopback"` themselves.
 """
 
 from __future__ import annotations
 
-import socket
+import contextlib
+import fcntl
+import os
+import tempfile
+import threading
 import uuid
+from pathlib import Path
 
 import pytest
+import redis as redis_lib
 
-from qagen.webhooks import addresses
-from qagen.jobs.queue import make_celery
-from qagen.settings import Settings
+from qagen.webhooks import Dispatcher
 from tests.webhooks.receiver import Receiver
+
+HOSTS_FILE = Path("/etc/hosts")
+_HOSTS_LOCK = Path(tempfile.gettempdir()) / "qagen-tests-etc-hosts.lock"
+# In-process dispatchers: loopback allowed, a schedule of fractions of a second, no jitter.
+FAST = {"allow": "loopback", "schedule": (0.3, 0.6), "jitter": 0.0, "timeout": 2.0, "poll_seconds": 0.1}
 
 
 @pytest.fixture
@@ -23,37 +38,104 @@ def receiver():
         yield r
 
 
-@pytest.fixture
-def fake_dns(monkeypatch):
-    """`fake_dns["name"] = ["1.2.3.4", ...]` makes qagen's resolver see those addresses; unknown names fail."""
-    table: dict[str, list[str]] = {}
+class Hosts:
+    """Entries of /etc/hosts for this test only: `hosts["hooks-1.qagen.test"] = ["127.0.0.1"]`.
 
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    Lines are appended with a marker of this instance and removed in teardown (only ours:
+    other processes on the machine may be adding theirs). Removal writes a new file and
+    renames it over /etc/hosts, so a concurrent lookup never reads a half-written file.
+    """
+
+    def __init__(self) -> None:
+        self.marker = f"# qagen-test {os.getpid()} {uuid.uuid4().hex[:8]}"
+
+    @staticmethod
+    def unique(prefix: str = "hooks") -> str:
+        """A name no resolver knows yet (.test is reserved for testing, RFC 6761)."""
+        return f"{prefix}-{uuid.uuid4().hex[:10]}.qagen.test"
+
+    @contextlib.contextmanager
+    def _locked(self):
+        with open(_HOSTS_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _rewrite(self, keep) -> None:  # type: ignore[no-untyped-def]
+        lines = HOSTS_FILE.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if keep(line)]
+        if kept == lines:
+            return
+        temporary = HOSTS_FILE.with_name(f".hosts.qagen-test.{os.getpid()}")
+        temporary.write_text("".join(kept))
+        os.chmod(temporary, HOSTS_FILE.stat().st_mode & 0o7777)
         try:
-            addresses = table[host]
-        except KeyError:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port, 0, 0) if ":" in a else (a, port)) for a in addresses]
+            os.replace(temporary, HOSTS_FILE)
+        except OSError:  # /etc/hosts bind-mounted (a container): rewrite it in place
+            temporary.unlink()
+            HOSTS_FILE.write_text("".join(kept))
 
-    monkeypatch.setattr(addresses, "_getaddrinfo", getaddrinfo)
-    return table
+    def _ours(self, line: str, name: str | None = None) -> bool:
+        return line.rstrip("\n").endswith(self.marker) and (name is None or line.split()[1:2] == [name])
 
+    def __setitem__(self, name: str, addresses: list[str]) -> None:
+        with self._locked():
+            self._rewrite(lambda line: not self._ours(line, name))
+            text = HOSTS_FILE.read_text()
+            with open(HOSTS_FILE, "a") as hosts:
+                if text and not text.endswith("\n"):
+                    hosts.write("\n")
+                hosts.write("".join(f"{address} {name} {self.marker}\n" for address in addresses))
 
-class FakeCelery:
-    """Records send_task calls instead of talking to a broker (the tests run the task body themselves)."""
-
-    def __init__(self):
-        self.conf = make_celery(Settings()).conf  # the real configuration: queue "qagen", visibility timeout
-        self.sent: list[tuple[str, list, str]] = []
-
-    def send_task(self, name, args=None, queue=None, **options):
-        self.sent.append((name, list(args or []), queue))
+    def clear(self) -> None:
+        with self._locked():
+            self._rewrite(lambda line: not self._ours(line))
 
 
 @pytest.fixture
-def fake_celery() -> FakeCelery:
-    return FakeCelery()
+def hosts():
+    """Names the system resolver maps to the addresses a test gives (cleaned up afterwards)."""
+    if not os.access(HOSTS_FILE, os.W_OK):
+        pytest.skip("these tests give names addresses in /etc/hosts, which this user cannot write (run as root, "
+                    "or in a container)")
+    entries = Hosts()
+    try:
+        yield entries
+    finally:
+        entries.clear()
+
+
+@pytest.fixture
+def wh_redis(settings):
+    """The stack's Redis server, database 1, emptied: the stack's own dispatcher serves database 0,
+    so events created here are sent only by the dispatchers a test starts."""
+    url = settings.redis_url.rsplit("/", 1)[0] + "/1"
+    client = redis_lib.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def dispatch(wh_redis):
+    """`dispatch(**options)` starts a Dispatcher thread on `wh_redis` (FAST options by default); all stop at teardown."""
+    started: list[tuple[Dispatcher, threading.Thread]] = []
+
+    def start(**options) -> Dispatcher:
+        dispatcher = Dispatcher(wh_redis, **{**FAST, **options})
+        thread = threading.Thread(target=dispatcher.run, name="test-dispatcher", daemon=True)
+        thread.start()
+        started.append((dispatcher, thread))
+        return dispatcher
+
+    yield start
+    for dispatcher, _ in started:
+        dispatcher.stop.set()
+    for _, thread in started:
+        thread.join(30)
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
-"""An LMS uploads with a callback_url and receives exactly one signed session.complete event.
+"""An LMS uploads with a callback_url and receives its signed event, on the shared stack's real
+API, Celery worker and webhook dispatcher process (`python -m qagen.webhooks`).
 
-Runs on the shared stack's real API and Celery worker. The worker only knows the tasks
-`worker/celery_app.py` includes, so this skips until `worker.webhook_tasks` is in that
-include list (and the API stores callback_url, and the paper task calls
-notify_session_finished; see docs/webhooks.md, "Integration").
+The stack's dispatcher retries after 0.5 s and 1 s (QAGEN_WEBHOOK_SCHEDULE in tests/conftest.py)
+and allows loopback callbacks (QAGEN_WEBHOOK_ALLOW=loopback, devtools/stack.py).
 """
 
 from __future__ import annotations
@@ -13,43 +12,45 @@ import time
 import uuid
 
 import pytest
+from kombu.transport.redis import Channel
 
-from qagen.jobs.names import DELIVER_WEBHOOK, PROCESS_QUESTION_PAPER
+from devtools.stack import free_port, wait_until
+from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
 from qagen.jobs.records import Session, SessionStore
-from qagen.webhooks import WebhookSecrets, event_id_for, load_record, verify
+from qagen.webhooks import WebhookSecrets, event_id_for, load_record, record_key, scheduled_at, verify
 from tests.waiting import wait_for_session
 
-
-@pytest.fixture(scope="module")
-def worker_knows_the_task(stack) -> bool:
-    """Asked of the running worker itself (a remote-control `registered` query)."""
-    replies = make_celery(stack.settings).control.inspect(timeout=3).registered() or {}
-    return any(DELIVER_WEBHOOK in names for names in replies.values())
+PAPER = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
 
 
 @pytest.fixture
-def webhook_stack(stack, worker_knows_the_task):
+def webhook_stack(stack):
     if "loopback" not in stack.env.get("QAGEN_WEBHOOK_ALLOW", ""):
         pytest.skip("the test stack was started without QAGEN_WEBHOOK_ALLOW=loopback")
-    if not worker_knows_the_task:
-        pytest.skip(f"{DELIVER_WEBHOOK} is not registered on the stack's worker: add 'worker.webhook_tasks' to the "
-                    "include list in worker/celery_app.py to enable this test")
     return stack
+
+
+def celery_messages(redis_client, queue: str) -> list[str]:
+    """Every Celery message KEDA's triggers count: the queue's list and kombu's `unacked` hash (raw JSON)."""
+    raw = list(redis_client.lrange(queue, 0, -1)) + list(redis_client.hvals(Channel.unacked_key))
+    return [m.decode() if isinstance(m, bytes) else m for m in raw]
+
+
+def upload(client, callback_url: str) -> str:
+    response = client.post("/api/upload", files={"file": ("quiz.txt", PAPER)}, data={"callback_url": callback_url})
+    assert response.status_code == 202, response.text
+    return response.json()["session_id"]
 
 
 def test_an_upload_with_a_callback_gets_exactly_one_signed_complete_event(webhook_stack, client, redis_client,
                                                                            receiver):
-    paper = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
-    response = client.post("/api/upload", files={"file": ("quiz.txt", paper)}, data={"callback_url": receiver.url()})
-    assert response.status_code == 202, response.text
-    session_id = response.json()["session_id"]
+    session_id = upload(client, receiver.url())
 
     final = wait_for_session(client, session_id)
     assert final["status"] == "complete"
     requests = receiver.wait_for(1, timeout=30)
-    assert requests, ("no webhook arrived: does POST /api/upload store callback_url on the session, and does the "
-                      "paper task call notify_session_finished?")
+    assert requests, "no webhook arrived: is the stack's webhook dispatcher running? (log: .../logs/webhooks.log)"
     time.sleep(2)  # a duplicate would arrive now
 
     [request] = receiver.requests
@@ -69,9 +70,65 @@ def test_an_upload_with_a_callback_gets_exactly_one_signed_complete_event(webhoo
     assert load_record(redis_client, event["id"])["status"] == "delivered"
 
 
+def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt_through_the_real_schedule(
+        webhook_stack, client, redis_client, receiver):
+    receiver.plan([500, 503])
+    session_id = upload(client, receiver.url())
+    event_id = event_id_for(session_id, "complete")
+
+    [first] = receiver.wait_for(1, timeout=60)
+    # Between attempts the event waits on the dispatcher's schedule, not as a Celery message.
+    assert scheduled_at(redis_client, event_id) is not None
+    assert not [m for m in celery_messages(redis_client, webhook_stack.settings.queue) if event_id in m]
+    requests = receiver.wait_for(3, timeout=30)
+    time.sleep(1.5)  # a fourth would arrive now
+
+    assert len(receiver.requests) == 3 and requests[0] is first
+    gaps = [b.at - a.at for a, b in zip(requests, requests[1:])]
+    assert 0.45 <= gaps[0] < 3 and 0.9 <= gaps[1] < 4, gaps  # 0.5 s and 1 s, +-10 %, then within a poll
+    assert {r.headers["Qagen-Event-Id"] for r in requests} == {event_id}
+    secret = WebhookSecrets(redis_client).get_or_create("tests")
+    assert all(verify(secret, r.headers["Qagen-Signature"], r.body) for r in requests)
+    record = load_record(redis_client, event_id)
+    assert record["status"] == "delivered" and record["attempts"] == 3
+    assert [h["status_code"] for h in record["history"]] == [500, 503, 200]
+    assert scheduled_at(redis_client, event_id) is None
+
+
+def test_an_unreachable_callback_leaves_nothing_for_keda_to_count(webhook_stack, client, redis_client):
+    """Issue 16: a retry waiting in kombu's `unacked` hash kept a worker pod up for the ~4 h of its retries."""
+    session_id = upload(client, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
+    event_id = event_id_for(session_id, "complete")
+    assert wait_for_session(client, session_id)["status"] == "complete"
+    wait_until(lambda: (load_record(redis_client, event_id) or {}).get("attempts", 0) >= 2, 30,
+               "two failed attempts")
+    try:
+        # The job's own message is acknowledged a moment after the session completes; then both of
+        # KEDA's keys are empty although the event is still being retried: the workers may scale to zero.
+        wait_until(lambda: not celery_messages(redis_client, webhook_stack.settings.queue), 15,
+                   "the queue and kombu's unacked hash to be empty")
+        record = load_record(redis_client, event_id)
+        assert record["status"] == "pending" and "could not connect" in record["last_error"]
+        assert scheduled_at(redis_client, event_id) is not None
+    finally:
+        redis_client.delete(record_key(event_id))  # the dispatcher drops it at its next claim
+
+
+def test_a_callback_host_name_is_resolved_and_pinned_by_the_dispatcher(webhook_stack, client, redis_client, receiver,
+                                                                        hosts):
+    name = hosts.unique()
+    hosts[name] = ["127.0.0.1"]  # the system resolver (in the API and the dispatcher) answers loopback
+    session_id = upload(client, f"http://{name}:{receiver.port}/hook?course=7")
+
+    [request] = receiver.wait_for(1, timeout=60)
+
+    assert request.headers["Host"] == f"{name}:{receiver.port}" and request.path == "/hook?course=7"
+    assert request.headers["Qagen-Event-Id"] == event_id_for(session_id, "complete")
+
+
 def test_a_session_finished_without_its_webhook_gets_it_when_the_task_runs_again(webhook_stack, redis_client,
                                                                                  receiver):
-    """The crash window: marked complete, then the worker died before enqueueing the webhook."""
+    """The crash window: marked complete, then the worker died before creating the webhook event."""
     sessions = SessionStore(redis_client, webhook_stack.settings.session_ttl_seconds)
     session = sessions.create(Session(id=str(uuid.uuid4()), tenant="tests", filename="quiz.txt",
                                       input_key="unused", callback_url=receiver.url()))

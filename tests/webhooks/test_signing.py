@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from qagen import webhooks
-from qagen.jobs.queue import make_celery
 from qagen.settings import Settings
 from qagen.webhooks import backoff_delay, event_for, event_id_for, sign, verify
 from tests.webhooks.conftest import finished_session
@@ -94,19 +93,16 @@ def test_event_ids_are_fixed_by_session_and_final_status():
         event_for({**session, "status": "running"}, "acme")
 
 
-def test_the_default_schedule_spans_hours_and_stays_below_the_visibility_timeout():
+def test_the_default_schedule_spans_hours_and_retry_after_is_capped():
     delays = [backoff_delay(n, jitter=0) for n in range(1, webhooks.DEFAULT_MAX_ATTEMPTS)]
     assert delays[:5] == [30, 120, 480, 1800, 1800]
     assert 4 * 3600 < sum(delays) < 5 * 3600
-    visibility = make_celery(Settings()).conf.visibility_timeout
-    from worker.webhook_tasks import max_countdown
-
-    cap = max_countdown(make_celery(Settings()))
-    assert cap < visibility
+    assert webhooks.parse_schedule(Settings().webhook_schedule) == webhooks.DEFAULT_SCHEDULE
+    cap = webhooks.MAX_DELAY_SECONDS
     assert all(backoff_delay(n, jitter=webhooks.DEFAULT_JITTER, max_delay=cap) <= cap for n in range(1, 40))
     assert max(webhooks.DEFAULT_SCHEDULE) * (1 + webhooks.DEFAULT_JITTER) < cap  # the cap never flattens jitter
     assert backoff_delay(1, (1,), jitter=0, retry_after=90, max_delay=cap) == 90
-    assert backoff_delay(1, (1,), jitter=0, retry_after=10**6, max_delay=cap) == cap
+    assert backoff_delay(1, (1,), jitter=0, retry_after=10**6, max_delay=cap) == cap == 35 * 60
 
 
 def test_the_core_module_stays_importable_by_the_api_without_celery_or_flask():

@@ -43,10 +43,10 @@ def record_for(url: str) -> dict:
     return {"event_id": event_id, "type": "session.complete", "url": url, "tenant": "acme", "body": body.decode()}
 
 
-def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(certificate, fake_dns):
+def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(certificate, hosts):
     server, client = certificate
-    fake_dns["hooks.lms.test"] = ["127.0.0.1"]
-    fake_dns["wrong.lms.test"] = ["127.0.0.1"]
+    hosts["hooks.lms.test"] = ["127.0.0.1"]  # /etc/hosts: the system resolver answers loopback
+    hosts["wrong.lms.test"] = ["127.0.0.1"]
     with Receiver(tls=server) as receiver:
         good = deliver(record_for(f"https://hooks.lms.test:{receiver.port}/hook"), "whsec_x", 2.0,
                        allow="loopback", verify_tls=client)
@@ -54,10 +54,13 @@ def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(certifi
                         allow="loopback", verify_tls=client)
         untrusted = deliver(record_for(f"https://hooks.lms.test:{receiver.port}/hook"), "whsec_x", 2.0,
                             allow="loopback")  # certifi's CAs don't know our certificate
+        refused = deliver(record_for(f"https://hooks.lms.test:{receiver.port}/hook"), "whsec_x", 2.0,
+                          verify_tls=client)  # production's rule: a name resolving to loopback is not called
 
     assert good.delivered and good.status_code == 200
     assert not wrong.delivered and wrong.retryable and "could not connect" in wrong.error
     assert not untrusted.delivered and untrusted.retryable
+    assert not refused.delivered and "resolves to a loopback address" in refused.error
     [request] = receiver.requests
     assert request.headers["Host"] == f"hooks.lms.test:{receiver.port}"
     assert verify("whsec_x", request.headers["Qagen-Signature"], request.body)
