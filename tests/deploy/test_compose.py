@@ -25,8 +25,8 @@ from tests.deploy.conftest import REPO, SETTING_NAMES
 COMPOSE = REPO / "docker-compose.yml"
 OPERATOR_ENV = {"REDIS_PASSWORD": "r3dis-pass", "QAGEN_S3_ACCESS_KEY": "qagen", "QAGEN_S3_SECRET_KEY": "s3-secret",
                 "FLOWER_BASIC_AUTH": "admin:flower-pass"}
-LONG_RUNNING = ("redis", "seaweedfs", "api", "worker", "flower")
-QAGEN_SERVICES = ("create-bucket", "api", "worker", "flower")
+LONG_RUNNING = ("redis", "seaweedfs", "api", "worker", "webhooks", "flower")
+QAGEN_SERVICES = ("create-bucket", "api", "worker", "webhooks", "flower")
 
 
 def compose_schema() -> dict:
@@ -91,7 +91,7 @@ def test_required_secrets_must_come_from_the_operator(raw):
         interpolate(raw, {k: v for k, v in OPERATOR_ENV.items() if k != "REDIS_PASSWORD"})
 
 
-def test_the_stack_has_redis_seaweedfs_api_worker_and_flower(compose):
+def test_the_stack_has_redis_seaweedfs_api_worker_webhooks_and_flower(compose):
     assert set(LONG_RUNNING) <= set(compose["services"])
     for name in LONG_RUNNING:
         assert compose["services"][name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"

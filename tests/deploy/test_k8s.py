@@ -398,3 +398,47 @@ def test_prod_pulls_released_images_from_a_registry():
             image = container["image"]
             assert "/" in image and re.search(r":\d+\.\d+\.\d+$|@sha256:", image), image
     assert Path(REPO / "k8s" / "overlays" / "prod" / "keda-redis.env.example").exists()
+
+
+# --- the webhook dispatcher (issue 16) ----------------------------------------------------------------
+
+
+def test_the_webhook_dispatcher_is_a_small_deployment_that_keda_neither_scales_nor_counts(overlay):
+    dispatcher = one(overlay, "Deployment", "qagen-webhooks")
+    assert dispatcher["spec"]["replicas"] >= 1
+    assert {s["spec"]["scaleTargetRef"]["name"] for s in objects(overlay, "ScaledObject")} == {"qagen-worker"}
+    # KEDA counts Celery's queue and kombu's unacked hash; webhook retries wait in neither (docs/webhooks.md).
+    from qagen.webhooks import SCHEDULE_KEY
+
+    lists = {t["metadata"]["listName"] for s in objects(overlay, "ScaledObject") for t in s["spec"]["triggers"]}
+    assert SCHEDULE_KEY not in lists
+    spec = pod_spec(dispatcher)
+    container = spec["containers"][0]
+    assert container["command"][:3] == ["python", "-m", "qagen.webhooks"]
+    configmap = one(overlay, "ConfigMap", "qagen-config")["metadata"]["name"]
+    assert {"configMapRef": {"name": configmap}} in container["envFrom"]
+    assert _mib(container["resources"]["limits"]["memory"]) <= 256
+    # Its attempts finish within the grace period: the deadline of one attempt is 3 x the timeout, after DNS.
+    timeout = float(qagen_settings(overlay)["QAGEN_WEBHOOK_TIMEOUT_SECONDS"])
+    assert spec["terminationGracePeriodSeconds"] >= 5 + 4 * timeout
+
+
+def test_the_webhook_dispatcher_reaches_redis_and_public_callback_ports_and_nothing_reaches_it(overlay):
+    labels = {"app.kubernetes.io/name": "qagen", "app.kubernetes.io/component": "webhooks"}
+    rules = egress_of(overlay, "webhooks")
+    redis_port = urlparse(qagen_settings(overlay)["QAGEN_REDIS_URL"]).port
+    assert any(redis_port in _ports(r) for r in rules), "the dispatcher reads its schedule from Redis"
+    # Callbacks: any TCP port (http, https or a port in the URL) on public addresses only.
+    callbacks = [r for r in rules if any(p.get("endPort") == 65535 for p in r.get("ports", []))]
+    assert len(callbacks) == 1 and callbacks[0]["ports"] == [{"protocol": "TCP", "port": 1, "endPort": 65535}]
+    blocks = [peer["ipBlock"] for peer in callbacks[0]["to"]]
+    excepted = [ipaddress.ip_network(n) for block in blocks for n in block.get("except", [])]
+    for private in ("10.1.2.3", "172.20.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254", "127.0.0.1",
+                    "fd00:ec2::254", "fe80::1", "::1"):
+        assert any(ipaddress.ip_address(private) in net for net in excepted), private
+    for policy in objects(overlay, "NetworkPolicy"):
+        if policy["spec"].get("ingress"):
+            assert not _selects(policy["spec"]["podSelector"], labels), policy["metadata"]["name"]
+    if overlay == "dev":  # the in-cluster Redis admits the dispatcher
+        admitted = one("dev", "NetworkPolicy", "redis")["spec"]["ingress"][0]["from"][0]["podSelector"]
+        assert _selects(admitted, labels)

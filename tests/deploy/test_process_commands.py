@@ -113,3 +113,19 @@ def test_compose_api_and_worker_start_the_procfiles_web_and_worker():
         environment = services[name]["environment"]
         assert "QAGEN_WORKER_CONCURRENCY" in environment and "QAGEN_LOG_LEVEL" in environment, name
     assert "WEB_CONCURRENCY" in services["api"]["environment"]
+
+
+def test_the_webhook_dispatcher_runs_the_procfiles_command_in_compose_and_kubernetes():
+    """Compose and the k8s Deployment run the Procfile's `webhooks` in the worker image, adding only
+    the heartbeat file their liveness checks read."""
+    webhooks = procfile()["webhooks"]
+    assert webhooks == ["python", "-m", "qagen.webhooks"]
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["webhooks"]
+    deployment = next(d for d in yaml.safe_load_all((REPO / "k8s" / "base" / "webhooks.yaml").read_text())
+                      if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    for argv, check in ((compose["entrypoint"], compose["healthcheck"]["test"]),
+                        (container["command"], container["livenessProbe"]["exec"]["command"])):
+        assert argv[:len(webhooks)] == webhooks and argv[len(webhooks)] == "--heartbeat-file", argv
+        assert argv[len(webhooks) + 1] in check[-1], "the liveness check reads the file the dispatcher touches"
+    assert compose["image"].startswith("qagen-worker:") and container["image"] == "qagen-worker"

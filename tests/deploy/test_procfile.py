@@ -100,3 +100,35 @@ def test_procfile_web_and_worker_under_honcho_complete_a_job(stack, redis_client
         if worker is not None:
             _stop(worker)
         _stop(web)
+
+
+def test_procfile_webhooks_under_honcho_sends_a_due_event_and_stops_on_sigterm(stack, tmp_path):
+    """The Procfile's `webhooks` (the dispatcher) against the test stack's Redis, in a database of
+    its own (the stack's dispatcher serves database 0), sends an event to a loopback receiver."""
+    import redis
+
+    from qagen.webhooks import load_record
+    from tests.webhooks.conftest import finished_session
+    from tests.webhooks.receiver import Receiver
+    from worker.webhook_tasks import notify_session_finished
+
+    url = stack.settings.redis_url.rsplit("/", 1)[0] + "/3"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    env = {**stack.env, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "QAGEN_REDIS_URL": url,
+           "QAGEN_WEBHOOK_CONCURRENCY": "2"}
+    log = tmp_path / "webhooks.log"
+    dispatcher = _honcho("webhooks", env, free_port(), log)
+    try:
+        wait_until(lambda: b"webhook dispatcher ready" in log.read_bytes(), 60, f"the dispatcher (log: {log})", 0.1)
+        with Receiver() as receiver:
+            event_id = notify_session_finished(client, finished_session(), "procfile", receiver.url())
+            [request] = receiver.wait_for(1, timeout=15)
+        assert request.headers["Qagen-Event-Id"] == event_id
+        wait_until(lambda: load_record(client, event_id)["status"] == "delivered", 10, "the record to say delivered")
+        os.killpg(dispatcher.pid, signal.SIGTERM)
+        dispatcher.wait(30)
+        assert b"webhook dispatcher stopped" in log.read_bytes()
+    finally:
+        _stop(dispatcher)
+        client.flushdb()
