@@ -22,7 +22,8 @@ a key); errors are always `{"error": {"code", "message"}}`. See the README for a
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import capacity, errors, health, knowledge, metrics, ratelimit, sessions, uploads, web, webhook_secret
+    from api import (capacity, errors, health, knowledge, metrics, ratelimit, sessions, upload_slots, uploads, web,
+                     webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
@@ -47,8 +48,17 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
-    metrics.init_app(app, app.extensions["qagen"].redis, settings.queue)
+    metrics.init_app(app)  # served on its own port (api/metrics.py)
     for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp, capacity.bp, webhook_secret.bp, web.bp):
         app.register_blueprint(blueprint)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
+    # After the rate limit: an upload refused by it takes no slot.
+    app.extensions["qagen.upload_slots"] = upload_slots.init_app(app, settings.upload_concurrency)
+    if settings.trusted_proxies:
+        # Behind the Ingress: the client's address (rate limits by address) and scheme come
+        # from the headers the trusted proxies set, the last `trusted_proxies` values only.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     return app

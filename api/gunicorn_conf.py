@@ -24,6 +24,18 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qagen-metrics-")
 
 
+def when_ready(server):
+    # /metrics on its own port (QAGEN_METRICS_BIND), served by this master process, which
+    # reads every worker's histogram file: one scrape covers all workers, and the workers'
+    # port (the one the Ingress routes to) has no /metrics.
+    try:
+        from api.metrics import serve_from_settings
+
+        serve_from_settings()
+    except Exception:  # the API must serve without its metrics
+        server.log.exception("metrics listener not started")
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -1,10 +1,16 @@
-"""GET /metrics for Prometheus: API request latency, and the worker fleet's job statistics.
+"""Metrics for Prometheus: API request latency, and the worker fleet's job statistics.
 
-Request latency is a histogram per route, method and status. Under gunicorn the worker
-processes share it through prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
-set up in api/gunicorn_conf.py). Worker statistics (stage durations, job outcomes) and the
-queue's depth come from Redis at scrape time, so every API replica reports the same
-fleet-wide numbers and workers (scaled to zero by KEDA) need no port of their own.
+They are served apart from the API, on `QAGEN_METRICS_BIND` (0.0.0.0:9464 in Kubernetes,
+where a NetworkPolicy admits only the monitoring namespace to that port and the Ingress
+never routes to it), by a small HTTP server in gunicorn's master process (`serve`, started
+from `when_ready` in api/gunicorn_conf.py). The API's own port has no /metrics.
+
+Request latency is a histogram per route, method and status, observed in the worker
+processes and pooled through prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
+set up in api/gunicorn_conf.py): the master reads every worker's file at each scrape, so one
+scrape covers all workers. Worker statistics (stage durations, job outcomes) and the queue's
+depth come from Redis at scrape time, so every API replica reports the same fleet-wide
+numbers and workers (scaled to zero by KEDA) need no port of their own.
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import logging
 import os
 import time
 
-from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from flask import Flask, g, request
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from qagen.jobs.capacity import UNACKED_KEY
 from qagen.jobs.stats import BUCKETS, read_outcomes, read_stages
 
 log = logging.getLogger("qagen.api.requests")
+server_log = logging.getLogger(__name__)
 
 REQUEST_SECONDS = Histogram("qagen_api_request_duration_seconds", "API request latency.",
                             ["method", "route", "status"],
@@ -34,6 +41,17 @@ class FleetCollector:
         self.redis, self.queue = redis, queue
 
     def collect(self):
+        up = GaugeMetricFamily("qagen_fleet_metrics_up", "1 when the fleet's figures could be read from Redis.")
+        try:
+            families = list(self._fleet())
+        except Exception:  # Redis away: the API's own latency is still worth a scrape
+            server_log.warning("fleet metrics unavailable: Redis did not answer", exc_info=True)
+            families = []
+        up.add_metric([], 1 if families else 0)
+        yield up
+        yield from families
+
+    def _fleet(self):
         queued = GaugeMetricFamily("qagen_queue_depth", "Jobs waiting in the queue.")
         queued.add_metric([], self.redis.llen(self.queue))
         yield queued
@@ -52,20 +70,56 @@ class FleetCollector:
         yield stages
 
 
-def _registry() -> CollectorRegistry:
+def registry(redis, queue: str) -> CollectorRegistry:
+    """What a scrape reports: every gunicorn worker's request latency, and the fleet's figures."""
+    scraped = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return registry
-    from prometheus_client import REGISTRY
+        multiprocess.MultiProcessCollector(scraped)
+    else:  # one process (a test, `flask run`): its own histogram
+        scraped.register(_OwnRequests())
+    scraped.register(FleetCollector(redis, queue))
+    return scraped
 
-    return REGISTRY
+
+class _OwnRequests:
+    def collect(self):
+        yield from REQUEST_SECONDS.collect()
 
 
-def init_app(app: Flask, redis, queue: str) -> None:
-    fleet = FleetCollector(redis, queue)
+def serve(bind: str, redis, queue: str):
+    """Serve `registry` over HTTP on `bind` (host:port) from a daemon thread; None if it cannot bind.
+
+    A failure to bind is logged, never raised: the API must start without its metrics."""
+    if not bind:
+        return None
+    from prometheus_client import start_http_server
+
+    host, _, port = bind.rpartition(":")
+    try:
+        server, _thread = start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0",
+                                            registry=registry(redis, queue))
+    except OSError as exc:
+        server_log.error("metrics not served: cannot listen on %s (%s)", bind, exc)
+        return None
+    server_log.info("metrics served on http://%s/metrics", bind)
+    return server
+
+
+def serve_from_settings(settings=None):
+    """`serve` with this process's settings (gunicorn's master calls it once it is ready)."""
+    from qagen.logs import configure_logging
+    from qagen.redis_client import redis_from_settings
+    from qagen.settings import get_settings
+
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return serve(settings.metrics_bind, redis_from_settings(settings, timeout_seconds=3.0), settings.queue)
+
+
+def init_app(app: Flask) -> None:
+    """Time every request, and log it (the API's access log)."""
 
     @app.before_request
     def _start_timer():
@@ -74,7 +128,7 @@ def init_app(app: Flask, redis, queue: str) -> None:
     @app.after_request
     def _observe(response):
         started = g.pop("request_started", None)
-        if started is not None and request.path != "/metrics":
+        if started is not None:
             seconds = time.perf_counter() - started
             route = request.url_rule.rule if request.url_rule else "unmatched"
             REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(seconds)
@@ -83,11 +137,3 @@ def init_app(app: Flask, redis, queue: str) -> None:
                      extra={"method": request.method, "path": request.path, "status": response.status_code,
                             "ms": round(seconds * 1000, 1)})
         return response
-
-    @app.get("/metrics")
-    @app.doc(hide=True)
-    def metrics():
-        registry = CollectorRegistry()
-        registry.register(fleet)
-        body = generate_latest(_registry()) + generate_latest(registry)
-        return Response(body, mimetype=CONTENT_TYPE_LATEST)

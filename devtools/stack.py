@@ -56,6 +56,8 @@ class StackLayout:
     # Redis fsyncs its append-only file every second by default (a crash, not a restart,
     # can lose the last second of writes); "always" fsyncs every write (the fault tests).
     redis_appendfsync: str = "everysec"
+    # The API's metrics listener (QAGEN_METRICS_BIND); 0 leaves the setting as it is.
+    metrics_port: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, data_dir: Path = Path(".qagen"), api_port: int = DEV_API_PORT) -> StackLayout:
@@ -79,6 +81,7 @@ class StackLayout:
             s3_port=free_port(),
             api_port=free_port(),
             weed_ports={name: free_port() for name in _WEED_OFFSETS},
+            metrics_port=free_port(),
             access_key="qagen-test",
             secret_key="qagen-test-secret-" + os.urandom(6).hex(),
             worker_concurrency=worker_concurrency,
@@ -88,6 +91,10 @@ class StackLayout:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
     def settings_overrides(self) -> dict[str, str]:
         return {
             "QAGEN_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
@@ -96,6 +103,7 @@ class StackLayout:
             "QAGEN_S3_SECRET_KEY": self.secret_key,
             # Test and demo receivers listen on loopback, which production refuses.
             "QAGEN_WEBHOOK_ALLOW": "loopback",
+            **({"QAGEN_METRICS_BIND": f"127.0.0.1:{self.metrics_port}"} if self.metrics_port else {}),
         }
 
     def write_s3_identities(self) -> Path:

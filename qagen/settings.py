@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     # API
     rate_limit: str = Field(default="300/minute", description="Per tenant, all /api routes (flask-limiter syntax).")
     upload_rate_limit: str = Field(default="30/minute", description="Per tenant, uploads.")
+    upload_concurrency: int = Field(default=3, ge=1, le=64, description="Uploads one API process reads at once "
+                                    "(each may hold max_upload_mb in memory and in /tmp); more get 503 with "
+                                    "Retry-After. Sized to the pod's memory and /tmp (docs/deploy.md).")
+    trusted_proxies: int = Field(default=0, ge=0, le=5, description="Proxies in front of the API whose "
+                                 "X-Forwarded-For/-Proto it believes (1 behind the Kubernetes Ingress); 0: none, "
+                                 "the client is the connection's own address.")
+    metrics_bind: str = Field(default="127.0.0.1:9464", pattern=r"^(|\S+:[0-9]{1,5})$",
+                              description="host:port where the API serves /metrics for Prometheus, apart from "
+                              "its public port; empty: not served.")
     sse_poll_seconds: float = Field(default=0.5, gt=0, le=10)
     sse_max_seconds: int = Field(default=600, ge=10, description="A stream then ends; EventSource reconnects.")
     worker_deployment: str = Field(default="qagen-worker", description="Read for /api/capacity in Kubernetes.")

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import EXAMPLE_PAPER
 from tests.waiting import wait_for_session
 
 
-def scrape(anonymous) -> dict[str, list]:
-    text = anonymous.get("/metrics").text
+def scrape(stack) -> dict[str, list]:
+    text = httpx.get(stack.layout.metrics_url, timeout=10).text
     return {family.name: family.samples for family in text_string_to_metric_families(text)}
 
 
-def test_metrics_report_api_latency_and_the_worker_fleet(client, anonymous):
+def test_metrics_report_api_latency_and_the_worker_fleet(client, stack):
     session_id = client.post("/api/upload", files={"file": ("p.pdf", EXAMPLE_PAPER.read_bytes())}).json()["session_id"]
     wait_for_session(client, session_id)
 
-    families = scrape(anonymous)
+    families = scrape(stack)
 
     latency = [s for s in families["qagen_api_request_duration_seconds"] if s.name.endswith("_count")]
     assert any(s.labels["route"] == "/api/upload" and s.labels["status"] == "202" for s in latency)
@@ -27,6 +28,24 @@ def test_metrics_report_api_latency_and_the_worker_fleet(client, anonymous):
     assert {"parsing", "answering", "rendering", "storing"} <= stages
     assert any(s.labels == {"outcome": "complete"} and s.value >= 1 for s in families["qagen_jobs"])
     assert "qagen_queue_depth" in families and "qagen_jobs_in_flight" in families
+
+
+def test_metrics_are_served_on_their_own_port_only_pooling_every_api_process(client, anonymous, stack):
+    """The public port (the one the Ingress routes to) has no /metrics (issue 16); the metrics
+    port is served by gunicorn's master, which serves no request itself: what it counts is
+    read from the worker processes' files."""
+    assert anonymous.get("/metrics").status_code == 404
+    before = _count(scrape(stack), "/api/capacity")
+    with httpx.Client(base_url=stack.layout.api_url, headers=client.headers, timeout=30) as c:
+        for _ in range(12):  # new connections: gunicorn hands them to either process
+            assert c.get("/api/capacity", headers={"Connection": "close"}).status_code == 200
+
+    assert _count(scrape(stack), "/api/capacity") - before == 12
+
+
+def _count(families: dict[str, list], route: str) -> float:
+    return sum(s.value for s in families["qagen_api_request_duration_seconds"]
+               if s.name.endswith("_count") and s.labels["route"] == route)
 
 
 def test_api_logs_are_json_lines_carrying_the_session_id(client, stack):
