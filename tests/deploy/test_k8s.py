@@ -378,6 +378,117 @@ def test_prod_reaches_external_redis_and_s3_by_address_and_runs_neither():
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}} in dev_redis
 
 
+# --- the API's public face, its drain and its uploads (issue 16) -------------------------------------
+
+
+def _routed(paths: list[dict], path: str) -> bool:
+    """Whether an Ingress sends `path` anywhere (Kubernetes' Exact and element-wise Prefix matching)."""
+    for rule in paths:
+        if rule["pathType"] == "Exact" and path == rule["path"]:
+            return True
+        if rule["pathType"] == "Prefix":
+            prefix = [p for p in rule["path"].split("/") if p]
+            if [p for p in path.split("/") if p][: len(prefix)] == prefix:
+                return True
+    return False
+
+
+def _metrics_port(overlay: str) -> int:
+    host, _, port = config(overlay)["QAGEN_METRICS_BIND"].rpartition(":")
+    assert host == "0.0.0.0", "Prometheus scrapes the pod's address"
+    return int(port)
+
+
+def test_the_ingress_routes_the_public_paths_and_not_the_probes_or_metrics(overlay):
+    from api import create_app
+
+    paths = [p for rule in one(overlay, "Ingress", "qagen-api")["spec"]["rules"] for p in rule["http"]["paths"]]
+    routes = {rule.rule for rule in create_app(Settings()).url_map.iter_rules()}
+    assert "/metrics" not in routes, "metrics are served on their own port, not by the app"
+    for route in routes:
+        concrete = re.sub(r"<[^>]+>", "x", route)
+        if route in ("/healthz", "/readyz"):  # the kubelet calls the pod itself
+            assert not _routed(paths, concrete), route
+        else:
+            assert _routed(paths, concrete), f"{route} is public but the Ingress does not route it"
+    for private in ("/metrics", "/readyz", "/healthz", "/readyz/", "/metricsx", "/anything-else"):
+        assert not _routed(paths, private), private
+    assert _routed(paths, "/api/sessions/x/events") and not _routed(paths, "/apix")
+
+
+def test_metrics_have_their_own_port_admitted_only_from_the_monitoring_namespace(overlay):
+    port = _metrics_port(overlay)
+    api = one(overlay, "Deployment", "qagen-api")
+    container = pod_spec(api)["containers"][0]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8000, "metrics": port}
+    annotations = api["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port) and annotations["prometheus.io/path"] == "/metrics"
+    # In no Service (so no Ingress backend can reach it).
+    for service in objects(overlay, "Service"):
+        assert all(p.get("targetPort") not in (port, "metrics") for p in service["spec"]["ports"])
+    # Who may reach which port of an API pod: the ingress controller the API, Prometheus the metrics.
+    labels = {"app.kubernetes.io/name": "qagen", "app.kubernetes.io/component": "api"}
+    admitted = {}
+    for policy in objects(overlay, "NetworkPolicy"):
+        if _selects(policy["spec"]["podSelector"], labels):
+            for rule in policy["spec"].get("ingress", []):
+                assert rule.get("ports") and rule.get("from"), policy["metadata"]["name"]
+                for number in _ports(rule):
+                    admitted.setdefault(number, []).extend(rule["from"])
+    assert set(admitted) == {8000, port}
+    for number, namespace in ((8000, "ingress-nginx"), (port, "monitoring")):
+        expected = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}]
+        assert admitted[number] == expected, number
+
+
+def test_the_api_leaves_the_endpoints_before_gunicorn_stops_and_finishes_its_requests(overlay):
+    import importlib
+
+    gunicorn = importlib.import_module("api.gunicorn_conf")
+    spec = pod_spec(one(overlay, "Deployment", "qagen-api"))
+    sleep = spec["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert sleep >= 5, "ingress-nginx needs a few seconds to drop a terminating pod from its upstreams"
+    assert spec["terminationGracePeriodSeconds"] >= sleep + gunicorn.graceful_timeout + 5
+
+
+def test_the_api_believes_one_proxy_the_ingress_controller(overlay):
+    assert qagen_settings(overlay)["QAGEN_TRUSTED_PROXIES"] == "1"
+    assert Settings().trusted_proxies == 0, "locally nothing stands in front of the API: no header is believed"
+
+
+def test_the_uploads_read_at_once_fit_the_api_pods_memory_and_tmp():
+    measured = json.loads((REPO / "deploy" / "upload-measurements.json").read_text())
+    settings = qagen_settings("prod")
+    slots, upload_mb = int(settings["QAGEN_UPLOAD_CONCURRENCY"]), int(settings["QAGEN_MAX_UPLOAD_MB"])
+    processes = int(re.search(r"WEB_CONCURRENCY=(\d+)", (REPO / "Dockerfile.api").read_text()).group(1))
+    assert measured["processes"] == processes
+    spec = pod_spec(one("prod", "Deployment", "qagen-api"))
+    limit = _mib(spec["containers"][0]["resources"]["limits"]["memory"])
+    tmp = _mib(next(v["emptyDir"]["sizeLimit"] for v in spec["volumes"] if v["name"] == "tmp"))
+    runs = {run["upload_concurrency_per_process"]: run for run in measured["runs"]}
+    capped = runs[slots]
+    assert capped["upload_mb"] == upload_mb
+    # Spooled bodies: at most every slot of every process, each one upload, on /tmp.
+    assert processes * slots * upload_mb <= 0.6 * tmp and capped["peak_open_tmp_mib"] <= 0.6 * tmp
+    assert capped["peak_pss_mib"] <= 0.75 * limit
+    assert set(capped["answers"]) <= {"202", "503"} and capped["retry_after_on_every_503"]
+    # Without the cap the same burst needs more than the pod has: the reason for it.
+    uncapped = runs[max(runs)]
+    assert uncapped["uploads_at_once"] > processes * slots
+    assert uncapped["peak_pss_mib"] > limit or uncapped["peak_open_tmp_mib"] > tmp
+
+
+def test_prod_reaches_s3_through_an_interface_endpoint_by_its_fixed_addresses():
+    settings = config("prod")
+    endpoint = urlparse(settings["QAGEN_S3_ENDPOINT"]).hostname
+    assert endpoint.startswith("bucket.vpce-") and endpoint.endswith(".vpce.amazonaws.com")
+    assert "vpce" not in urlparse(settings["QAGEN_S3_PUBLIC_ENDPOINT"]).hostname, "browsers use S3's public name"
+    [rule] = one("prod", "NetworkPolicy", "qagen-egress-s3")["spec"]["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert rule["to"] and all(ipaddress.ip_network(peer["ipBlock"]["cidr"]).prefixlen == 32
+                              and "except" not in peer["ipBlock"] for peer in rule["to"])
+
+
 def test_disruption_budgets_and_the_api_autoscaler(overlay):
     for component in ("api", "worker"):
         budget = one(overlay, "PodDisruptionBudget", f"qagen-{component}")["spec"]
