@@ -1,5 +1,5 @@
-"""The fault suite's own stack: Redis, SeaweedFS and the API on free loopback ports, with
-workers started per test (the tests kill and restart them), and an LLM stub per test.
+"""The fault suite's own stack: Redis, SeaweedFS, the API and the webhook dispatcher on free
+loopback ports, with workers started per test (the tests kill and restart them), and an LLM stub per test.
 
 The suite prints one summary table at the end (and writes it to
 test-artifacts/reliability-summary.md); docs/reliability.md holds a measured copy.
@@ -31,6 +31,10 @@ STACK_ENV = {
     "QAGEN_RATE_LIMIT": "100000/minute",
     "OPENAI_API_KEY": "sk-stub-not-a-real-key",
     "QAGEN_LOG_LEVEL": "INFO",
+    # The webhook dispatcher: retries after 1 s and 2 s, and a 4 s timeout (its claim on an
+    # attempt then lasts 31 s instead of 55 s: test_webhook_faults.py waits for one to end).
+    "QAGEN_WEBHOOK_SCHEDULE": "1,2",
+    "QAGEN_WEBHOOK_TIMEOUT_SECONDS": "4",
 }
 
 
@@ -39,7 +43,7 @@ def rstack(tmp_path_factory) -> LocalStack:
     layout = StackLayout.on_free_ports(tmp_path_factory.mktemp("reliability"))
     local = LocalStack(layout, extra_env=dict(STACK_ENV))
     try:
-        local.start(("redis", "s3", "web"))
+        local.start(("redis", "s3", "web", "webhooks"))
         yield local
     finally:
         local.stop()
