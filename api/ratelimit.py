@@ -1,9 +1,13 @@
 """Per-tenant rate limits (flask-limiter on Redis) with RateLimit headers and 429s.
 
-Limits are counted per tenant, so all of a tenant's keys share them; requests without a
-valid key are counted per client address. Both the IETF draft headers (`RateLimit`,
-`RateLimit-Policy`) and the widespread `X-RateLimit-*` ones are sent, with `Retry-After`
-on a 429. Probes, docs and the web page are never limited.
+Limits are counted per tenant wherever a request says who it is (a key in the header, or
+the `access_token` the event stream and download links carry in the query), so all of a
+tenant's keys share them and no tenant shares another's; only requests without a valid key
+or token are counted per client address: the real client's behind the Ingress
+(`QAGEN_TRUSTED_PROXIES`, werkzeug's ProxyFix in api/__init__.py), not the Ingress pod's.
+Both the IETF draft headers (`RateLimit`, `RateLimit-Policy`) and the widespread
+`X-RateLimit-*` ones are sent, with `Retry-After` on a 429. Probes, docs and the web page
+are never limited.
 """
 
 from __future__ import annotations
@@ -16,11 +20,27 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from api.auth import current_tenant
+from api.services import services
+from api.session_tokens import tenant_of_query_token
 
 
 def _client_key() -> str:
-    tenant = current_tenant()
+    tenant = current_tenant() or _query_tenant()
     return f"tenant:{tenant}" if tenant else f"addr:{get_remote_address()}"
+
+
+def _query_tenant() -> str | None:
+    """The tenant of the query's `access_token` (a session token, or an API key the views will
+    refuse there), for counting only: it authenticates nothing (g.tenant stays the header's;
+    the views that take a session token check it themselves)."""
+    token = (request.args.get("access_token") or "").strip()
+    if not token:
+        return None
+    tenant = tenant_of_query_token()
+    if tenant is None:
+        record = services().keys.lookup(token)
+        tenant = record.tenant if record else None
+    return tenant
 
 
 def init_app(app: Flask, redis_url: str, default_limit: str, upload_limit: str) -> Limiter:
