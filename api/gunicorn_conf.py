@@ -1,14 +1,20 @@
 """gunicorn settings for the API (`gunicorn -c python:api.gunicorn_conf "api:create_app()"`).
 
 Threaded workers: a live-progress stream (SSE) holds its connection for minutes, which
-would occupy a whole sync worker. gunicorn's own variables still apply on top
-(PORT/--bind, WEB_CONCURRENCY for processes, GUNICORN_CMD_ARGS).
+would occupy a whole sync worker. Each process has GUNICORN_THREADS threads for requests
+plus QAGEN_SSE_STREAMS_PER_PROCESS for event streams, which are admitted up to that number
+only (api/streams.py): open streams never take the threads other requests need.
+gunicorn's own variables still apply on top (PORT/--bind, WEB_CONCURRENCY for processes,
+GUNICORN_CMD_ARGS).
 """
 
 import os
 
+from qagen.settings import get_settings
+
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+request_threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+threads = request_threads + get_settings().sse_streams_per_process
 timeout = 60
 graceful_timeout = 25
 keepalive = 5
@@ -49,3 +55,10 @@ def post_worker_init(worker):
     import gc
 
     gc.freeze()
+    # Streams get only the threads beyond the request threads, whatever gunicorn was finally
+    # given (GUNICORN_CMD_ARGS="--threads N"; a sync worker has one thread: no streams).
+    kind = worker.cfg.worker_class_str if worker is not None else None
+    if kind in ("gthread", "sync"):
+        from api.streams import fit_to_threads
+
+        fit_to_threads(worker.wsgi, worker.cfg.threads if kind == "gthread" else 1, request_threads)

@@ -70,7 +70,7 @@ def init_app(app: Flask, redis_url: str, default_limit: str, upload_limit: str) 
             response.headers["X-RateLimit-Limit"] = str(amount)
             response.headers["X-RateLimit-Remaining"] = str(remaining)
             response.headers["X-RateLimit-Reset"] = str(int(current.reset_at))
-            if response.status_code == 429:
+            if response.status_code == 429 and "Retry-After" not in response.headers:  # a refused stream's own stays
                 response.headers["Retry-After"] = str(reset)
         return response
 

@@ -16,6 +16,7 @@ from api.schemas import (DownloadQuery, EventsQuery, PaperOut, SessionList, Sess
                          SessionTokenOut)
 from api.services import services
 from api.session_tokens import TTL_SECONDS, mint, require_session_access
+from api.streams import open_stream
 from qagen.errors import NotFound, SessionNotFound
 from qagen.jobs.records import JobState, Session
 
@@ -103,16 +104,21 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
 @require_session_access
 @bp.input(EventsQuery, location="query", arg_name="query")
 @bp.doc(security=LINK_AUTH, responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
-                                                      "then one `done` event; keep-alive comments every 15 s"})
+                                                      "then one `done` event; keep-alive comments between them",
+                                       429: "Rate limited, or too many streams open (the tenant's, or this "
+                                            "server's): poll the status instead, or retry after Retry-After"})
 def events(session_id: str, query: dict):
     """Live progress as Server-Sent Events until the session is done"""
     owned_session(session_id)
     settings = services().settings
     sessions = services().sessions
+    # A slot of this process's and one of the tenant's, or 429; given back when the response
+    # closes, however it ends (api/streams.py).
+    slot = open_stream(g.tenant)
 
     def stream():
         yield "retry: 2000\n\n"
-        last_sent, last_beat = None, time.monotonic()
+        last_sent = None
         deadline = time.monotonic() + settings.sse_max_seconds
         while time.monotonic() < deadline:
             try:
@@ -127,15 +133,18 @@ def events(session_id: str, query: dict):
                 yield _sse("done" if done else "progress", public, public["updated_at"])
                 if done:
                     return
-                last_sent, last_beat = public, time.monotonic()
-            elif time.monotonic() - last_beat >= 15:
-                yield ": keep-alive\n\n"
-                last_beat = time.monotonic()
-            time.sleep(settings.sse_poll_seconds)
+                last_sent = public
+                slot.wrote()
+            elif slot.heartbeat_due():
+                yield ": keep-alive\n\n"  # a write to a client that is gone fails
+            if not slot.wait(settings.sse_poll_seconds):
+                return  # the client closed the connection
         # The client reconnects by itself (EventSource) and picks up from here.
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slot.close)
+    return response
 
 
 @bp.get("/sessions/<session_id>/result.json")

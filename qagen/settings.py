@@ -82,6 +82,14 @@ class Settings(BaseSettings):
                               "its public port; empty: not served.")
     sse_poll_seconds: float = Field(default=0.5, gt=0, le=10)
     sse_max_seconds: int = Field(default=600, ge=10, description="A stream then ends; EventSource reconnects.")
+    sse_streams_per_process: int = Field(default=32, ge=0, le=1000, description="Event streams one API process "
+                                         "serves at once, on threads of their own (gunicorn gets this many more "
+                                         "threads); more get 429 with Retry-After (api/streams.py).")
+    sse_streams_per_tenant: int = Field(default=20, ge=1, le=10_000, description="Event streams one tenant may "
+                                        "hold open across all API processes; more get 429 with Retry-After.")
+    sse_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60, description="A keep-alive comment after this "
+                                         "long without an event (under proxies' idle timeouts; a write to a gone "
+                                         "client fails).")
     worker_deployment: str = Field(default="qagen-worker", description="Read for /api/capacity in Kubernetes.")
 
     # Webhooks
