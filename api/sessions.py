@@ -1,4 +1,4 @@
-"""A tenant's sessions: status, list, live progress (SSE), the result as JSON, the PDF."""
+"""A tenant's sessions: status, list, live progress (SSE), the result as JSON, the PDF; deletion."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from api.auth import require_key
 from api.errors import ApiError
 from api.schemas import (DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut,
                          SessionTokenOut)
+from api.schemas import Empty
 from api.services import services
 from api.session_tokens import TTL_SECONDS, mint, require_session_access
 from api.streams import open_stream
@@ -56,6 +57,22 @@ def complete_session(session_id: str) -> Session:
 def status(session_id: str):
     """A session's status, stage and progress"""
     return owned_session(session_id).to_public()
+
+
+@bp.delete("/sessions/<session_id>")
+@require_key
+@bp.output(Empty, status_code=204, description="Deleted: the record, the upload, the PDF, result.json, the "
+                                                "session's webhook and Idempotency-Key records")
+@bp.doc(security="BearerAuth", responses={**FOUND, 503: "Storage briefly unavailable; try again (the session is "
+                                                        "not deleted yet)"})
+def delete(session_id: str):
+    """Delete a session and everything stored for it; a running job is stopped"""
+    from qagen.lifecycle import delete_session
+
+    session = owned_session(session_id)
+    s = services()
+    delete_session(s.redis, s.storage, session)
+    return ""
 
 
 @bp.get("/sessions")

@@ -96,7 +96,9 @@ def upload(form: dict):
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
     try:
         s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
-                                  knowledge_base_id=kb_id, callback_url=callback_url))
+                                  knowledge_base_id=kb_id, callback_url=callback_url,
+                                  # deleted with the session (qagen.lifecycle.delete_session)
+                                  idempotency_record=getattr(g.get("idempotency"), "key", None)))
     except Exception:
         _discard_input(s.storage, input_key)  # no session will ever point at it
         raise

@@ -11,6 +11,7 @@ and rewritten afterwards would be refused (field-notes-ops §3).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
@@ -121,6 +122,55 @@ class S3Storage:
             if not page.get("IsTruncated"):
                 return keys
             token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def list_objects(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """(key, last modified as a Unix time) of every object under `prefix`, in key order, page by page."""
+        token: dict = {}
+        while True:
+            page = self._call("list_objects_v2", Prefix=prefix, **token)
+            for obj in page.get("Contents", []):
+                yield obj["Key"], obj["LastModified"].timestamp()
+            if not page.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """Delete `keys` (missing ones count as deleted), 1,000 per request; how many were asked for."""
+        batch: list[str] = []
+        count = 0
+        for key in keys:
+            batch.append(key)
+            if len(batch) == 1000:
+                count += self._delete_batch(batch)
+                batch = []
+        return count + (self._delete_batch(batch) if batch else 0)
+
+    def _delete_batch(self, keys: list[str]) -> int:
+        reply = self._call("delete_objects", Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+        failed = [e for e in reply.get("Errors", []) if str(e.get("Code")) not in _MISSING_CODES]
+        if failed:
+            raise TransientError(f"Object storage did not delete {len(failed)} object(s), e.g. "
+                                 f"{failed[0].get('Key')!r}: {failed[0].get('Message') or failed[0].get('Code')}")
+        return len(keys)
+
+    def _lifecycle_rules(self) -> list[dict]:
+        try:
+            return self._call("get_bucket_lifecycle_configuration").get("Rules", [])
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+
+    def expiry_rule(self, rule_id: str) -> dict | None:
+        """The bucket's lifecycle rule with this id, or None (no such rule, or no lifecycle configuration)."""
+        return next((rule for rule in self._lifecycle_rules() if rule.get("ID") == rule_id), None)
+
+    def set_expiry_rule(self, rule_id: str, prefix: str, days: int) -> None:
+        """Objects under `prefix` expire `days` after they were written (S3 lifecycle `Expiration`);
+        the bucket's other rules are kept."""
+        rule = {"ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": prefix}, "Expiration": {"Days": days}}
+        rules = [r for r in self._lifecycle_rules() if r.get("ID") != rule_id] + [rule]
+        self._call("put_bucket_lifecycle_configuration", LifecycleConfiguration={"Rules": rules})
 
     def ensure_bucket(self) -> None:
         try:

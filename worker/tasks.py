@@ -131,18 +131,42 @@ def process_question_paper(self, session_id: str) -> None:
         return
     try:
         with run:
-            _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage)
+            deleted = _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage)
     except LeaseLost:
         return  # the run that holds the lease now finishes the job (and sends its webhook)
-    notify_if_finished(redis, sessions, session_id)
+    if not deleted:
+        notify_if_finished(redis, sessions, session_id)
 
 
-def _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage) -> None:  # type: ignore[no-untyped-def]
+def _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage) -> bool:  # type: ignore[no-untyped-def]
+    """Run the job; True if its session was deleted meanwhile (DELETE /api/sessions/<id>).
+
+    A deleted session is fenced: its record and lease are gone, so the run stops at its next
+    step (SessionNotFound, or LeaseLost from the heartbeat), and whatever it had stored is
+    removed here. The record is checked after the objects were written, and the deletion
+    removes the record before it lists the objects, so between the two nothing survives."""
+    written: list[str] = []  # result objects stored so far, removed again if the job fails
+    try:
+        _run_job(self, run, session_id, session, settings, redis, sessions, knowledge, storage, written)
+    except SessionNotFound:
+        _discard(storage, written)
+        log.info("session %s was deleted while its job ran; the job stopped and left nothing behind", session_id)
+        return True
+    except LeaseLost:
+        try:
+            gone = not sessions.exists(session_id)
+        except Exception:  # Redis away: the sweep removes anything left once the record is gone
+            gone = False
+        if gone:
+            _discard(storage, written)
+        raise
+    return False
+
+
+def _run_job(self, run, session_id, session, settings, redis, sessions, knowledge, storage, written) -> None:  # type: ignore[no-untyped-def]
     from qagen.answering.engine import AnswerEngine
     from qagen.knowledge.indexing import load_ready_index
     from qagen.pipeline.run import run_pipeline
-
-    written: list[str] = []  # result objects stored so far, removed again if the job fails
 
     def record(stage: str, percent: int, message: str = "") -> None:
         run.check()  # a run that lost its lease stops at its next step
@@ -194,7 +218,11 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
     except SoftTimeLimitExceeded:
         sessions.mark_failed(session_id, "The job took longer than the time limit; try a shorter paper.")
         record_outcome(redis, "failed")
-    except Exception:
+    except SessionNotFound:
+        raise  # deleted meanwhile: _process cleans up
+    except Exception as exc:
+        if not sessions.exists(session_id):  # deleted meanwhile, e.g. its upload removed under it
+            raise SessionNotFound(f"No session {session_id!r}.") from exc
         log.exception("session %s failed unexpectedly", session_id)
         _discard(storage, written)
         sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")

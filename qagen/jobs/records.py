@@ -69,6 +69,9 @@ class Session:
     confidence: str | None = None
     result_key: str | None = None
     result_json_key: str | None = None
+    # The Redis key of the upload's Idempotency-Key record, if it had one: removed with the
+    # session (qagen.lifecycle.delete_session), so a retry of a deleted upload starts anew.
+    idempotency_record: str | None = None
     created_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
@@ -116,9 +119,14 @@ def index_for(tenant: str) -> str:
     return f"qagen:tenant:{tenant}:sessions"
 
 
+# Every session's objects are under one prefix, so that one bucket lifecycle rule can expire
+# them with their sessions (qagen.lifecycle); knowledge bases, kept until deleted, are not.
+SESSION_OBJECTS = "sessions/"
+
+
 def object_prefix(tenant: str, session_id: str) -> str:
     """Where a session's upload and results live in the bucket."""
-    return f"tenants/{tenant}/sessions/{session_id}/"
+    return f"{SESSION_OBJECTS}{tenant}/{session_id}/"
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Session)}
@@ -163,6 +171,14 @@ def _string_list(text: str) -> list[str] | None:
     except ValueError:
         return None
     return [str(v) for v in value] if isinstance(value, list) else None
+
+
+# KEYS: the record. ARGV: field, value pairs. 1 written, 0 no such record (nothing written).
+_UPDATE = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV))
+return 1
+"""
 
 
 class SessionStore:
@@ -224,19 +240,12 @@ class SessionStore:
         return bool(self.client.exists(key_for(session_id)))
 
     def update(self, session_id: str, **changes: Any) -> None:
-        """Write only the given fields; the record must exist."""
+        """Write only the given fields; the record must exist (one script: a deleted or expired
+        session is never written back, not even for a moment)."""
         changes["updated_at"] = time.time()
-        key = key_for(session_id)
-        def write() -> list:
-            pipe = self.client.pipeline()
-            pipe.exists(key)
-            pipe.hset(key, mapping=_encode(changes))
-            return pipe.execute()
-
-        exists_before, _ = patiently(write, self.patience_seconds)
-        if not exists_before:
-            # hset just created a stray record; remove it so unknown ids stay unknown.
-            self.client.delete(key)
+        pairs = [part for item in _encode(changes).items() for part in item]
+        written = patiently(lambda: self.client.eval(_UPDATE, 1, key_for(session_id), *pairs), self.patience_seconds)
+        if not written:
             raise SessionNotFound(f"No session {session_id!r}.")
 
     def mark_running(self, session_id: str, stage: str, progress: int, message: str = "") -> None:

@@ -103,10 +103,10 @@ class TestBadUploadsLeaveNothingBehind:
     @pytest.fixture
     def nothing_left(self, app_client, storage, redis_client):
         _, queue = app_client
-        objects = set(storage.list_keys("tenants/bad-input/"))
+        objects = set(storage.list_keys("sessions/bad-input/")) | set(storage.list_keys("tenants/bad-input/"))
         sessions = set(redis_client.scan_iter("qagen:session:*"))
         yield
-        assert set(storage.list_keys("tenants/bad-input/")) == objects
+        assert set(storage.list_keys("sessions/bad-input/")) | set(storage.list_keys("tenants/bad-input/")) == objects
         assert set(redis_client.scan_iter("qagen:session:*")) == sessions
         assert redis_client.llen(queue) == 0
 

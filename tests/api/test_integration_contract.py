@@ -10,6 +10,7 @@ import pytest
 
 from api import create_app
 from qagen.apikeys import ApiKeyStore
+from qagen.jobs.records import object_prefix
 from tests.conftest import EXAMPLE_PAPER
 from tests.waiting import wait_for_session
 
@@ -42,7 +43,7 @@ class TestTenants:
         session_id = upload(client).json()["session_id"]
         wait_for_session(client, session_id)
 
-        keys = storage.list_keys(f"tenants/tests/sessions/{session_id}/")
+        keys = storage.list_keys(object_prefix("tests", session_id))
 
         assert {k.rsplit("/", 1)[-1] for k in keys} == {"quiz.txt", "answers.pdf", "result.json"}
 

@@ -9,7 +9,7 @@ import pytest
 
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
-from qagen.jobs.records import Session, SessionStore
+from qagen.jobs.records import Session, SessionStore, object_prefix
 from qagen.knowledge.store import KnowledgeBaseStore
 from tests.waiting import poll_until, wait_for_session
 
@@ -62,7 +62,7 @@ def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
 
     assert final["status"] == "complete", final
     assert final["knowledge_base_id"] == knowledge_base
-    result = json.loads(storage.get(f"tenants/tests/sessions/{session_id}/result.json"))
+    result = json.loads(storage.get(f"{object_prefix('tests', session_id)}result.json"))
     for question in result["questions"]:
         citations = question["answer"]["citations"]
         assert citations and all(c["document"] == "notes.md" for c in citations)

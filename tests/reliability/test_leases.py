@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from qagen.jobs import leases
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
-from qagen.jobs.records import JobState, Session, SessionStore
+from qagen.jobs.records import JobState, Session, SessionStore, object_prefix
 from qagen.documents import sandbox
 from qagen.parsing import parse_document
 from qagen.documents.errors import TooComplex
@@ -177,7 +177,7 @@ def test_a_redelivered_message_for_a_finished_session_does_nothing(rstack, rredi
         up = harness.upload(rclient, harness.paper(60000, 3), "redelivered.txt")
         assert harness.wait_all(rclient, [up.session_id], 60)[up.session_id]["status"] == "complete"
         before = harness.record(rredis, up.session_id)
-        objects = sorted(rstorage.list_keys(f"tenants/{tenant_key[0]}/sessions/{up.session_id}/"))
+        objects = sorted(rstorage.list_keys(object_prefix(tenant_key[0], up.session_id)))
         app = make_celery(rstack.settings)
         app.send_task(PROCESS_QUESTION_PAPER, args=[up.session_id], task_id=up.session_id,
                       queue=rstack.settings.queue)
@@ -185,7 +185,7 @@ def test_a_redelivered_message_for_a_finished_session_does_nothing(rstack, rredi
                          "the duplicate message to be consumed")
     after = harness.record(rredis, up.session_id)
     assert after["attempts"] == before["attempts"] == "1" and after["finished_at"] == before["finished_at"]
-    assert sorted(rstorage.list_keys(f"tenants/{tenant_key[0]}/sessions/{up.session_id}/")) == objects
+    assert sorted(rstorage.list_keys(object_prefix(tenant_key[0], up.session_id))) == objects
     harness.SUMMARY.append(harness.Row(
         fault="Duplicate message for a finished session (late redelivery)", injected="1 message sent again",
         jobs=1, lost=0, duplicated=0, notes="dropped: no second run, no new objects, same record"))
