@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=60, ge=1)
     signed_url_ttl_seconds: int = Field(default=900, ge=1, le=604_800)
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
+    sweep_interval_seconds: int = Field(default=3600, ge=0, description="How often the workers remove stored "
+                                        "objects no live session or knowledge base references (docs/data.md); "
+                                        "0: never (`qagen sweep` does it on demand).")
 
     # Worker
     queue: str = "qagen"

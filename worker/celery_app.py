@@ -9,9 +9,10 @@ from qagen.jobs.queue import make_celery
 from qagen.settings import get_settings
 
 # worker.recovery connects the signals that start the lost-job sweeper and bound parsing;
-# worker.gc_freeze the one that freezes a pool process's libraries after its first paper.
+# worker.gc_freeze the one that freezes a pool process's libraries after its first paper;
+# worker.housekeeping the ones that start the object sweep and check the bucket's expiry rule.
 app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks", "worker.recovery",
-                                           "worker.gc_freeze"))
+                                           "worker.gc_freeze", "worker.housekeeping"))
 
 
 @setup_logging.connect

@@ -178,6 +178,70 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"Revoked {key_id}.")
 
 
+@main.group()
+def tenants() -> None:
+    """Manage tenants: list them, delete one with everything it stored (docs/data.md)."""
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List tenants (those that ever had a key)."""
+    from qagen.apikeys import TENANTS
+
+    for name in sorted(n.decode() for n in _key_store().client.smembers(TENANTS)):
+        click.echo(name)
+
+
+@tenants.command("delete")
+@click.argument("tenant")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def tenants_delete(tenant: str, yes: bool) -> None:
+    """Delete TENANT: its keys, sessions, knowledge bases, records and stored objects. Irreversible."""
+    from qagen.apikeys import validate_tenant
+    from qagen.lifecycle import delete_tenant
+
+    try:
+        validate_tenant(tenant)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if not yes:
+        click.confirm(f"Delete tenant {tenant!r} and everything it stored? This cannot be undone", abort=True)
+    redis, storage = _servers()
+    done = delete_tenant(redis, storage, tenant)
+    click.echo(f"Deleted tenant {tenant!r}: {done.keys} key(s), {done.sessions} session(s), "
+               f"{done.knowledge_bases} knowledge base(s), {done.records} other record(s), {done.objects} object(s).")
+
+
+@main.command()
+@click.option("--grace", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Leave unreferenced objects younger than this (a write in flight). [default: 3600]")
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+def sweep(grace: float | None, dry_run: bool) -> None:
+    """Remove stored objects no live session or knowledge base references; check the bucket's expiry rule.
+
+    Workers do this every QAGEN_SWEEP_INTERVAL_SECONDS; run it by hand or from a scheduler
+    when no worker runs for long (docs/data.md)."""
+    from qagen import lifecycle
+
+    redis, storage = _servers()
+    if not dry_run:
+        rule = lifecycle.ensure_expiry_rule(storage, get_settings().session_ttl_seconds)
+        click.echo(f"Expiry rule: {rule.outcome}: {rule.detail}", err=True)
+    report = lifecycle.sweep(redis, storage, dry_run=dry_run,
+                             grace_seconds=lifecycle.ORPHAN_GRACE_SECONDS if grace is None else grace)
+    for key in report.deleted:
+        click.echo(key)
+    click.echo(("Would remove: " if dry_run else "Swept: ") + report.summary() + ".", err=True)
+
+
+def _servers():
+    from qagen.redis_client import redis_from_settings
+    from qagen.storage import S3Storage
+
+    settings = get_settings()
+    return redis_from_settings(settings), S3Storage.from_settings(settings)
+
+
 from qagen.cli.client_commands import register  # noqa: E402  (the API client's commands: submit, status, ...)
 
 register(main)
