@@ -4,6 +4,7 @@
     qagen status ID [--json]       (with the parse's confidence and what to check, once parsed)
     qagen download ID [-o FILE]
     qagen sessions [--status S] [--limit N] [--json]
+    qagen delete ID [ID...]        (the session's upload, PDF and answers; a running job stops)
 
 The API comes from `--api-url`/`QAGEN_API_URL` and the key from `--api-key`/`QAGEN_API_KEY`.
 Failures print the API's own message and exit 1. `register(main)` adds the commands
@@ -175,6 +176,16 @@ def sessions(api: QagenClient, status_filter: str | None, limit: int, as_json: b
         click.echo("No sessions.", err=True)
 
 
+@click.command()
+@click.argument("session_ids", metavar="ID...", nargs=-1, required=True)
+@api_options
+def delete(api: QagenClient, session_ids: tuple[str, ...]) -> None:
+    """Delete sessions: their record, upload, PDF and answers (a running job is stopped)."""
+    for session_id in session_ids:
+        api.delete_session(session_id)
+        click.echo(f"Deleted {session_id}.")
+
+
 def _findings_note(item: SessionStatus) -> str:
     """"  [low confidence, 2 warnings]" when the parse asks for a check; "" otherwise."""
     if item.confidence is None or (item.confidence == "high" and not item.warnings):
@@ -183,7 +194,7 @@ def _findings_note(item: SessionStatus) -> str:
     return f"  [{item.confidence} confidence" + (f", {count} warning{'s' if count != 1 else ''}" if count else "") + "]"
 
 
-COMMANDS = (submit, status, download, sessions)
+COMMANDS = (submit, status, download, sessions, delete)
 
 
 def register(main: click.Group) -> None:

@@ -132,6 +132,13 @@ class QagenClient:
                 return
             params["cursor"] = cursor
 
+    def delete_session(self, session_id: str) -> None:
+        """Delete the session and everything stored for it (upload, PDF, answers); a running job is stopped.
+
+        `NotFoundError` for an unknown session, or one already deleted (so also when a retry
+        follows a deletion whose answer was lost)."""
+        self._request("DELETE", f"/api/sessions/{_q(session_id)}", idempotent=True)
+
     def wait(self, session_id: str, on_progress: Callable[[SessionStatus], None] | None = None,
              timeout: float | None = None) -> SessionStatus:
         """Block until the session is complete or failed and return its last status (a failed one is returned, not raised).
