@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import datetime, timezone
 from pathlib import PurePath
@@ -88,6 +89,8 @@ def list_sessions(query: dict):
             before = float(query["cursor"])
         except ValueError as exc:
             raise ApiError(400, "bad_cursor", "The cursor is not one this API returned.") from exc
+        if not math.isfinite(before):  # 'nan' and 'inf' parse, but Redis refuses them (a 503)
+            raise ApiError(400, "bad_cursor", "The cursor is not one this API returned.")
     status_filter = JobState(query["status"]) if query.get("status") else None
     found, next_score = services().sessions.list_for_tenant(g.tenant, limit=query["limit"], status=status_filter,
                                                             before=before)

@@ -166,6 +166,8 @@ class TestSessionList:
         assert client.get("/api/sessions", params={"status": "bogus"}).status_code == 400
         assert client.get("/api/sessions", params={"limit": 0}).status_code == 400
         assert client.get("/api/sessions", params={"cursor": "not-a-cursor"}).status_code == 400
+        for number_redis_refuses in ("nan", "NaN", "inf", "-inf"):  # float() reads them; a client must not retry
+            assert client.get("/api/sessions", params={"cursor": number_redis_refuses}).status_code == 400
 
 
 class TestRateLimits:
