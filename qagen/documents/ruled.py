@@ -23,7 +23,6 @@ SKEW = 3  # pixels a scanned rule may drift sideways
 RULE_LENGTH = 0.06  # a vertical rule is unbroken ink over at least this share of the page's height
 COLUMN_WIDTH = (0.01, 0.10)  # the number column's width, as a share of the page's width
 LEFT_PART = 0.35  # the table's left edge lies in this left share of the page
-_DIGITS = re.compile(r"^(\d{1,2})[.)]?$")
 
 
 def _widen(ink, reach: int, axis: int):  # type: ignore[no-untyped-def]

@@ -52,6 +52,7 @@ def answer_lines(lines: list[Line]) -> list[int]:
 
 
 def _answer_space(text: str) -> bool:
+    """'Answer: ________': a label followed only by a rule to write on."""
     rest = ANSWER_LABEL.sub("", text, count=1).strip()
     return bool(rest) and bool(_ANSWER_SPACE.match(rest))
 
@@ -138,11 +139,11 @@ def given_answers(lines: list[Line], start: int, end: int) -> tuple[set[int], st
         if not is_answer_label(text):
             i += 1
             continue
-        body = [ANSWER_LABEL.sub("", text, count=1).strip()]
         taken.add(i)
         i += 1
-        if body[0] and _ANSWER_SPACE.match(body[0]):
+        if _answer_space(text):
             continue  # a space to write in: it holds no answer and ends at once
+        body = [ANSWER_LABEL.sub("", text, count=1).strip()]
         while i < end and not PART_LABEL.match(lines[i].text):
             body.append(lines[i].text.strip())
             taken.add(i)

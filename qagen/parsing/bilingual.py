@@ -106,14 +106,16 @@ def drop_foreign_twins(cands: list[Candidate], lines: list[Line]) -> Versions:
                            if lines[k].page == page or lines[k].foreign or len(lines[k].text.split()) < 4]
                 found.skipped.update(version)
                 texts = [cand.rest] + [lines[k].text for k in version if k != cand.index]
-                _record(found, other.index, texts, sum(lines[k].foreign for k in version))
+                record_version(found, other.index, texts, sum(lines[k].foreign for k in version))
                 break
     found.cands = [c for c in cands if id(c) not in dropped]
     found.twins_dropped = len(dropped)
     return found
 
 
-def _record(found: Versions, kept_index: int, texts: list[str], foreign: int) -> None:
+def record_version(found: Versions, kept_index: int, texts: list[str], foreign: int) -> None:
+    """The other language's version of the question at `kept_index`: its translation, or a
+    count of the unreadable (legacy-font) versions."""
     translation = translation_of(texts, foreign)
     if translation is None:
         found.unreadable += 1

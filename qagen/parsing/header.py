@@ -22,8 +22,7 @@ def title_and_instructions(lines: list[Line], idx: list[int], cut: int) -> tuple
     """The title (largest type near the top, else the first substantial line) and the
     paper's instructions: the lines before the first section heading or question."""
     texts = [(i, lines[i].text.strip()) for i in idx if lines[i].text.strip()]
-    # A line OCR read with little confidence is noise (a logo, a stamp), never the title.
-    useful = [(i, t) for i, t in texts[:40] if _title_like(t) and not (lines[i].ocr and lines[i].conf < 60)]
+    useful = [(i, t) for i, t in texts[:40] if _title_like(t) and not uncertain(lines[i])]
     not_headings = [(i, t) for i, t in useful if not _bare_heading(t)]
     useful = not_headings or useful
     title_at = -1
@@ -38,6 +37,14 @@ def title_and_instructions(lines: list[Line], idx: list[int], cut: int) -> tuple
     body = [re.sub(r"\s{3,}", "  ", t) for i, t in texts
             if i != title_at and i < cut and len(re.findall(r"[^\W\d_]", t)) >= 3]
     return title, "\n".join(body)
+
+
+OCR_TRUSTED = 60.0  # mean word confidence below which an OCR'd line is noise (a logo, a stamp)
+
+
+def uncertain(line: Line) -> bool:
+    """An OCR'd line read with little confidence: never a title or an examination's name."""
+    return line.ocr and line.conf < OCR_TRUSTED
 
 
 def _title_like(text: str) -> bool:

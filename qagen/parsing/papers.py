@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from qagen.documents.lines import Line
 from qagen.parsing import marks as M
-from qagen.parsing.header import title_and_instructions
+from qagen.parsing.header import title_and_instructions, uncertain
 from qagen.parsing.numbering import Candidate
 
 PAPER_HEADER = re.compile(
@@ -74,7 +74,7 @@ def _exam_name(lines: list[Line], header: int, floor: int) -> str:
         if line.page != page:
             break
         text = " ".join(line.text.split())
-        if _EXAM_NAME.search(text) and len(text) <= 100 and not (line.ocr and line.conf < 60):
+        if _EXAM_NAME.search(text) and len(text) <= 100 and not uncertain(line):
             return text
     return ""
 

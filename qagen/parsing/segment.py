@@ -10,7 +10,7 @@ from qagen.model import Paper, PaperInFile, Section
 from qagen.parsing import marks as M
 from qagen.parsing.answers import drop_numbers_in_answers, given_answers, split_inline_answer, unnumbered_questions
 from qagen.parsing.assign import Block, apply_counts, apply_rules, reconcile_total, trust_printed
-from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, translation_of
+from qagen.parsing.bilingual import Versions, drop_foreign_twins, leading_version, record_version
 from qagen.parsing.checks import Findings, check
 from qagen.parsing.closures import closing_totals, fill_from_closures
 from qagen.parsing.convert import to_question
@@ -131,12 +131,7 @@ def _split_leading_version(lines: list[Line], block: Block, versions: Versions) 
     foreign = sum(lines[i].foreign for i in range(block.start, k))
     versions.skipped.update(range(block.start + 1, k))
     block.cand = replace(block.cand, rest="")
-    translation = translation_of(texts, foreign)
-    if translation is None:
-        versions.unreadable += 1
-    else:
-        versions.languages.add(translation.language)
-        versions.translations.setdefault(block.cand.index, []).append(translation)
+    record_version(versions, block.cand.index, texts, foreign)
 
 
 def _given_answers(lines: list[Line], blocks: list[Block], skipped: set[int]) -> dict[int, str]:
