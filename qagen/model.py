@@ -23,12 +23,24 @@ class Citation:
 
 @dataclass
 class Answer:
-    """A structured answer; `chart` is an optional chart spec for charts/."""
+    """A structured answer; `chart` is an optional chart spec for charts/.
+
+    `status` says whether the item was answered (ANSWER_STATUSES): "answered"; "not_in_notes"
+    (the course notes searched do not cover it, so no answer is given); "needs_model" (the
+    offline engine does not write proofs, designs, diagrams or opinions); "unanswerable" (the
+    question lacks what it needs, e.g. a figure or data); "failed" (the model did not respond
+    or a computation could not be completed). When it is not "answered", `text` says why.
+    """
 
     text: str
     citations: list[Citation] = field(default_factory=list)
     chart: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    status: str = "answered"
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
@@ -37,7 +49,11 @@ class Answer:
             citations=[Citation(**c) for c in data.get("citations") or []],
             chart=data.get("chart"),
             notes=list(data.get("notes") or []),
+            status=data.get("status") if data.get("status") in ANSWER_STATUSES else "answered",
         )
+
+
+ANSWER_STATUSES = ("answered", "not_in_notes", "needs_model", "unanswerable", "failed")
 
 
 @dataclass

@@ -1,9 +1,17 @@
 """Text -> index terms, shared by the index and the offline engine's sentence picking.
 
-Lower-cased word tokens of two or more characters (bm25s's default pattern), English
-stopwords removed, then stemmed with the Snowball English stemmer when PyStemmer is
-installed. `ANALYZER` names the configuration; it is stored in every index so an index
-built one way is never queried another way.
+Lower-cased word tokens of two or more characters, English stopwords removed, then
+stemmed with the Snowball English stemmer when PyStemmer is installed. A word is letters,
+digits and underscores together with the combining marks that belong to its letters, so
+Devanagari "कतार" is one word, not "कत" and "र" (analyzers named "uni-..."; the older
+analyzers, which split at combining marks as bm25s's pattern `\b\w\w+\b` does, stay
+readable so stored indexes keep working). The analyzer's name is stored in every index so
+an index built one way is never queried another way.
+
+`term_weights` says how specific each term of a text is, from how often its word occurs
+in general language (wordfreq's Zipf scale), not from the knowledge base, so a one-document
+base judges relevance as a fifty-document one does: "queue" outweighs "principle", which
+outweighs "one".
 """
 
 from __future__ import annotations
@@ -12,8 +20,23 @@ import functools
 import re
 from typing import Callable
 
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # the older analyzers' (bm25s's default)
 _TOKEN = re.compile(TOKEN_PATTERN)
+UNICODE_TOKEN_PATTERN = r"[\p{L}\p{N}_][\p{L}\p{M}\p{N}_]+"
+ANALYZERS = ("uni-en-stop+snowball", "uni-en-stop", "en-stop+snowball", "en-stop")
+
+# Specificity of a word = MAX_ZIPF - its Zipf frequency, clipped to [MIN_WEIGHT, MAX_WEIGHT].
+# Zipf 7.7 is "the", 5 "standard", 3.8 "queue", 2 "dijkstra"; a word wordfreq does not know
+# (a name, a code identifier, a word of another language) counts as specific (MAX_WEIGHT).
+MAX_ZIPF = 8.0
+MIN_WEIGHT, MAX_WEIGHT = 1.0, 6.0
+
+
+@functools.lru_cache(maxsize=1)
+def _unicode_token():
+    import regex
+
+    return regex.compile(UNICODE_TOKEN_PATTERN)
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,26 +57,59 @@ def _stopwords() -> frozenset[str]:
 
 def analyzer_name() -> str:
     """The name of the active analysis; an index refuses queries analysed differently."""
-    return "en-stop+snowball" if _stemmer() else "en-stop"
+    return "uni-en-stop+snowball" if _stemmer() else "uni-en-stop"
 
 
-def terms(text: str, *, stem: bool | None = None) -> list[str]:
-    """The index terms of `text`, in order (repeats kept)."""
+def words(text: str, *, unicode_words: bool = True) -> list[str]:
+    """The lower-cased words of `text` that are not stopwords, in order."""
     stop = _stopwords()
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    found = _unicode_token().findall(text.lower()) if unicode_words else _TOKEN.findall(text.lower())
+    return [w for w in found if w not in stop]
+
+
+def terms(text: str, *, stem: bool | None = None, unicode_words: bool = True) -> list[str]:
+    """The index terms of `text`, in order (repeats kept)."""
+    found = words(text, unicode_words=unicode_words)
     stemmer = _stemmer() if stem is not False else None
     if stem and stemmer is None:
         raise RuntimeError("Stemming was requested but PyStemmer is not installed.")
-    return stemmer(words) if stemmer else words
+    return stemmer(found) if stemmer else found
 
 
 def terms_for(analyzer: str, text: str) -> list[str]:
     """Terms of `text` analysed as `analyzer` (the name stored in an index)."""
-    if analyzer == "en-stop":
-        return terms(text, stem=False)
-    if analyzer == "en-stop+snowball":
-        return terms(text, stem=True)
-    raise ValueError(f"Unknown analyzer {analyzer!r}.")
+    if analyzer not in ANALYZERS:
+        raise ValueError(f"Unknown analyzer {analyzer!r}.")
+    return terms(text, stem=analyzer.endswith("+snowball"), unicode_words=analyzer.startswith("uni-"))
+
+
+def _language_of(word: str) -> str:
+    if any("\u0900" <= c <= "\u097f" for c in word):
+        return "hi"
+    return "en"
+
+
+@functools.lru_cache(maxsize=65536)
+def specificity(word: str) -> float:
+    """How specific a word is in general language: MAX_ZIPF - Zipf frequency, clipped."""
+    from wordfreq import zipf_frequency
+
+    zipf = zipf_frequency(word, _language_of(word))
+    if zipf <= 0:
+        return MAX_WEIGHT
+    return min(MAX_WEIGHT, max(MIN_WEIGHT, MAX_ZIPF - zipf))
+
+
+def term_weights(analyzer: str, text: str) -> dict[str, float]:
+    """Each term of `text` (as `analyzer` makes them) with the specificity of its most specific word."""
+    found = words(text, unicode_words=analyzer.startswith("uni-"))
+    stems = terms_for(analyzer, " ".join(found)) if found else []
+    weights: dict[str, float] = {}
+    if len(stems) != len(found):  # a stemmer never splits or joins words; be safe if one did
+        return {t: MAX_WEIGHT for t in stems}
+    for word, term in zip(found, stems):
+        weights[term] = max(weights.get(term, 0.0), specificity(word))
+    return weights
 
 
 # Exam instruction words: they say what to do, not what the question is about. Words that
@@ -65,6 +121,23 @@ QUESTION_WORDS = frozenset(
     briefly brief short detail detailed suitable example examples answer answers question
     questions following given mark marks please using use used elaborate enumerate
     identify compare comment
+    various different each own word words your them its does do
+    one two three four five six seven eight nine ten several
+    distinguish differentiate contrast meant mathematically happen happens briefly
+    """.split()
+)
+
+# Facet words: they name the aspect of a topic a question asks about ("the principle of a
+# queue", "applications of stacks", "stages of the water cycle"), not the topic, and notes
+# seldom use the same word for it ("works on the FIFO rule", "used in"). Left out of search
+# terms and of what a question is about, like instruction words.
+FACET_WORDS = frozenset(
+    """
+    principle principles application applications advantage advantages disadvantage
+    disadvantages merit merits demerit demerits feature features characteristic
+    characteristics property properties type types kind kinds role importance significance
+    purpose purposes limitation limitations working concept concepts stage stages step steps
+    meaning difference differences similarity similarities cause causes term terms
     """.split()
 )
 
@@ -72,6 +145,6 @@ QUESTION_WORDS = frozenset(
 def question_terms(analyzer: str, question: str) -> list[str]:
     """Terms of a question for searching: instruction words dropped unless nothing else is left."""
     all_terms = terms_for(analyzer, question)
-    instruction = set(terms_for(analyzer, " ".join(sorted(QUESTION_WORDS))))
+    instruction = set(terms_for(analyzer, " ".join(sorted(QUESTION_WORDS | FACET_WORDS))))
     topical = [t for t in all_terms if t not in instruction]
     return topical or all_terms

@@ -44,9 +44,18 @@ NOT_IN_SOURCES = (
 )
 
 
+NEEDS_MODEL = (
+    "This question asks for {task}, which the offline engine does not write: it answers only by "
+    "quoting the course notes, giving the paper's own answer, computing, or drawing charts from "
+    "given data. Set QAGEN_MODEL to a language model to answer it, or answer it by hand."
+)
+
+
 def _reply(answer: str, *, choice: str | None = None, citations: list[dict[str, str]] | None = None,
-           chart: dict[str, Any] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
-    return {"answer": answer, "choice": choice, "citations": citations or [], "chart": chart, "notes": notes or []}
+           chart: dict[str, Any] | None = None, notes: list[str] | None = None,
+           status: str = "answered") -> dict[str, Any]:
+    return {"status": status, "answer": answer, "choice": choice, "citations": citations or [], "chart": chart,
+            "notes": notes or []}
 
 
 def _numbers_in(text: str) -> list[float]:
@@ -89,6 +98,7 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
     from qagen.maths.solve import solve_question
     from qagen.llm.offline_charts import chart_for
     from qagen.llm.offline_sources import extractive_reply
+    from qagen.llm.question_kinds import asks_for_computation, writing_task
 
     prompt: Prompt = read_messages(messages)
     prompt.question = strip_label(prompt.question)
@@ -96,11 +106,18 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
     if key is not None:
         return answer_key_reply(key)
     if not prompt.question.strip():
-        return _reply("The question text was empty, so there is nothing to answer.")
+        return _reply("The question text was empty, so there is nothing to answer.", status="unanswerable")
     chart = chart_for(prompt.question, prompt.context, budget=CHART_BUDGET_SECONDS)
-    math = solve_question(prompt.question, prompt.context, budget=MATH_BUDGET_SECONDS)
+    task = writing_task(prompt.question) if chart is None else None
+    if task is not None:
+        return _reply(NEEDS_MODEL.format(task=task), status="needs_model",
+                      notes=[f"A language model is needed: the question asks for {task}."])
+    math = None
+    if asks_for_computation(prompt.question, prompt.context):
+        math = solve_question(prompt.question, prompt.context, budget=MATH_BUDGET_SECONDS)
     if math is not None and math.failed and chart is None:
-        return _reply(math.final, notes=["The offline engine recognised a computation but could not complete it."])
+        return _reply(math.final, status="failed",
+                      notes=["The offline engine recognised a computation but could not complete it."])
     if math is not None and not math.failed:
         choice = _option_for_values(prompt.options, math.values) if prompt.options else None
         answer = math.markdown()
@@ -120,10 +137,10 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         reply = extractive_reply(prompt)
         if reply is not None:
             return reply
-        return _reply(NOT_IN_SOURCES)
+        return _reply(NOT_IN_SOURCES, status="not_in_notes")
     if prompt.options:
-        return _reply(NO_SOURCE + " Without a source it does not choose an option.")
-    return _reply(NO_SOURCE)
+        return _reply(NO_SOURCE + " Without a source it does not choose an option.", status="not_in_notes")
+    return _reply(NO_SOURCE, status="not_in_notes")
 
 
 def offline_answer(messages: list[dict[str, Any]]) -> str:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from qagen.knowledge.analysis import analyzer_name, question_terms, terms_for
+from qagen.knowledge.analysis import MAX_WEIGHT, analyzer_name, question_terms, term_weights, terms_for
 from qagen.knowledge.chunking import split_sentences
 from qagen.llm.prompt import Prompt
 
@@ -27,6 +27,11 @@ OFFLINE_NOTE = ("Composed by the offline engine from sentences of the course not
                 "check that it covers the question.")
 
 
+ABOUT_SHARE = 0.35  # share of the question's term weight a sentence (with its heading) must hold
+# A sentence opening with one of these continues the one before it ("It has two ends ...").
+_REFERS_BACK = re.compile(r"^(it|its|this|these|they|their|them|such|each|both|here|the latter|the former)\b", re.I)
+
+
 @dataclass
 class Sentence:
     source: int  # index into prompt.sources
@@ -35,6 +40,32 @@ class Sentence:
     terms: frozenset[str]
     shown: str = ""  # what the answer shows: the text, plus a display formula it leads into
     table: bool = False
+    heading_terms: frozenset[str] = frozenset()  # the terms of the heading it sits under
+    follows: int | None = None  # position of the sentence before it in the same paragraph
+
+
+def key_term(weights: dict[str, float]) -> str | None:
+    """The question's most specific term among words general language knows (a word wordfreq
+    does not know, such as a code identifier or a typo, is not trusted to name the subject)."""
+    known = {t: w for t, w in weights.items() if w < MAX_WEIGHT}
+    return max(sorted(known), key=known.__getitem__) if known else None
+
+
+def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str | None) -> set[int]:
+    """Indexes of the sentences about the question's subject: holding its key term, or
+    ABOUT_SHARE of its term weight, themselves or with their heading; or continuing such a
+    sentence with "It", "This", "They" ..."""
+    total = sum(weights.values()) or 1.0
+    about: set[int] = set()
+    by_position = {(s.source, s.position): i for i, s in enumerate(sentences)}
+    for i, s in enumerate(sentences):
+        own = s.terms | s.heading_terms
+        if (key is not None and key in own) or sum(w for t, w in weights.items() if t in own) >= ABOUT_SHARE * total:
+            about.add(i)
+        elif s.follows is not None and _REFERS_BACK.match(s.text):
+            if by_position.get((s.source, s.follows)) in about:
+                about.add(i)
+    return about
 
 
 def _units(text: str) -> list[tuple[str, str, str]]:
@@ -98,6 +129,8 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
             if kind != "prose":
                 continue
             sentences = split_sentences(block)
+            heading_terms = frozenset(terms_for(analyzer, f"{source.heading} {heading}"))
+            previous: int | None = None
             for at, sentence in enumerate(sentences):
                 sentence = sentence.strip()
                 key = " ".join(sentence.lower().split())
@@ -112,7 +145,9 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
                     formula = _DISPLAY_MATH.match(following[1])
                     if formula and len(formula.group(1)) <= 300:
                         shown = f"{sentence} ${formula.group(1).strip()}$"
-                out.append(Sentence(index, position, sentence, frozenset(terms_for(analyzer, sentence)), shown))
+                out.append(Sentence(index, position, sentence, frozenset(terms_for(analyzer, sentence)), shown,
+                                    heading_terms=heading_terms, follows=previous))
+                previous = position
                 position += 1
     return out
 
@@ -160,10 +195,20 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
             score *= 0.5  # code-laden or narrating ("let's simulate ..."): rarely the answer itself
         score -= 0.15 * s.source + 0.02 * s.position
         scored.append((score, len(matched), s))
+    # The notes must name what the question is about: its most specific term occurs in the
+    # sources ("DFS" in a question, notes only on Dijkstra's algorithm: not covered). Then
+    # only sentences about that subject may be shown; sharing other words with the question
+    # ("algorithm", "step") does not make a sentence about it.
+    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
+    key = key_term(specific)
+    if key is not None and not any(key in s.terms or key in s.heading_terms for s in sentences):
+        return None
+    about = {id(sentences[i]) for i in about_subject(sentences, specific, key)}
+    scored = [item for item in scored if id(item[2]) in about and item[1]]
+    if not scored:
+        return None
     scored.sort(key=lambda item: -item[0])
     best_score, best_matched, _ = scored[0]
-    if best_matched < max(min(2, len(wanted)), MIN_COVERAGE * len(wanted)):
-        return None
     count = _how_many(prompt.marks)
     chosen = [s for score, matched, s in scored if matched and score >= 0.35 * best_score and s.source < 3][:count]
     chosen.sort(key=lambda s: (s.source, s.position))
@@ -203,7 +248,8 @@ def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], 
     top = results[0]
     runner_up = results[1][0] if len(results) > 1 else 0.0
     if top[3] is None or top[0] < 1.5 or top[0] < 1.25 * runner_up:
-        return {"answer": "None of the options is clearly supported by the course notes that were found, "
+        return {"status": "not_in_notes",
+                "answer": "None of the options is clearly supported by the course notes that were found, "
                           "so the offline engine does not choose one.",
                 "choice": None, "citations": [], "chart": None,
                 "notes": ["No option could be matched to the notes; answer this item by hand or with a language model."]}

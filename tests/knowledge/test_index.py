@@ -165,6 +165,50 @@ def test_the_analyzer_stems_english_words():
     """PyStemmer is a declared dependency: "linked lists" must meet "link list" (measured: it helps)."""
     from qagen.knowledge.analysis import analyzer_name, terms
 
-    assert analyzer_name() == "en-stop+snowball", "install PyStemmer (pinned with the worker extra)"
+    assert analyzer_name() == "uni-en-stop+snowball", "install PyStemmer (pinned with the worker extra)"
     assert terms("linked lists") == terms("link list") == ["link", "list"]
     assert terms("The distributions of the estimators") == ["distribut", "estim"]
+
+
+def test_a_word_keeps_the_combining_marks_of_its_letters():
+    """Devanagari vowel signs are marks, not letters: splitting at them would cut every word apart."""
+    from qagen.knowledge.analysis import terms
+
+    assert terms("कतार एक रैखिक डेटा संरचना है", stem=False) == ["कतार", "एक", "रैखिक", "डेटा", "संरचना", "है"]
+    assert terms("Što je sučelje?", stem=False) == ["što", "je", "sučelje"]
+
+
+def test_an_index_built_with_the_older_analyzer_is_still_searched_with_it(monkeypatch):
+    from qagen.knowledge import Chunk, KnowledgeIndex
+    from qagen.knowledge import index as index_module
+    from qagen.knowledge.analysis import terms_for
+
+    assert terms_for("en-stop+snowball", "कतार") == ["कत"]  # the older split, kept for stored indexes
+    with monkeypatch.context() as patch:
+        patch.setattr(index_module, "analyzer_name", lambda: "en-stop+snowball")
+        stored = KnowledgeIndex.build([Chunk("q.md", None, "Queues", "A queue is first in, first out.")]).to_bytes()
+
+    loaded = KnowledgeIndex.from_bytes(stored)
+
+    assert loaded.analyzer == "en-stop+snowball"
+    assert [p.chunk.document for p in loaded.search("first in first out queue")] == ["q.md"]
+
+
+def test_relevance_does_not_depend_on_how_many_documents_the_base_holds():
+    """The one-notes-file report: four lines about queues, a question in other words."""
+    from qagen.knowledge import Chunk, KnowledgeIndex
+
+    queue = Chunk("queue.txt", None, "", "A queue is a linear data structure that follows the First In First Out (FIFO) "
+                  "principle.\nIt has two ends: the rear, where elements are added, and the front, where they are "
+                  "removed.\nThe first element added is the first removed.\nQueues are used in CPU scheduling, "
+                  "printer spooling and breadth-first search.")
+    others = [Chunk(f"other{i}.txt", None, "", f"Photosynthesis in leaf {i} turns light, water and carbon dioxide "
+                    "into glucose and oxygen inside the chloroplasts.") for i in range(49)]
+    question = "What is a queue? Explain its principle with one application."
+
+    alone = KnowledgeIndex.build([queue]).search(question)
+    among_fifty = KnowledgeIndex.build([queue, *others]).search(question)
+
+    assert [p.chunk.document for p in alone] == ["queue.txt"]
+    assert [p.chunk.document for p in among_fifty] == ["queue.txt"]
+    assert KnowledgeIndex.build([queue]).search("Explain photosynthesis in green plants.") == []

@@ -38,7 +38,17 @@ def documents() -> dict[str, str]:
 # --- answers from the course notes ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("question", "paper", "document"), PAPER_QUESTIONS, ids=[q[:40] for q, _, _ in PAPER_QUESTIONS])
+# Questions the offline engine must leave to a language model although the notes are on topic:
+# a program to write, and a judgement on an algorithm the notes do not make (longest paths).
+NOT_EXTRACTIVE = ("Write a single line function", "Consider modifying Dijkstra's")
+# Questions whose most specific term the notes never use ("MLE", "pmf", "unbiased"): the notes
+# cover them only in part, and the offline engine says so rather than quote around the gap.
+PARTLY_COVERED = ("What is the Mean Squared Error", "Write the pmf", "An unbiased coin")
+EXTRACTIVE_QUESTIONS = [q for q in PAPER_QUESTIONS if not q[0].startswith(NOT_EXTRACTIVE + PARTLY_COVERED)]
+
+
+@pytest.mark.parametrize(("question", "paper", "document"), EXTRACTIVE_QUESTIONS,
+                         ids=[q[:40] for q, _, _ in EXTRACTIVE_QUESTIONS])
 def test_paper_questions_are_answered_from_the_notes_with_real_quotes(ask, documents, question, paper, document):
     answer, raw = ask(question, 3)
 
@@ -48,6 +58,13 @@ def test_paper_questions_are_answered_from_the_notes_with_real_quotes(ask, docum
         assert citation.excerpt in documents[citation.document]  # the quote really is in the notes
     assert "[1]" in answer.text
     assert raw["citations"] and all(c["source"].startswith("S") for c in raw["citations"])
+
+
+@pytest.mark.parametrize("question", [q for q, _, _ in PAPER_QUESTIONS if q.startswith(PARTLY_COVERED)])
+def test_a_question_whose_key_term_the_notes_never_use_is_not_answered_from_them(ask, question):
+    answer, _ = ask(question, 3)
+
+    assert answer.status == "not_in_notes" and not answer.citations
 
 
 def test_answer_length_follows_the_marks(ask):
@@ -96,10 +113,17 @@ def test_without_a_source_it_says_so_and_invents_nothing(ask, question):
 
 
 def test_retrieved_notes_that_do_not_answer_are_not_passed_off_as_an_answer(ask):
-    answer, _ = ask("Write a C program to find the largest of three numbers.", 3)
+    answer, _ = ask("Explain how the largest of three numbers is found with nested if statements in C.", 3)
 
-    assert not answer.citations
+    assert not answer.citations and answer.status == "not_in_notes"
     assert "do not answer this question" in answer.text or "No source was found" in answer.text
+
+
+def test_a_program_to_write_is_left_to_a_language_model_even_with_notes_on_topic(ask):
+    answer, _ = ask("Write a function that returns the element at position pos in a linked list.", 3)
+
+    assert not answer.citations and answer.status == "needs_model"
+    assert "language model" in answer.text
 
 
 def test_without_notes_at_all_it_says_no_source_was_found(ask):
@@ -200,7 +224,7 @@ def test_hostile_questions_never_run_code_and_finish_quickly(ask, question, tmp_
     answer, raw = ask(question, 1)
 
     assert time.monotonic() - started < 6
-    assert set(raw) == {"answer", "choice", "citations", "chart", "notes"}
+    assert set(raw) == {"status", "answer", "choice", "citations", "chart", "notes"}
     assert "hacked" not in answer.text and "pwned" not in answer.text
 
 
@@ -255,7 +279,7 @@ def test_concurrent_async_calls_each_get_their_own_answer(litellm_offline):
 def test_a_table_quoted_from_the_notes_stands_apart_from_the_list_and_its_tag(litellm_offline):
     from qagen.knowledge import Chunk, KnowledgeIndex
 
-    notes = ("The table gives the top speeds of some animals.\n\n| Animal | Speed (km/h) |\n|---|---|\n"
+    notes = ("The table gives the top speeds of the cheetah, the horse and the rabbit.\n\n| Animal | Speed (km/h) |\n|---|---|\n"
              "| Cheetah | 110 |\n| Horse | 88 |\n| Rabbit | 56 |\n\nThe cheetah is the fastest land animal; it "
              "keeps its top speed only for a short time.")
     index = KnowledgeIndex.build([Chunk("speeds.md", None, "Speeds of animals", notes)])

@@ -50,7 +50,30 @@ def test_without_passages_the_message_says_no_notes_matched():
     content = user(question_messages("Define MSE.", None, [], []))
 
     assert "Marks: not stated" in content
-    assert "<<<SOURCES" not in content and "No excerpt of the course notes matched" in content
+    assert "<<<SOURCES" not in content and "no excerpt of them matched this question" in content
+
+
+def test_without_a_knowledge_base_the_message_says_no_notes_were_given():
+    content = user(question_messages("Define MSE.", None, [], [], notes_searched=False))
+
+    assert "No course notes were given" in content and "searched" not in content
+
+
+def test_a_reply_saying_the_notes_do_not_cover_the_question_is_not_an_answer():
+    passages = [Passage(Chunk("notes.md", None, "Queues", "A queue is FIFO."), 1.0)]
+    reply = json.dumps({"status": "not_in_notes", "answer": "The notes do not cover stacks [S1].",
+                        "citations": [{"source": "S1", "quote": "A queue is FIFO."}], "choice": "B"})
+
+    answer = parse_reply(reply, passages)
+
+    assert answer.status == "not_in_notes" and not answer.answered
+    assert answer.citations == [] and "[" not in answer.text
+
+
+def test_a_reply_without_status_or_with_an_unknown_one_counts_as_answered():
+    assert parse_reply(json.dumps({"answer": "Four."}), []).status == "answered"
+    assert parse_reply(json.dumps({"answer": "Four.", "status": "maybe"}), []).status == "answered"
+    assert parse_reply("", []).status == "failed"
 
 
 @pytest.mark.parametrize(("marks", "expected"), [(1, "one line"), (2, "short paragraph"), (3, "3 distinct points"),
