@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wrk: the load generator of the API benchmark.
 APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium wrk
 
-.PHONY: help deps system-deps demo test test-reliability up lock clean eval-parse bench
+.PHONY: help deps system-deps demo test test-reliability up lock clean eval-parse eval-answers bench
 
 help:
 	@echo "make demo   - start the local stack, answer the example paper via the API, save out/*.pdf"
@@ -18,6 +18,7 @@ help:
 	@echo "make up     - run the local stack in the foreground (Ctrl-C stops it)"
 	@echo "make lock   - re-pin constraints.txt from the virtualenv"
 	@echo "make eval-parse - the parser against the annotated corpus (ARGS='--papers DIR --truth FILE')"
+	@echo "make eval-answers - the answer stage on the evaluation cases in devtools/answer_eval (ARGS='--half dev --show')"
 	@echo "make bench  - every benchmark in bench/, tables printed and written to bench/results.json"
 
 # Debian packages the stack needs, installed only when missing.
@@ -54,6 +55,9 @@ up: deps
 
 eval-parse: deps
 	$(BIN)/python -m devtools eval-parse $(ARGS)
+
+eval-answers: deps
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m devtools.evaluate_answers $(ARGS)
 
 bench: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench

@@ -5,7 +5,8 @@ Pure functions (no engine, no files) so the rules can be read and tested on thei
 - `normalise_answer` removes Markdown and LaTeX markup, so "**FIFO**" and "$x = 4$" read
   as "fifo" and "x = 4".
 - `states(text, wording)`: the wording occurs with no letter or digit directly before or
-  after it; a wording of digits and symbols ("x = 4") also matches with spaces removed.
+  after it (nor a decimal point and digit: "2" is not in "2.5"); a wording of digits and
+  symbols ("x = 4") also matches with the spaces next to symbols removed.
 - `outcome(...)`: "right", "wrong" or "silent" for a case that expects an answer; "right"
   or "wrong" for one that expects none (see OUTCOMES).
 - `quote_in(page_text, excerpt)`: a citation's excerpt occurs in its page, whitespace
@@ -31,6 +32,7 @@ def normalise_answer(text: str) -> str:
     previous = None
     while previous != text:
         previous, text = text, _LATEX_FRAC.sub(r"(\1)/(\2)", text)
+    text = re.sub(r"\(\s*([\w.]+)\s*\)/\(\s*([\w.]+)\s*\)", r"\1/\2", text)  # (3)/(4) -> 3/4
     text = re.sub(r"\\(?:cdot|times)", "*", text)
     text = _LATEX_COMMAND.sub(" ", text)
     text = re.sub(r"\\(?=[a-zA-Z])", "", text)  # \sqrt -> sqrt, \pi -> pi
@@ -48,13 +50,18 @@ def states(text: str, wording: str) -> bool:
     needle = normalise_answer(wording)
     if not needle:
         return False
-    pattern = rf"(?<![^\W_]){re.escape(needle)}(?![^\W_])"
+    pattern = rf"(?<![^\W_])(?<!\d[.,]){re.escape(needle)}(?![^\W_])(?![.,]\d)"
     if re.search(pattern, text):
         return True
     if _symbolic(needle):
-        squeezed, needle_squeezed = text.replace(" ", ""), needle.replace(" ", "")
-        return re.search(rf"(?<![^\W_.]){re.escape(needle_squeezed)}(?![^\W_]|\.\d)", squeezed) is not None
+        squeezed, needle_squeezed = _squeeze(text), _squeeze(needle)
+        return re.search(rf"(?<![^\W_.]){re.escape(needle_squeezed)}(?![^\W_]|[.,]\d)", squeezed) is not None
     return False
+
+
+def _squeeze(text: str) -> str:
+    """Spaces next to symbols removed: "x = 4" -> "x=4", words stay apart."""
+    return re.sub(r"\s*([^\w\s])\s*", r"\1", text)
 
 
 def missing_facts(answer_text: str, key_facts: list[list[str]]) -> list[list[str]]:
@@ -80,7 +87,8 @@ def normalise_space(text: str) -> str:
 
 def quote_in(page_text: str, excerpt: str) -> bool:
     """Whether a citation's excerpt occurs verbatim (whitespace normalised) in its page's text."""
-    needle = normalise_space(excerpt)
-    if needle.endswith(" …"):
-        needle = needle[:-2].rstrip()
+    needle = (excerpt or "").rstrip()
+    if needle.endswith("…"):
+        needle = needle[:-1]
+    needle = normalise_space(needle)
     return bool(needle) and needle in normalise_space(page_text)

@@ -102,17 +102,29 @@ def sample(cases: list[Case], per_half: int) -> list[Case]:
     fixed order (by a hash of the id), so a small sample still holds every kind of case."""
     chosen: list[Case] = []
     for half in HALVES:
-        groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
+        groups: dict[str, dict[str, list[Case]]] = defaultdict(lambda: defaultdict(list))
         for case in sorted((c for c in cases if c.half == half), key=lambda c: hashlib.sha256(c.id.encode()).hexdigest()):
-            groups[(case.expect, case.category)].append(case)
-        queues = [groups[k] for k in sorted(groups)]
+            groups[case.expect][case.category].append(case)
+        # Round-robin over the expectations, and within one over its categories.
+        streams = [_round_robin([groups[e][k] for k in sorted(groups[e])]) for e in sorted(groups)]
         taken: list[Case] = []
-        while len(taken) < per_half and any(queues):
-            for queue in queues:
-                if queue and len(taken) < per_half:
-                    taken.append(queue.pop(0))
+        while len(taken) < per_half and streams:
+            for stream in list(streams):
+                case = next(stream, None)
+                if case is None:
+                    streams.remove(stream)
+                elif len(taken) < per_half:
+                    taken.append(case)
         chosen += taken
     return chosen
+
+
+def _round_robin(queues: list[list[Case]]):
+    queues = [list(q) for q in queues]
+    while any(queues):
+        for queue in queues:
+            if queue:
+                yield queue.pop(0)
 
 
 # --- notes and their independent reading (for the citation check) ------------------------

@@ -68,6 +68,15 @@ def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str
     return about
 
 
+_LIST_MARKER = re.compile(r"^(?:[-*+•▪◦‣]|\d{1,3}[.)])\s+")
+
+
+def quote_of(sentence: str) -> str:
+    """A sentence as a citation quotes it: without a leading list marker, which a reader may
+    have added (Word's bullets and list numbers are not text of the document)."""
+    return _LIST_MARKER.sub("", sentence, count=1)
+
+
 def _units(text: str) -> list[tuple[str, str, str]]:
     """A chunk as (kind, text, nearest heading) units: prose paragraphs, display maths, tables.
 
@@ -221,7 +230,7 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
         answer = "From the course notes:\n\n" + "\n".join(lines).strip()
     else:
         answer = " ".join(" ".join(s.shown for s in chosen if s.source == i) + f" [{tag[i]}]" for i in used)
-    citations = [{"source": tag[i], "quote": next(s.text for s in chosen if s.source == i)} for i in used]
+    citations = [{"source": tag[i], "quote": quote_of(next(s.text for s in chosen if s.source == i))} for i in used]
     return {"answer": answer, "choice": None, "citations": citations, "chart": None, "notes": [OFFLINE_NOTE]}
 
 
@@ -256,5 +265,5 @@ def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], 
     _, label, text, sentence = top
     tag = prompt.sources[sentence.source].tag
     answer = f"**({label}) {text}**. The notes support this option: {sentence.shown} [{tag}]"
-    return {"answer": answer, "choice": label, "citations": [{"source": tag, "quote": sentence.text}],
+    return {"answer": answer, "choice": label, "citations": [{"source": tag, "quote": quote_of(sentence.text)}],
             "chart": None, "notes": [OFFLINE_NOTE + " The option was chosen by word overlap with the notes."]}

@@ -289,9 +289,12 @@ def _excerpt(chunk_text: str, quote: Any) -> str:
         needle = normalise_space(quote).strip("\"'“”‘’ ").removesuffix("...").removesuffix("…").strip()
         if len(needle) >= 3 and needle in haystack:
             return needle if len(needle) <= MAX_QUOTE_CHARS else needle[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0]
-    if len(haystack) <= EXCERPT_CHARS:
-        return haystack
-    return haystack[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+    # The chunk's first line: one line of a chunk is one stretch of the document (lines the
+    # reader dropped, such as an image or a comment, lie between lines), so it is verbatim.
+    first = normalise_space(next((line for line in chunk_text.split("\n") if line.strip()), ""))
+    if len(first) <= EXCERPT_CHARS:
+        return first
+    return first[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def _names_choice(text: str, label: str) -> bool:
