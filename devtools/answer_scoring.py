@@ -6,7 +6,8 @@ Pure functions (no engine, no files) so the rules can be read and tested on thei
   as "fifo" and "x = 4".
 - `states(text, wording)`: the wording occurs with no letter or digit directly before or
   after it (nor a decimal point and digit: "2" is not in "2.5"); a wording of digits and
-  symbols ("x = 4") also matches with the spaces next to symbols removed.
+  symbols ("x = 4") also matches with the spaces next to symbols, and between a number and the
+  letter it multiplies ("9 x"), removed.
 - `outcome(...)`: "right", "wrong" or "silent" for a case that expects an answer; "right"
   or "wrong" for one that expects none (see OUTCOMES).
 - `quote_in(page_text, excerpt)`: a citation's excerpt occurs in its page, whitespace
@@ -61,7 +62,8 @@ def states(text: str, wording: str) -> bool:
 
 def _squeeze(text: str) -> str:
     """Spaces next to symbols removed: "x = 4" -> "x=4", words stay apart."""
-    return re.sub(r"\s*([^\w\s])\s*", r"\1", text)
+    text = re.sub(r"\s*([^\w\s])\s*", r"\1", text)
+    return re.sub(r"(?<=\d) (?=[^\W\d_])", "", text)  # "9 x" -> "9x": a coefficient and its variable
 
 
 def missing_facts(answer_text: str, key_facts: list[list[str]]) -> list[list[str]]:

@@ -51,6 +51,17 @@ NEEDS_MODEL = (
 )
 
 
+NOT_COMPUTED = (
+    "This question asks for a computation the offline solver does not handle (it works out "
+    "equations, calculus, arithmetic, percentages, statistics of a list and matrices). Set "
+    "QAGEN_MODEL to a language model to answer it, or work it out by hand."
+)
+
+
+def _has_numbers(text: str) -> bool:
+    return re.search(r"\d", text) is not None
+
+
 def _reply(answer: str, *, choice: str | None = None, citations: list[dict[str, str]] | None = None,
            chart: dict[str, Any] | None = None, notes: list[str] | None = None,
            status: str = "answered") -> dict[str, Any]:
@@ -133,6 +144,10 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         return _reply(answer, choice=choice, chart=chart[0] if chart else None, notes=notes)
     if chart is not None:
         return _reply(chart[1], chart=chart[0], notes=["Chart drawn from the data given in the question."])
+    if math is None and asks_for_computation(prompt.question, prompt.context) and _has_numbers(prompt.question):
+        # Quoting the notes is not working out a computation: say so rather than answer beside it.
+        return _reply(NOT_COMPUTED, status="needs_model",
+                      notes=["A language model is needed: the offline solver does not handle this computation."])
     if prompt.sources:
         reply = extractive_reply(prompt)
         if reply is not None:

@@ -234,7 +234,35 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     return {"answer": answer, "choice": None, "citations": citations, "chart": None, "notes": [OFFLINE_NOTE]}
 
 
+def _phrase(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def _option_stated(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str):
+    """The one option whose whole wording a sentence about the question's subject states
+    ("Last In First Out" in "A stack follows the Last In First Out rule"), or None."""
+    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
+    about = about_subject(sentences, specific, key_term(specific))
+    found = {}
+    for label, text in prompt.options:
+        wording = _phrase(text)
+        if len(wording) < 3:
+            continue
+        for i in sorted(about):
+            if re.search(rf"(?<!\w){re.escape(wording)}(?!\w)", _phrase(sentences[i].text)):
+                found[label] = (text, sentences[i])
+                break
+    return next(iter(found.items())) if len(found) == 1 else None
+
+
 def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str) -> dict[str, Any]:
+    stated = _option_stated(prompt, sentences, wanted, analyzer)
+    if stated is not None:
+        label, (text, sentence) = stated
+        tag = prompt.sources[sentence.source].tag
+        return {"answer": f"**({label}) {text}**. The notes state it: {sentence.shown} [{tag}]", "choice": label,
+                "citations": [{"source": tag, "quote": quote_of(sentence.text)}], "chart": None,
+                "notes": [OFFLINE_NOTE + " The option was chosen because the notes state its wording."]}
     weights = _weights(sentences, wanted)
     option_sets = [set(terms_for(analyzer, text)) for _, text in prompt.options]
     shared = set.intersection(*option_sets) if len(option_sets) > 1 else set()

@@ -5,7 +5,7 @@ The offline engine uses these to know when not to answer:
 - `asks_for_computation`: the question (or, for a bare sub-part, its parent) requests a
   computation: an imperative such as solve, find, evaluate, calculate, compute,
   differentiate, integrate, simplify, factorise, expand, determine or work out at the start
-  of a sentence or clause, or "what is the value of", "how many/much", "what is 3 + 4".
+  of a sentence or clause (also right after given data: "uniform in (-4, 4) find ..."), or "what is the value of", "how many/much", "what is 3 + 4".
   A number that merely appears in a question ("Does this approach compute longest paths
   when an edge weighs 1/17?") is not a request to compute.
 - `writing_task`: the question asks for a proof ("prove", "show that", "derive", "a
@@ -26,7 +26,8 @@ _COMPUTE_VERBS = (r"solve|find|evaluate|calculate|compute|differentiate|integrat
                   r"what\s+is\s+the\s+value|what\s+are\s+the\s+values|how\s+many|how\s+much")
 # The start of a sentence or clause: the text's start, after sentence punctuation or a colon,
 # after a sub-part label, or after a joining word ("and", "then", "hence", "also", "thus").
-_CLAUSE_START = r"(?:^|[.?!:;]\s*|\n\s*|\(\s*[a-z0-9ivx]{1,4}\s*\)\s*|\b(?:and|then|hence|also|thus|so|or)\s+|,\s*)"
+_CLAUSE_START = (r"(?:^|[.?!:;]\s*|\n\s*|\(\s*[a-z0-9ivx]{1,4}\s*\)\s*|\b(?:and|then|hence|also|thus|so|or)\s+|,\s*|"
+                 r"(?<=[)\]\d])\s+)")  # "... in (-4, 4) find P(|X| <= 2)": a clause after given data
 _COMPUTE_REQUEST = re.compile(rf"{_CLAUSE_START}(?:{_COMPUTE_VERBS})\b", re.I | re.M)
 _WHAT_IS_EXPRESSION = re.compile(r"\bwhat\s+is\s+[-+(]*\d[\d\s.,/*+\-^×÷()%!√]*(?:\?|$|\s*of\b)", re.I)
 _NOUN_REQUEST = re.compile(r"\b(?:the\s+)?(?:value|derivative|integral|roots?|solutions?|determinant|inverse|"

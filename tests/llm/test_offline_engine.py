@@ -293,3 +293,20 @@ def test_a_table_quoted_from_the_notes_stands_apart_from_the_list_and_its_tag(li
     assert table.splitlines()[-1] == "| Rabbit | 56 |"  # nothing joins the table's last row
     assert blocks[blocks.index(table) - 1].startswith("- ")  # a blank line parts it from the list above
     assert blocks[blocks.index(table) + 1] == "[1]"  # its citation follows on its own line
+
+
+def test_an_option_whose_wording_the_notes_state_about_the_subject_is_chosen(litellm_offline):
+    from qagen.knowledge import Chunk, KnowledgeIndex
+
+    index = KnowledgeIndex.build([
+        Chunk("stack.md", None, "Stacks", "A stack follows the Last In First Out (LIFO) rule: push adds on top."),
+        Chunk("queue.md", None, "Queues", "A queue follows the First In First Out (FIFO) rule."),
+    ])
+    question = "Which principle is followed by a stack?"
+    options = [("A", "First In First Out"), ("B", "Last In First Out"), ("C", "Round robin")]
+    passages = index.search(" ".join([question, *(t for _, t in options)]), k=5)
+    raw = litellm_offline.completion(model=MODEL, messages=question_messages(question, 1, options, passages))
+    answer = parse_reply(raw.choices[0].message.content, passages)
+
+    assert answer.text.startswith("**(B) Last In First Out**")
+    assert [c.document for c in answer.citations] == ["stack.md"]  # not the queue sentence naming option A
