@@ -123,7 +123,7 @@ QUESTION_WORDS = frozenset(
     identify compare comment
     various different each own word words your them its does do
     one two three four five six seven eight nine ten several
-    distinguish differentiate contrast meant mathematically happen happens briefly
+    distinguish differentiate contrast meant mathematically happen happens briefly between among
     """.split()
 )
 
@@ -142,8 +142,15 @@ FACET_WORDS = frozenset(
 )
 
 
+# Verbs that are instructions when they open a sentence of a question ("State the rule ...",
+# "List three ...") but subject words elsewhere ("the state of a process", "a linked list").
+_LEADING_INSTRUCTION = re.compile(r"(^|[.?!;:]\s+|\n\s*)(?:state|list|name|give|mention|note|write\s+down|point\s+out)\b",
+                                  re.I)
+
+
 def question_terms(analyzer: str, question: str) -> list[str]:
     """Terms of a question for searching: instruction words dropped unless nothing else is left."""
+    question = _LEADING_INSTRUCTION.sub(r"\1", question)
     all_terms = terms_for(analyzer, question)
     instruction = set(terms_for(analyzer, " ".join(sorted(QUESTION_WORDS | FACET_WORDS))))
     topical = [t for t in all_terms if t not in instruction]

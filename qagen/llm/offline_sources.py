@@ -20,13 +20,43 @@ from qagen.knowledge.chunking import split_sentences
 from qagen.llm.prompt import Prompt
 
 MIN_COVERAGE = 0.3  # share of the question's terms the best sentence must contain
-_NARRATIVE = re.compile(r"^(let's|let us|now,|next,|here,|e\.g|as we (saw|have seen))|\blet's\b", re.I)
+# Narration and words to the reader ("let's simulate ...", "you know how to use ..."): the
+# notes talking about themselves, rarely the answer.
+_NARRATIVE = re.compile(r"^(let's|let us|now,|next,|here,|e\.g|as we (saw|have seen))|\blet's\b|"
+                        r"\byou(?:'re| are| know| will| can| should|'ll)\b|\bwe(?:'ll| will| shall)\b", re.I)
 _DISPLAY_MATH = re.compile(r"^\$\$(.+?)\$\$", re.S)
 
 OFFLINE_NOTE = ("Composed by the offline engine from sentences of the course notes (not a written answer); "
                 "check that it covers the question.")
 
 
+# Facets a question may ask for, and the words by which notes give them. A question that
+# asks for a facet gets the best sentence giving it ("Illustrate with an example" -> the
+# sentence with "Example:", "for instance", "such as"), and one whose answer would give none
+# of the facets it asks for is not covered by the notes ("the stages of mitosis" against a
+# sentence that only says cells divide by mitosis).
+FACETS = {
+    "example": (r"\bexamples?\b|\billustrat", r"\bexamples?\b|\be\.g\.|\bfor instance\b|\bsuch as\b|\bfor example\b"),
+    "application": (r"\bapplications?\b|\buses\b", r"\bappli|\bused\b|\buses?\b|\busing\b"),
+    "type": (r"\btypes?\b|\bkinds?\b|\bclassif|\bcategor", r"\btypes?\b|\bkinds?\b|\bclassif|\bcategor|\bforms\b|\bvariet"),
+    "stage": (r"\bstages?\b|\bsteps?\b|\bphases?\b", r"\bstages?\b|\bsteps?\b|\bphases?\b|\bfirst\b|\bthen\b|\bnext\b|\bfinally\b"),
+    "advantage": (r"\b(?:dis)?advantages?\b|\b(?:de)?merits?\b|\bbenefits?\b|\blimitations?\b|\bdrawbacks?\b",
+                  r"\b(?:dis)?advantage|\bbenefit|\bmerit|\bdrawback|\blimit|\bbetter\b|\bworse\b|\bfaster\b|"
+                  r"\bslower\b|\bcheaper\b|\beasier\b|\bhowever\b|\bbut\b"),
+    "principle": (r"\bprinciples?\b", r"\bprincipl|\brules?\b|\blaws?\b|\bbased on\b|\bworks? (?:on|by)\b|\bfollows?\b"),
+}
+
+
+def asked_facets(question: str) -> list[str]:
+    return [name for name, (asks, _) in FACETS.items() if re.search(asks, question, re.I)]
+
+
+def gives_facet(text: str, facet: str) -> bool:
+    return re.search(FACETS[facet][1], text, re.I) is not None
+
+
+_ASK_END = re.compile(r"(?<=[?.!;])\s+")  # where one ask of a question ends and the next begins
+KEY_SHARE = 0.15  # a sentence holding the key term is shown if it scores this share of the best
 ABOUT_SHARE = 0.35  # share of the question's term weight a sentence (with its heading) must hold
 # A sentence opening with one of these continues the one before it ("It has two ends ...").
 _REFERS_BACK = re.compile(r"^(it|its|this|these|they|their|them|such|each|both|here|the latter|the former)\b", re.I)
@@ -77,6 +107,15 @@ def quote_of(sentence: str) -> str:
     return _LIST_MARKER.sub("", sentence, count=1)
 
 
+def _is_title(line: str) -> bool:
+    """A paragraph of one short line with no sentence-ending punctuation: a title, not prose
+    (a list item is never a title)."""
+    if _LIST_MARKER.match(line):
+        return False
+    text = line.strip()
+    return 0 < len(text.split()) <= 15 and not re.search(r"[.!?:;,)\]]\W*$|[।॥]\s*$", text)
+
+
 def _units(text: str) -> list[tuple[str, str, str]]:
     """A chunk as (kind, text, nearest heading) units: prose paragraphs, display maths, tables.
 
@@ -86,8 +125,10 @@ def _units(text: str) -> list[tuple[str, str, str]]:
     fenced, current, kind, heading = False, [], "", ""
 
     def flush() -> None:
-        nonlocal current, kind
-        if current:
+        nonlocal current, kind, heading
+        if current and kind == "prose" and len(current) == 1 and _is_title(current[0]):
+            heading = current[0]  # a line standing alone that ends no sentence is a title
+        elif current:
             units.append((kind, ("\n" if kind == "table" else " ").join(current), heading))
         current, kind = [], ""
 
@@ -112,8 +153,8 @@ def _units(text: str) -> list[tuple[str, str, str]]:
             line_kind = "math"
         else:
             line_kind = "prose"
-        if kind and line_kind != kind:
-            flush()
+        if kind and (line_kind != kind or (kind == "prose" and _LIST_MARKER.match(stripped))):
+            flush()  # each list item is a unit of its own, not a sentence run into the next
         kind = line_kind
         current.append(stripped)
     flush()
@@ -192,18 +233,19 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     if prompt.options:
         return _choose_option(prompt, sentences, wanted, analyzer)
     weights = _weights(sentences, wanted | context_terms)
-    heading_terms = [set(terms_for(analyzer, source.heading)) & wanted for source in prompt.sources]
-    scored = []
-    for s in sentences:
-        matched = s.terms & wanted
+    source_headings = [set(terms_for(analyzer, source.heading)) for source in prompt.sources]
+
+    def score_of(s: Sentence, terms: set[str], question: str) -> float:
+        matched = s.terms & terms
         score = sum(weights[t] for t in matched) + 0.4 * sum(weights[t] for t in s.terms & context_terms)
         if matched:
-            score += _definition_bonus(prompt.question, s.text)
-            score += 0.5 * sum(weights[t] for t in heading_terms[s.source])
+            score += _definition_bonus(question, s.text)
+            score += 0.5 * sum(weights[t] for t in source_headings[s.source] & terms)
         if "`" in s.text or _NARRATIVE.search(s.text):
             score *= 0.5  # code-laden or narrating ("let's simulate ..."): rarely the answer itself
-        score -= 0.15 * s.source + 0.02 * s.position
-        scored.append((score, len(matched), s))
+        return score - 0.15 * s.source - 0.02 * s.position
+
+    scored = [(score_of(s, wanted, prompt.question), len(s.terms & wanted), s) for s in sentences]
     # The notes must name what the question is about: its most specific term occurs in the
     # sources ("DFS" in a question, notes only on Dijkstra's algorithm: not covered). Then
     # only sentences about that subject may be shown; sharing other words with the question
@@ -219,19 +261,44 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     scored.sort(key=lambda item: -item[0])
     best_score, best_matched, _ = scored[0]
     count = _how_many(prompt.marks)
-    chosen = [s for score, matched, s in scored if matched and score >= 0.35 * best_score and s.source < 3][:count]
+    # A sentence holding the key term is on the subject however few other question words it
+    # shares ("TCP is reliable ..." for "Differentiate between TCP and UDP"); others must
+    # score near the best.
+    eligible = [s for score, matched, s in scored if matched and s.source < 3
+                and (score >= 0.35 * best_score or (key in s.terms and score >= KEY_SHARE * best_score))]
+    # A question that asks two things ("What is a p-value? State the rule for rejecting ...")
+    # gets the best sentence for each ask first, then the best of the rest.
+    picks: list[Sentence] = []
+    asks = [a for a in _ASK_END.split(prompt.question) if a.strip()]
+    for ask in asks if len(asks) > 1 else []:
+        ask_terms = set(question_terms(analyzer, ask)) & wanted
+        candidates = [s for s in eligible if s.terms & ask_terms and s not in picks]
+        if ask_terms and candidates:
+            picks.append(max(candidates, key=lambda s: score_of(s, ask_terms, ask)))
+    facets = asked_facets(prompt.question)
+    # About the subject (by its own words or its heading), best first.
+    about_sentences = sorted((s for s in sentences if id(s) in about), key=lambda s: -score_of(s, wanted, prompt.question))
+    giving = {f: [s for s in about_sentences if gives_facet(s.text, f)] for f in facets}
+    if facets and not any(giving.values()) and all(asked_facets(ask) for ask in asks):
+        return None  # all it asks for is stages, types, an example ... and the notes give none about it
+    for facet in facets:
+        if giving[facet] and not any(gives_facet(s.text, facet) for s in picks):
+            picks.append(giving[facet][0])
+    chosen = (picks + [s for s in eligible if s not in picks])[:max(count, len(picks))]
     chosen.sort(key=lambda s: (s.source, s.position))
     used = list(dict.fromkeys(s.source for s in chosen))
     tag = {i: prompt.sources[i].tag for i in used}
     if count >= 4 or any(s.table for s in chosen):
         # A table stands in its own paragraphs: a blank line before it (else it continues the
         # list item above) and its tag below it (else the tag reads as one more row).
-        lines = [f"\n{s.shown}\n\n[{tag[s.source]}]\n" if s.table else f"- {s.shown} [{tag[s.source]}]" for s in chosen]
+        lines = [f"\n{s.shown}\n\n[{tag[s.source]}]\n" if s.table else f"- {quote_of(s.shown)} [{tag[s.source]}]"
+                 for s in chosen]
         answer = "From the course notes:\n\n" + "\n".join(lines).strip()
     else:
         answer = " ".join(" ".join(s.shown for s in chosen if s.source == i) + f" [{tag[i]}]" for i in used)
     citations = [{"source": tag[i], "quote": quote_of(next(s.text for s in chosen if s.source == i))} for i in used]
-    return {"answer": answer, "choice": None, "citations": citations, "chart": None, "notes": [OFFLINE_NOTE]}
+    return {"status": "answered", "answer": answer, "choice": None, "citations": citations, "chart": None,
+            "notes": [OFFLINE_NOTE]}
 
 
 def _phrase(text: str) -> str:
@@ -260,7 +327,8 @@ def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], 
     if stated is not None:
         label, (text, sentence) = stated
         tag = prompt.sources[sentence.source].tag
-        return {"answer": f"**({label}) {text}**. The notes state it: {sentence.shown} [{tag}]", "choice": label,
+        return {"status": "answered", "answer": f"**({label}) {text}**. The notes state it: {sentence.shown} [{tag}]",
+                "choice": label,
                 "citations": [{"source": tag, "quote": quote_of(sentence.text)}], "chart": None,
                 "notes": [OFFLINE_NOTE + " The option was chosen because the notes state its wording."]}
     weights = _weights(sentences, wanted)
@@ -293,5 +361,6 @@ def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], 
     _, label, text, sentence = top
     tag = prompt.sources[sentence.source].tag
     answer = f"**({label}) {text}**. The notes support this option: {sentence.shown} [{tag}]"
-    return {"answer": answer, "choice": label, "citations": [{"source": tag, "quote": quote_of(sentence.text)}],
+    return {"status": "answered", "answer": answer, "choice": label,
+            "citations": [{"source": tag, "quote": quote_of(sentence.text)}],
             "chart": None, "notes": [OFFLINE_NOTE + " The option was chosen by word overlap with the notes."]}
