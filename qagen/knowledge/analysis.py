@@ -83,32 +83,64 @@ def terms_for(analyzer: str, text: str) -> list[str]:
     return terms(text, stem=analyzer.endswith("+snowball"), unicode_words=analyzer.startswith("uni-"))
 
 
-def _language_of(word: str) -> str:
-    if any("\u0900" <= c <= "\u097f" for c in word):
-        return "hi"
-    return "en"
+# Languages tried for a question in Latin script that is not mostly English words (wordfreq
+# codes; "sh" is Serbo-Croatian: Croatian, Serbian, Bosnian). Scripts of their own name theirs.
+LATIN_LANGUAGES = ("sh", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sv", "ro", "tr", "id", "fi", "hu")
+_SCRIPTS = (("\u0900", "\u097f", "hi"), ("\u0980", "\u09ff", "bn"), ("\u0400", "\u04ff", "ru"),
+            ("\u0600", "\u06ff", "ar"), ("\u0b80", "\u0bff", "ta"), ("\u0370", "\u03ff", "el"))
+
+
+def _zipf(word: str, language: str, wordlist: str = "best") -> float:
+    import warnings
+
+    from wordfreq import zipf_frequency
+
+    with warnings.catch_warnings():  # "hr" -> "sh" is announced as a warning
+        warnings.simplefilter("ignore")
+        return zipf_frequency(word, language, wordlist=wordlist)
+
+
+def language_of(found: list[str]) -> str:
+    """The wordfreq language of a text's words: by script, else English if most words are
+    English, else the Latin-script language that knows the most of them."""
+    for low, high, language in _SCRIPTS:
+        if any(low <= c <= high for w in found for c in w):
+            return language
+    if not found:
+        return "en"
+
+    def known(language: str) -> float:
+        # wordfreq's small lists (words above Zipf 3, ~5 MB each) suffice to tell languages apart;
+        # the full lists (~40 MB each) are loaded only for English and the language found.
+        return sum(_zipf(w, language, "small") > 0 for w in found) / len(found)
+
+    english = known("en")
+    if english >= 0.75 or not any(not w.isascii() for w in found) and english >= 0.5:
+        return "en"
+    best = max(LATIN_LANGUAGES, key=known)
+    return best if known(best) > english else "en"
 
 
 @functools.lru_cache(maxsize=65536)
-def specificity(word: str) -> float:
+def specificity(word: str, language: str = "en") -> float:
     """How specific a word is in general language: MAX_ZIPF - Zipf frequency, clipped."""
-    from wordfreq import zipf_frequency
-
-    zipf = zipf_frequency(word, _language_of(word))
+    zipf = _zipf(word, language)
     if zipf <= 0:
         return MAX_WEIGHT
     return min(MAX_WEIGHT, max(MIN_WEIGHT, MAX_ZIPF - zipf))
 
 
 def term_weights(analyzer: str, text: str) -> dict[str, float]:
-    """Each term of `text` (as `analyzer` makes them) with the specificity of its most specific word."""
+    """Each term of `text` (as `analyzer` makes them) with the specificity of its most specific
+    word, in the text's language (`language_of`)."""
     found = words(text, unicode_words=analyzer.startswith("uni-"))
     stems = terms_for(analyzer, " ".join(found)) if found else []
     weights: dict[str, float] = {}
     if len(stems) != len(found):  # a stemmer never splits or joins words; be safe if one did
         return {t: MAX_WEIGHT for t in stems}
+    language = language_of(found)
     for word, term in zip(found, stems):
-        weights[term] = max(weights.get(term, 0.0), specificity(word))
+        weights[term] = max(weights.get(term, 0.0), specificity(word, language))
     return weights
 
 

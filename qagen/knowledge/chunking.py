@@ -119,7 +119,9 @@ def too_large(name: str, max_chunks: int) -> KnowledgeTooLarge:
 
 # --- packing ---------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'*_`$])")
+# A sentence ends at . ! ? before a capital, digit or opening mark, or at a danda (।, ॥),
+# which ends a Hindi sentence whatever follows (Devanagari has no capitals).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'*_`$])|(?<=[।॥])\s+")
 
 
 def split_sentences(text: str) -> list[str]:

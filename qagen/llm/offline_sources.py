@@ -11,11 +11,13 @@ best is chosen, if one clearly is.
 from __future__ import annotations
 
 import math
+import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from qagen.knowledge.analysis import MAX_WEIGHT, analyzer_name, question_terms, term_weights, terms_for
+from qagen.knowledge.analysis import MAX_WEIGHT, analyzer_name, language_of, question_terms, term_weights, terms_for, words
 from qagen.knowledge.chunking import split_sentences
 from qagen.llm.prompt import Prompt
 
@@ -107,13 +109,18 @@ def quote_of(sentence: str) -> str:
     return _LIST_MARKER.sub("", sentence, count=1)
 
 
+def _letters(text: str) -> int:
+    """Letters and the marks that belong to them (Devanagari vowel signs are marks)."""
+    return sum(c.isalpha() or unicodedata.category(c).startswith("M") for c in text)
+
+
 def _is_title(line: str) -> bool:
     """A paragraph of one short line with no sentence-ending punctuation: a title, not prose
     (a list item is never a title)."""
     if _LIST_MARKER.match(line):
         return False
     text = line.strip()
-    return 0 < len(text.split()) <= 15 and not re.search(r"[.!?:;,)\]]\W*$|[।॥]\s*$", text)
+    return 0 < len(text.split()) <= 15 and not re.search(r"[.!?:;,]\W*$|[।॥]\s*$", text)
 
 
 def _units(text: str) -> list[tuple[str, str, str]]:
@@ -184,9 +191,9 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
             for at, sentence in enumerate(sentences):
                 sentence = sentence.strip()
                 key = " ".join(sentence.lower().split())
-                if not 5 <= len(sentence.split()) <= 90 or key in seen or not re.search(r"[a-z]{3}", sentence):
+                if not 5 <= len(sentence.split()) <= 90 or key in seen or _letters(sentence) < 6:
                     continue
-                if sum(c.isalpha() for c in sentence) < 0.55 * len(sentence):  # code or a formula dump
+                if _letters(sentence) < 0.55 * len(sentence):  # code or a formula dump
                     continue
                 seen.add(key)
                 shown = sentence
@@ -200,6 +207,22 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
                 previous = position
                 position += 1
     return out
+
+
+def same_word(a: str, b: str) -> bool:
+    """Two forms of one word in a language qagen does not stem: a shared opening of at least
+    5 characters and 75% of the shorter ("atmosfere", "atmosferi"; "kapljice", "kapljica")."""
+    if a == b:
+        return True
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= 5 and shared >= 0.75 * min(len(a), len(b))
+
+
+def _align_inflections(sentences: list[Sentence], wanted: set[str]) -> None:
+    """Give each sentence the question's terms whose inflected forms it holds."""
+    for s in sentences:
+        s.terms = s.terms | {w for w in wanted if w not in s.terms and any(same_word(w, t) for t in s.terms)}
+        s.heading_terms = s.heading_terms | {w for w in wanted if any(same_word(w, t) for t in s.heading_terms)}
 
 
 def _weights(sentences: list[Sentence], wanted: set[str]) -> dict[str, float]:
@@ -230,9 +253,14 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     context_terms = set(question_terms(analyzer, prompt.context)) - wanted if prompt.context else set()
     if not sentences or not wanted:
         return None
+    if language_of(words(prompt.question)) != "en":
+        _align_inflections(sentences, wanted | context_terms)
     if prompt.options:
         return _choose_option(prompt, sentences, wanted, analyzer)
-    weights = _weights(sentences, wanted | context_terms)
+    # A term's weight: how rare it is among these sentences, times how specific its word is in
+    # general language (function words such as Hindi "की" weigh little however rare here).
+    specificity = term_weights(analyzer, f"{prompt.question}\n{prompt.context}")
+    weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in _weights(sentences, wanted | context_terms).items()}
     source_headings = [set(terms_for(analyzer, source.heading)) for source in prompt.sources]
 
     def score_of(s: Sentence, terms: set[str], question: str) -> float:
@@ -285,6 +313,8 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
         if giving[facet] and not any(gives_facet(s.text, facet) for s in picks):
             picks.append(giving[facet][0])
     chosen = (picks + [s for s in eligible if s not in picks])[:max(count, len(picks))]
+    if len(chosen) < count:  # the marks ask for more: the next sentences about the subject
+        chosen += [s for _, _, s in scored if s not in chosen and s.source < 3][:count - len(chosen)]
     chosen.sort(key=lambda s: (s.source, s.position))
     used = list(dict.fromkeys(s.source for s in chosen))
     tag = {i: prompt.sources[i].tag for i in used}

@@ -92,3 +92,28 @@ def test_the_one_notes_file_report():
     assert "FIFO" in reply["answer"] and "printer spooling" in reply["answer"]
     assert json.dumps(reply["citations"])  # cited
     assert reply["citations"][0]["quote"] in notes
+
+
+def test_a_hindi_question_on_hindi_notes_is_answered_sentence_by_sentence():
+    notes = ("प्रकाश संश्लेषण (कक्षा 7)\n\n"
+             "- प्रकाश संश्लेषण वह प्रक्रिया है जिसमें हरे पौधे कार्बन डाइऑक्साइड और जल से भोजन बनाते हैं।\n"
+             "- यह प्रक्रिया पत्तियों में होती है, क्योंकि पत्तियों में क्लोरोफिल पाया जाता है।\n"
+             "- इस प्रक्रिया में ऑक्सीजन गैस मुक्त होती है।")
+    reply = answer(notes, "प्रकाश संश्लेषण की प्रक्रिया का वर्णन कीजिए।", marks=3)
+
+    assert reply["status"] == "answered"
+    assert "क्लोरोफिल" in reply["answer"] and "ऑक्सीजन" in reply["answer"]
+    assert "कक्षा 7" not in reply["answer"]  # the title line is a heading, not a sentence
+
+
+def test_a_croatian_question_meets_the_inflected_forms_in_croatian_notes():
+    from qagen.knowledge.analysis import language_of, words
+    from qagen.llm.offline_sources import same_word
+
+    notes = ("Kondenzacija - vodena para se u višim slojevima atmosfere hladi i pretvara u sitne kapljice vode "
+             "koje tvore oblake. Oborine padaju na tlo kao kiša ili snijeg.")
+    reply = answer(notes, "Objasni što je kondenzacija i gdje se u atmosferi događa.", marks=2)
+
+    assert language_of(words("Objasni što je kondenzacija i gdje se u atmosferi događa.")) == "sh"
+    assert same_word("atmosferi", "atmosfere") and not same_word("kondenzacija", "konzerva")
+    assert reply["status"] == "answered" and "kapljice" in reply["answer"]
