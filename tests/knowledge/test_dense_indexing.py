@@ -68,7 +68,7 @@ def test_with_an_embedding_model_set_the_stored_index_holds_the_notes_embeddings
     index = KnowledgeIndex.from_bytes(storage.get(ready.index_key))
     assert index.embedding_model == PASSAGE_MODEL and index.embedding_dim == 384
     assert index.version == ready.version and index_objects(storage, kb) == [ready.index_key]
-    assert redis_client.hget(run_key_for(kb.id), "embedding") == b"32/32"  # 2 chunks + 30 reference passages
+    assert redis_client.hget(run_key_for(kb.id), "embedding") == b"32/32"  # 2 chunks + 30 reference passages, by 4
 
 
 def test_without_an_embedding_model_the_index_is_bm25_only_as_before(
