@@ -34,7 +34,7 @@ def normalise_answer(text: str) -> str:
     while previous != text:
         previous, text = text, _LATEX_FRAC.sub(r"(\1)/(\2)", text)
     text = re.sub(r"\(\s*([\w.]+)\s*\)/\(\s*([\w.]+)\s*\)", r"\1/\2", text)  # (3)/(4) -> 3/4
-    text = re.sub(r"\\(?:cdot|times)", "*", text)
+    text = re.sub(r"\\(?:cdot|times)", " × ", text).replace("\\%", "%")
     text = _LATEX_COMMAND.sub(" ", text)
     text = re.sub(r"\\(?=[a-zA-Z])", "", text)  # \sqrt -> sqrt, \pi -> pi
     text = re.sub(r"[$*_`]|\[\d+(?:,\s*\d+)*\]", " ", text)  # markup and citation tags [1]
