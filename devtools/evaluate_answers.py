@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
-import os
 import sys
 import time
 from collections import Counter, defaultdict
@@ -40,128 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from devtools.answer_cases import HALVES, HERE, Case, corpus_dir, load_cases, notes_path, page_texts, sample  # noqa: F401
 from devtools.answer_scoring import missing_facts, normalise_answer, outcome, quote_in
 
-HERE = Path(__file__).resolve().parent / "answer_eval"
-HALVES = ("dev", "blind")
 TARGET_RIGHT = 0.85  # of answerable cases, answered with every key fact
 TARGET_WRONG = 0.03  # of all scored cases
 TARGET_CITATIONS = 1.0
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("QAGEN_CORPUS_DIR")
-    return Path(env) if env else HERE.parents[1].parent / "shared" / "corpus"
-
-
-@dataclass
-class Case:
-    id: str
-    half: str
-    expect: str
-    question: str | None = None
-    corpus_question: dict[str, Any] | None = None
-    marks: float | None = None
-    context: str = ""
-    options: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    key_facts: list[list[str]] = field(default_factory=list)
-    choice: str | None = None
-    evidence: list[str] = field(default_factory=list)
-    category: str = ""
-    language: str = "en"
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], half: str) -> Case:
-        facts = [[str(w) for w in (fact if isinstance(fact, list) else [fact])] for fact in data.get("key_facts") or []]
-        return cls(
-            id=str(data["id"]), half=half, expect=str(data.get("expect", "answer")),
-            question=data.get("question"), corpus_question=data.get("corpus_question"),
-            marks=data.get("marks"), context=str(data.get("context") or ""),
-            options=[(str(label), str(text)) for label, text in data.get("options") or []],
-            notes=[str(n) for n in data.get("notes") or []], key_facts=facts,
-            choice=None if data.get("choice") is None else str(data["choice"]),
-            evidence=[str(e) for e in data.get("evidence") or []],
-            category=str(data.get("category") or ""), language=str(data.get("language") or "en"),
-        )
-
-
-def load_cases(halves: tuple[str, ...] = HALVES, folder: Path = HERE) -> list[Case]:
-    cases: list[Case] = []
-    for half in halves:
-        path = folder / "cases" / f"{half}.yaml"
-        if path.exists():
-            cases += [Case.from_dict(item, half) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
-    return cases
-
-
-def sample(cases: list[Case], per_half: int) -> list[Case]:
-    """`per_half` cases of each half, taken round-robin over (expect, category) groups in a
-    fixed order (by a hash of the id), so a small sample still holds every kind of case."""
-    chosen: list[Case] = []
-    for half in HALVES:
-        groups: dict[str, dict[str, list[Case]]] = defaultdict(lambda: defaultdict(list))
-        for case in sorted((c for c in cases if c.half == half), key=lambda c: hashlib.sha256(c.id.encode()).hexdigest()):
-            groups[case.expect][case.category].append(case)
-        # Round-robin over the expectations, and within one over its categories.
-        streams = [_round_robin([groups[e][k] for k in sorted(groups[e])]) for e in sorted(groups)]
-        taken: list[Case] = []
-        while len(taken) < per_half and streams:
-            for stream in list(streams):
-                case = next(stream, None)
-                if case is None:
-                    streams.remove(stream)
-                elif len(taken) < per_half:
-                    taken.append(case)
-        chosen += taken
-    return chosen
-
-
-def _round_robin(queues: list[list[Case]]):
-    queues = [list(q) for q in queues]
-    while any(queues):
-        for queue in queues:
-            if queue:
-                yield queue.pop(0)
-
-
-# --- notes and their independent reading (for the citation check) ------------------------
-
-
-def notes_path(ref: str) -> Path | None:
-    if ref.startswith("corpus:"):
-        path = corpus_dir() / "knowledge" / ref.removeprefix("corpus:")
-        return path if path.exists() else None
-    return HERE / "notes" / ref
-
-
-def page_texts(path: Path) -> dict[int | None, str]:
-    """The document's text by page (None for formats without pages), read without qagen's reader."""
-    data = path.read_bytes()
-    if data.startswith(b"%PDF"):
-        import pypdfium2
-
-        pdf = pypdfium2.PdfDocument(data)
-        try:
-            pages = {n + 1: pdf[n].get_textpage().get_text_range() for n in range(len(pdf))}
-        finally:
-            pdf.close()
-        return pages
-    if data.startswith(b"PK"):
-        import io
-
-        import docx
-
-        document = docx.Document(io.BytesIO(data))
-        parts = [p.text for p in document.paragraphs]
-        for table in document.tables:
-            for row in table.rows:
-                parts.append(" | ".join(cell.text for cell in row.cells))
-                parts += [cell.text for cell in row.cells]
-        return {None: "\n".join(parts)}
-    return {None: data.decode("utf-8", errors="replace")}
 
 
 class Knowledge:

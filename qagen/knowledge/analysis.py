@@ -187,3 +187,23 @@ def question_terms(analyzer: str, question: str) -> list[str]:
     instruction = set(terms_for(analyzer, " ".join(sorted(QUESTION_WORDS | FACET_WORDS))))
     topical = [t for t in all_terms if t not in instruction]
     return topical or all_terms
+
+
+def same_word(a: str, b: str) -> bool:
+    """Two forms of one word in a language qagen does not stem: a shared opening of at least
+    5 characters and 75% of the shorter ("atmosfere", "atmosferi"; "kapljice", "kapljica")."""
+    if a == b:
+        return True
+    shared = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        shared += 1
+    return shared >= 5 and shared >= 0.75 * min(len(a), len(b))
+
+
+def key_term(weights: dict[str, float]) -> str | None:
+    """A question's most specific term among words general language knows (a word wordfreq
+    does not know, such as a code identifier or a typo, is not trusted to name the subject)."""
+    known = {t: w for t, w in weights.items() if w < MAX_WEIGHT}
+    return max(sorted(known), key=known.__getitem__) if known else None

@@ -33,6 +33,7 @@ from typing import Any
 
 from qagen.knowledge.analysis import analyzer_name, question_terms, term_weights, terms_for
 from qagen.knowledge.chunking import Chunk
+from qagen.knowledge.relevance import MIN_SHARE_OF_TOP, query_forms, relevant_chunks
 from qagen.knowledge.dense import STORED_ARRAYS, STORED_DTYPE, DenseVectors, checked_vectors, read_vectors
 from qagen.knowledge.errors import IndexFormatError, KnowledgeTooLarge
 
@@ -56,16 +57,6 @@ DENSE_MIN_MARGIN = 0.08
 RRF_K = 60
 FUSION_DEPTH = 50
 
-# Relevance floor. A passage must contain at least MIN_MATCHED_TERMS distinct query terms,
-# and the query terms it contains must carry MIN_WEIGHTED_COVERAGE of the query's weight,
-# each term weighted by how specific its word is in general language (analysis.term_weights,
-# wordfreq), never by the knowledge base's own statistics: so whether a passage is relevant
-# does not depend on how many other documents the base holds (a one-document base works as
-# a fifty-document one does). Among relevant passages BM25 ranks, and a passage must reach
-# MIN_SHARE_OF_TOP of the best one's score.
-MIN_MATCHED_TERMS = 2
-MIN_WEIGHTED_COVERAGE = 0.33
-MIN_SHARE_OF_TOP = 0.25
 
 
 @dataclass(frozen=True)
@@ -86,6 +77,7 @@ class KnowledgeIndex:
         self._analyzer = analyzer
         self._retriever = retriever
         self._vocab = vocab
+        self._sorted_vocab: list[str] | None = None  # for finding inflected forms, built when first needed
         self._dense = dense
         self._format = stored_format
         self.version = _version(self._chunks, analyzer, stored_format, _dense_tag(dense))
@@ -163,20 +155,14 @@ class KnowledgeIndex:
         if self._retriever is None or k <= 0:
             return []
         weights = self.query_weights(query)
-        ids = sorted(self._vocab[t] for t in weights if t in self._vocab)
+        if self._sorted_vocab is None:
+            self._sorted_vocab = sorted(self._vocab)
+        forms = query_forms(weights, query, self._vocab, self._sorted_vocab)
+        ids = sorted({i for group in forms.values() for i in group})
         if not ids:
             return []
         scores = self._retriever.get_scores_from_ids(ids)
-        indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
-        matched = np.zeros(self.chunk_count, dtype="int32")
-        covered = np.zeros(self.chunk_count, dtype="float64")
-        by_id = {self._vocab[t]: w for t, w in weights.items() if t in self._vocab}
-        for i in ids:
-            rows = indices[indptr[i]:indptr[i + 1]]
-            matched[rows] += 1
-            covered[rows] += by_id[i]
-        total = sum(weights.values())
-        relevant = (matched >= min(MIN_MATCHED_TERMS, len(weights))) & (covered >= MIN_WEIGHTED_COVERAGE * total)
+        relevant = relevant_chunks(weights, forms, self._retriever.scores, self._chunks, self._analyzer)
         scores = np.where(relevant, scores, 0.0)
         order = np.argsort(-scores, kind="stable")[:k]
         floor = max(MIN_SHARE_OF_TOP * float(scores[order[0]]), 1e-9)

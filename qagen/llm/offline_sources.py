@@ -11,15 +11,24 @@ best is chosen, if one clearly is.
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from qagen.knowledge.analysis import MAX_WEIGHT, analyzer_name, language_of, question_terms, term_weights, terms_for, words
+from qagen.knowledge.analysis import (
+    analyzer_name,
+    key_term,
+    language_of,
+    question_terms,
+    same_word,
+    term_weights,
+    terms_for,
+    words,
+)
 from qagen.knowledge.chunking import split_sentences
 from qagen.llm.prompt import Prompt
+from qagen.llm.question_kinds import asked_facets, gives_facet
 
 MIN_COVERAGE = 0.3  # share of the question's terms the best sentence must contain
 # Narration and words to the reader ("let's simulate ...", "you know how to use ..."): the
@@ -30,31 +39,6 @@ _DISPLAY_MATH = re.compile(r"^\$\$(.+?)\$\$", re.S)
 
 OFFLINE_NOTE = ("Composed by the offline engine from sentences of the course notes (not a written answer); "
                 "check that it covers the question.")
-
-
-# Facets a question may ask for, and the words by which notes give them. A question that
-# asks for a facet gets the best sentence giving it ("Illustrate with an example" -> the
-# sentence with "Example:", "for instance", "such as"), and one whose answer would give none
-# of the facets it asks for is not covered by the notes ("the stages of mitosis" against a
-# sentence that only says cells divide by mitosis).
-FACETS = {
-    "example": (r"\bexamples?\b|\billustrat", r"\bexamples?\b|\be\.g\.|\bfor instance\b|\bsuch as\b|\bfor example\b"),
-    "application": (r"\bapplications?\b|\buses\b", r"\bappli|\bused\b|\buses?\b|\busing\b"),
-    "type": (r"\btypes?\b|\bkinds?\b|\bclassif|\bcategor", r"\btypes?\b|\bkinds?\b|\bclassif|\bcategor|\bforms\b|\bvariet"),
-    "stage": (r"\bstages?\b|\bsteps?\b|\bphases?\b", r"\bstages?\b|\bsteps?\b|\bphases?\b|\bfirst\b|\bthen\b|\bnext\b|\bfinally\b"),
-    "advantage": (r"\b(?:dis)?advantages?\b|\b(?:de)?merits?\b|\bbenefits?\b|\blimitations?\b|\bdrawbacks?\b",
-                  r"\b(?:dis)?advantage|\bbenefit|\bmerit|\bdrawback|\blimit|\bbetter\b|\bworse\b|\bfaster\b|"
-                  r"\bslower\b|\bcheaper\b|\beasier\b|\bhowever\b|\bbut\b"),
-    "principle": (r"\bprinciples?\b", r"\bprincipl|\brules?\b|\blaws?\b|\bbased on\b|\bworks? (?:on|by)\b|\bfollows?\b"),
-}
-
-
-def asked_facets(question: str) -> list[str]:
-    return [name for name, (asks, _) in FACETS.items() if re.search(asks, question, re.I)]
-
-
-def gives_facet(text: str, facet: str) -> bool:
-    return re.search(FACETS[facet][1], text, re.I) is not None
 
 
 _ASK_END = re.compile(r"(?<=[?.!;])\s+")  # where one ask of a question ends and the next begins
@@ -73,14 +57,8 @@ class Sentence:
     shown: str = ""  # what the answer shows: the text, plus a display formula it leads into
     table: bool = False
     heading_terms: frozenset[str] = frozenset()  # the terms of the heading it sits under
+    heading: str = ""  # that heading's text
     follows: int | None = None  # position of the sentence before it in the same paragraph
-
-
-def key_term(weights: dict[str, float]) -> str | None:
-    """The question's most specific term among words general language knows (a word wordfreq
-    does not know, such as a code identifier or a typo, is not trusted to name the subject)."""
-    known = {t: w for t, w in weights.items() if w < MAX_WEIGHT}
-    return max(sorted(known), key=known.__getitem__) if known else None
 
 
 def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str | None) -> set[int]:
@@ -203,19 +181,11 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
                     if formula and len(formula.group(1)) <= 300:
                         shown = f"{sentence} ${formula.group(1).strip()}$"
                 out.append(Sentence(index, position, sentence, frozenset(terms_for(analyzer, sentence)), shown,
-                                    heading_terms=heading_terms, follows=previous))
+                                    heading_terms=heading_terms, heading=f"{source.heading} {heading}",
+                                    follows=previous))
                 previous = position
                 position += 1
     return out
-
-
-def same_word(a: str, b: str) -> bool:
-    """Two forms of one word in a language qagen does not stem: a shared opening of at least
-    5 characters and 75% of the shorter ("atmosfere", "atmosferi"; "kapljice", "kapljica")."""
-    if a == b:
-        return True
-    shared = len(os.path.commonprefix([a, b]))
-    return shared >= 5 and shared >= 0.75 * min(len(a), len(b))
 
 
 def _align_inflections(sentences: list[Sentence], wanted: set[str]) -> None:
@@ -306,13 +276,16 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     facets = asked_facets(prompt.question)
     # About the subject (by its own words or its heading), best first.
     about_sentences = sorted((s for s in sentences if id(s) in about), key=lambda s: -score_of(s, wanted, prompt.question))
-    giving = {f: [s for s in about_sentences if gives_facet(s.text, f)] for f in facets}
+    # A sentence gives a facet if it names it, or its heading does ("Uses" over a list of uses).
+    giving = {f: [s for s in about_sentences if gives_facet(f"{s.heading}\n{s.text}", f)] for f in facets}
     if facets and not any(giving.values()) and all(asked_facets(ask) for ask in asks):
         return None  # all it asks for is stages, types, an example ... and the notes give none about it
     for facet in facets:
-        if giving[facet] and not any(gives_facet(s.text, facet) for s in picks):
+        if giving[facet] and not any(s in giving[facet] for s in picks):
             picks.append(giving[facet][0])
-    chosen = (picks + [s for s in eligible if s not in picks])[:max(count, len(picks))]
+    # Then the other sentences giving an asked facet ("three applications"), then the best of the rest.
+    ordered = picks + [s for f in facets for s in giving[f]] + eligible
+    chosen = [s for i, s in enumerate(ordered) if all(s is not t for t in ordered[:i])][:max(count, len(picks))]
     if len(chosen) < count:  # the marks ask for more: the next sentences about the subject
         chosen += [s for _, _, s in scored if s not in chosen and s.source < 3][:count - len(chosen)]
     chosen.sort(key=lambda s: (s.source, s.position))

@@ -66,3 +66,29 @@ def writing_task(question: str) -> str | None:
         if pattern.search(question):
             return name
     return None
+
+
+# Facets a question may ask for (in the plural: "the type of a parameter" is a property, "the
+# types of sampling" a facet), and the words by which notes give them. A question that
+# asks for a facet gets the best sentence giving it ("Illustrate with an example" -> the
+# sentence with "Example:", "for instance", "such as"), and one whose answer would give none
+# of the facets it asks for is not covered by the notes ("the stages of mitosis" against a
+# sentence that only says cells divide by mitosis).
+FACETS = {
+    "example": (r"\bexamples?\b|\billustrat", r"\bexamples?\b|\be\.g\.|\bfor instance\b|\bsuch as\b|\bfor example\b"),
+    "application": (r"\bapplications\b|\buses\b|\bapplication\s+of\b", r"\bappli|\bused\b|\buses?\b|\busing\b"),
+    "type": (r"\btypes\b|\bkinds\b|\bclassif|\bcategories\b", r"\btypes?\b|\bkinds?\b|\bclassif|\bcategor|\bforms\b|\bvariet"),
+    "stage": (r"\bstages\b|\bsteps\b|\bphases\b", r"\bstages?\b|\bsteps?\b|\bphases?\b|\bfirst\b|\bthen\b|\bnext\b|\bfinally\b"),
+    "advantage": (r"\b(?:dis)?advantages?\b|\b(?:de)?merits?\b|\bbenefits?\b|\blimitations?\b|\bdrawbacks?\b",
+                  r"\b(?:dis)?advantage|\bbenefit|\bmerit|\bdrawback|\blimit|\bbetter\b|\bworse\b|\bfaster\b|"
+                  r"\bslower\b|\bcheaper\b|\beasier\b|\bhowever\b|\bbut\b"),
+    "principle": (r"\bprinciples?\b", r"\bprincipl|\brules?\b|\blaws?\b|\bbased on\b|\bworks? (?:on|by)\b|\bfollows?\b"),
+}
+
+
+def asked_facets(question: str) -> list[str]:
+    return [name for name, (asks, _) in FACETS.items() if re.search(asks, question, re.I)]
+
+
+def gives_facet(text: str, facet: str) -> bool:
+    return re.search(FACETS[facet][1], text, re.I) is not None

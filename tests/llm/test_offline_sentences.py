@@ -9,7 +9,8 @@ import pytest
 from qagen.knowledge import Chunk, KnowledgeIndex
 from qagen.knowledge.analysis import analyzer_name, question_terms
 from qagen.llm.offline import offline_reply
-from qagen.llm.offline_sources import _units, asked_facets, gives_facet
+from qagen.llm.offline_sources import _units
+from qagen.llm.question_kinds import asked_facets, gives_facet
 from qagen.llm.prompt import question_messages
 
 
@@ -108,7 +109,7 @@ def test_a_hindi_question_on_hindi_notes_is_answered_sentence_by_sentence():
 
 def test_a_croatian_question_meets_the_inflected_forms_in_croatian_notes():
     from qagen.knowledge.analysis import language_of, words
-    from qagen.llm.offline_sources import same_word
+    from qagen.knowledge.analysis import same_word
 
     notes = ("Kondenzacija - vodena para se u višim slojevima atmosfere hladi i pretvara u sitne kapljice vode "
              "koje tvore oblake. Oborine padaju na tlo kao kiša ili snijeg.")
