@@ -322,12 +322,15 @@ def report(results: list[Scored], stats: dict, margin: float, k: int, markdown: 
     skipped: dict[str, list[str]] = {}
     for s in results:
         if s.case.skip:
-            skipped.setdefault(s.case.skip, []).append(s.case.id)
+            # Blind cases are counted, never named: their ids say what they ask.
+            skipped.setdefault(s.case.skip, []).append(s.case.id if s.case.half != "blind" else "")
     if skipped:
         out.append("")
         out.append("Not scored:")
         for why, ids in sorted(skipped.items()):
-            out.append(f"- {why}: {len(ids)} ({', '.join(ids[:8])}{', ...' if len(ids) > 8 else ''})")
+            named = [i for i in ids if i]
+            out.append(f"- {why}: {len(ids)} ({', '.join(named[:8])}{', ...' if len(named) > 8 else ''}"
+                       f"{'; blind cases not named' if len(named) < len(ids) else ''})")
     out.append("")
     out.append(f"Embedding: {stats['embedded_passages']} passages, {stats['ms_per_passage']} ms each; "
                f"{stats['queries']} questions, {stats['ms_per_query_embedding']} ms each (batched). Search: "

@@ -28,7 +28,7 @@ from qagen.knowledge.analysis import (
 )
 from qagen.knowledge.chunking import split_sentences
 from qagen.llm.prompt import Prompt
-from qagen.llm.question_kinds import asked_facets, gives_facet
+from qagen.llm.question_kinds import asked_facets, compared_sides, gives_facet
 
 MIN_COVERAGE = 0.3  # share of the question's terms the best sentence must contain
 # Narration and words to the reader ("let's simulate ...", "you know how to use ..."): the
@@ -213,6 +213,18 @@ def _how_many(marks: float | None) -> int:
     return max(1, min(8, round(marks)))
 
 
+def _balanced(sentences: list[Sentence], sides: tuple[set[str], set[str]] | None) -> list[Sentence]:
+    """For a comparison, sentences on both sides first, then one side and the other in turn,
+    each in its own order, so the answer covers both; otherwise unchanged."""
+    if sides is None:
+        return sentences
+    both = [s for s in sentences if s.terms & sides[0] and s.terms & sides[1]]
+    only = [[s for s in sentences if s.terms & side and not s.terms & other] for side, other in (sides, sides[::-1])]
+    turns = [s for pair in zip(*only) for s in pair] + only[0][len(only[1]):] + only[1][len(only[0]):]
+    rest = [s for s in sentences if all(s is not t for t in both + turns)]
+    return both + turns + rest
+
+
 def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     """A reply from the sources' sentences, or None when no sentence bears on the question."""
     if not prompt.sources:
@@ -284,7 +296,7 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
         if giving[facet] and not any(s in giving[facet] for s in picks):
             picks.append(giving[facet][0])
     # Then the other sentences giving an asked facet ("three applications"), then the best of the rest.
-    ordered = picks + [s for f in facets for s in giving[f]] + eligible
+    ordered = picks + [s for f in facets for s in giving[f]] + _balanced(eligible, compared_sides(prompt.question, analyzer))
     chosen = [s for i, s in enumerate(ordered) if all(s is not t for t in ordered[:i])][:max(count, len(picks))]
     if len(chosen) < count:  # the marks ask for more: the next sentences about the subject
         chosen += [s for _, _, s in scored if s not in chosen and s.source < 3][:count - len(chosen)]

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from qagen.knowledge.analysis import question_terms
+
 _COMPUTE_VERBS = (r"solve|find|evaluate|calculate|compute|differentiate|integrate|simplify|factori[sz]e|expand|"
                   r"determine|work\s+out|obtain|estimate|convert|verify|express|reduce|rationali[sz]e|"
                   r"what\s+is\s+the\s+value|what\s+are\s+the\s+values|how\s+many|how\s+much")
@@ -92,3 +94,19 @@ def asked_facets(question: str) -> list[str]:
 
 def gives_facet(text: str, facet: str) -> bool:
     return re.search(FACETS[facet][1], text, re.I) is not None
+
+
+_COMPARISON = re.compile(r"\b(?:distinguish|differentiate|differences?|compare|comparison|contrast)\b.*?\bbetween\s+"
+                         r"(?P<a>.+?)\s+and\s+(?P<b>[^.?;]+)|(?P<c>[\w\- ]+?)\s+(?:vs\.?|versus)\s+(?P<d>[\w\- ]+)",
+                         re.I)
+
+
+def compared_sides(question: str, analyzer: str) -> tuple[set[str], set[str]] | None:
+    """The two things a comparison question sets side by side ("Differentiate between TCP and
+    UDP", "arrays versus linked lists"), as terms; None for any other question."""
+    match = _COMPARISON.search(question)
+    if not match:
+        return None
+    a, b = (match.group("a"), match.group("b")) if match.group("a") else (match.group("c"), match.group("d"))
+    side_a, side_b = set(question_terms(analyzer, a)), set(question_terms(analyzer, b))
+    return (side_a - side_b, side_b - side_a) if side_a - side_b and side_b - side_a else None

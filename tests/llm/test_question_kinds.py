@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qagen.llm.question_kinds import asks_for_computation, writing_task
+from qagen.llm.question_kinds import asks_for_computation, compared_sides, writing_task
 
 
 @pytest.mark.parametrize("question", [
@@ -54,3 +54,21 @@ def test_writing_only_a_language_model_can_do(question, task):
 ])
 def test_explaining_or_stating_is_not_a_writing_task(question):
     assert writing_task(question) is None
+
+
+@pytest.mark.parametrize(("question", "sides"), [
+    ("Differentiate between TCP and UDP.", ({"tcp"}, {"udp"})),
+    ("Distinguish between demand-pull inflation and cost-push inflation.", ({"demand", "pull"}, {"cost", "push"})),
+    ("Compare arrays versus linked lists.", ({"array"}, {"link", "list"})),
+    ("What is the difference between a stack and a queue?", ({"stack"}, {"queue"})),
+])
+def test_the_two_sides_of_a_comparison(question, sides):
+    from qagen.knowledge.analysis import analyzer_name
+
+    assert compared_sides(question, analyzer_name()) == sides
+
+
+def test_a_question_that_compares_nothing_has_no_sides():
+    from qagen.knowledge.analysis import analyzer_name
+
+    assert compared_sides("Explain the working of a stack.", analyzer_name()) is None
