@@ -59,11 +59,12 @@ class Case:
 
 
 def load_cases(halves: tuple[str, ...] = HALVES, folder: Path = HERE) -> list[Case]:
+    """Every case of the given halves: cases/<half>.yaml and cases/<half>-*.yaml (a later batch)."""
     cases: list[Case] = []
     for half in halves:
-        path = folder / "cases" / f"{half}.yaml"
-        if path.exists():
-            cases += [Case.from_dict(item, half) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+        for path in sorted((folder / "cases").glob(f"{half}*.yaml")):
+            if path.stem == half or path.stem.startswith(f"{half}-"):
+                cases += [Case.from_dict(item, half) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
     return cases
 
 
