@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import json
 import sys
 import time
@@ -40,102 +39,24 @@ from pathlib import Path
 from typing import Any
 
 
-from devtools.answer_cases import HALVES, HERE, Case, corpus_dir, load_cases, notes_path, page_texts, sample  # noqa: F401
+from devtools.answer_cases import (  # noqa: F401  (re-exported for the tests)
+    HALVES,
+    HERE,
+    Case,
+    Knowledge,
+    Papers,
+    case_paper,
+    corpus_dir,
+    load_cases,
+    notes_path,
+    page_texts,
+    sample,
+)
 from devtools.answer_scoring import missing_facts, normalise_answer, outcome, quote_in
 
 TARGET_RIGHT = 0.85  # of answerable cases, answered with every key fact
 TARGET_WRONG = 0.03  # of all scored cases
 TARGET_CITATIONS = 1.0
-
-
-class Knowledge:
-    """Knowledge bases built once per set of notes files; with an embedder, with embeddings
-    (chunk vectors cached per document, as a knowledge base's index stores them)."""
-
-    def __init__(self, embedder: Any = None) -> None:
-        self.embedder = embedder
-        self._indexes: dict[tuple[str, ...], Any] = {}
-        self._documents: dict[str, tuple[list, Any]] = {}
-
-    def _document(self, ref: str) -> tuple[list, Any]:
-        from qagen.knowledge import chunk_document
-        from qagen.knowledge.dense import embed_chunks
-
-        if ref not in self._documents:
-            path = notes_path(ref)
-            chunks = chunk_document(path.read_bytes(), path.name)
-            self._documents[ref] = (chunks, embed_chunks(self.embedder, chunks) if self.embedder else None)
-        return self._documents[ref]
-
-    def index(self, refs: list[str]):
-        import numpy as np
-
-        from qagen.knowledge import KnowledgeIndex
-        from qagen.knowledge.dense import DenseVectors
-
-        key = tuple(refs)
-        if key not in self._indexes:
-            documents = [self._document(ref) for ref in refs]
-            chunks = [c for doc_chunks, _ in documents for c in doc_chunks]
-            embeddings = None
-            if self.embedder is not None:
-                vectors = np.concatenate([vectors.vectors for _, vectors in documents])
-                embeddings = DenseVectors(self.embedder.model, vectors, documents[0][1].reference)
-            self._indexes[key] = KnowledgeIndex.build(chunks, embeddings=embeddings)
-        return self._indexes[key]
-
-
-# --- the item a case asks about ---------------------------------------------------------
-
-
-class Papers:
-    """Corpus papers parsed once each."""
-
-    def __init__(self) -> None:
-        self._papers: dict[str, Any] = {}
-
-    def paper(self, name: str):
-        from qagen.pipeline.parse import parse
-
-        if name not in self._papers:
-            path = corpus_dir() / "papers" / name
-            self._papers[name] = parse(path.read_bytes(), name)
-        return self._papers[name]
-
-
-def _find_part(item: Any, path: list[str]) -> Any | None:
-    for label in path:
-        item = next((p for p in item.parts if p.label.strip("().[] ").lower() == label.strip("().[] ").lower()), None)
-        if item is None:
-            return None
-    return item
-
-
-def case_paper(case: Case, papers: Papers) -> tuple[Any, Any, str]:
-    """A one-question Paper for the case, the item whose answer is scored, and its question text."""
-    from qagen.model import Option, Paper, Part, Question
-
-    if case.corpus_question:
-        ref = case.corpus_question
-        source = papers.paper(str(ref["paper"]))
-        question = next((q for q in source.questions if q.number == str(ref["number"])), None)
-        if question is None:
-            raise LookupError(f"question {ref['number']} not found in {ref['paper']}")
-        question = copy.deepcopy(question)
-        question.alternatives = []
-        target = _find_part(question, str(ref["part"]).split(".")) if ref.get("part") else question
-        if target is None:
-            raise LookupError(f"part {ref['part']} of question {ref['number']} not found in {ref['paper']}")
-        if case.marks is not None:
-            target.marks = case.marks
-        return Paper(title="evaluation", questions=[question]), target, target.text
-    options = [Option(label, text) for label, text in case.options]
-    if case.context:
-        part = Part(label="a", text=case.question or "", marks=case.marks, options=options)
-        question = Question(number="1", text=case.context, parts=[part])
-        return Paper(title="evaluation", questions=[question]), part, part.text
-    question = Question(number="1", text=case.question or "", marks=case.marks, options=options)
-    return Paper(title="evaluation", questions=[question]), question, question.text
 
 
 # --- running and scoring ------------------------------------------------------------------

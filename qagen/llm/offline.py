@@ -108,6 +108,7 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
     from qagen.maths.reading import strip_label
     from qagen.maths.solve import solve_question
     from qagen.llm.offline_charts import chart_for
+    from qagen.llm.offline_choice import option_reply
     from qagen.llm.offline_sources import extractive_reply
     from qagen.llm.question_kinds import asks_for_computation, writing_task
 
@@ -149,7 +150,7 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         return _reply(NOT_COMPUTED, status="needs_model",
                       notes=["A language model is needed: the offline solver does not handle this computation."])
     if prompt.sources:
-        reply = extractive_reply(prompt)
+        reply = option_reply(prompt) if prompt.options else extractive_reply(prompt)
         if reply is not None:
             return reply
         return _reply(NOT_IN_SOURCES, status="not_in_notes")

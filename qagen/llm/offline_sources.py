@@ -61,7 +61,26 @@ class Sentence:
     follows: int | None = None  # position of the sentence before it in the same paragraph
 
 
-def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str | None) -> set[int]:
+# "What is a join in SQL?", "Define standard deviation.", "What is meant by inflation?": a
+# definition names its subject right after the asking words, up to "in", "for", "with" ...
+_DEFINED = re.compile(r"\b(?:what\s+(?:is|are)(?:\s+meant\s+by)?|define|what\s+do\s+you\s+(?:mean|understand)\s+by)"
+                      r"\s+(?:an?\s+|the\s+)?(?P<subject>[^?.,;:]+?)(?=\s+(?:in|for|with|as|used)\b|[?.,;:]|$)",
+                      re.I)
+
+
+def subject_key(question: str, weights: dict[str, float], analyzer: str) -> str | None:
+    """The term the question is about: for a definition, the most specific term of what it
+    defines ("join" in "What is a join in SQL?", not the rarer "SQL"); else its key term."""
+    defined = _DEFINED.search(question)
+    if defined:
+        named = {t: weights[t] for t in terms_for(analyzer, defined.group("subject")) if t in weights}
+        if key_term(named):
+            return key_term(named)
+    return key_term(weights)
+
+
+def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str | None,
+                  share: float = ABOUT_SHARE) -> set[int]:
     """Indexes of the sentences about the question's subject: holding its key term, or
     ABOUT_SHARE of its term weight, themselves or with their heading; or continuing such a
     sentence with "It", "This", "They" ..."""
@@ -70,7 +89,7 @@ def about_subject(sentences: list[Sentence], weights: dict[str, float], key: str
     by_position = {(s.source, s.position): i for i, s in enumerate(sentences)}
     for i, s in enumerate(sentences):
         own = s.terms | s.heading_terms
-        if (key is not None and key in own) or sum(w for t, w in weights.items() if t in own) >= ABOUT_SHARE * total:
+        if (key is not None and key in own) or sum(w for t, w in weights.items() if t in own) >= share * total:
             about.add(i)
         elif s.follows is not None and _REFERS_BACK.match(s.text):
             if by_position.get((s.source, s.follows)) in about:
@@ -111,9 +130,12 @@ def _units(text: str) -> list[tuple[str, str, str]]:
 
     def flush() -> None:
         nonlocal current, kind, heading
-        if current and kind == "prose" and len(current) == 1 and _is_title(current[0]):
-            heading = current[0]  # a line standing alone that ends no sentence is a title
-        elif current:
+        if current and kind == "prose" and _is_title(current[0]) and (
+                len(current) == 1 or (len(current[0].split()) <= 8 and current[1][:1].isupper())):
+            # A line standing alone that ends no sentence is a title; so is a short such line
+            # opening a paragraph whose next line starts a sentence ("Sex determination in humans").
+            heading, current = current[0], current[1:]
+        if current:
             units.append((kind, ("\n" if kind == "table" else " ").join(current), heading))
         current, kind = [], ""
 
@@ -195,7 +217,7 @@ def _align_inflections(sentences: list[Sentence], wanted: set[str]) -> None:
         s.heading_terms = s.heading_terms | {w for w in wanted if any(same_word(w, t) for t in s.heading_terms)}
 
 
-def _weights(sentences: list[Sentence], wanted: set[str]) -> dict[str, float]:
+def sentence_idf(sentences: list[Sentence], wanted: set[str]) -> dict[str, float]:
     n = max(len(sentences), 1)
     return {t: math.log(1 + n / (1 + sum(t in s.terms for s in sentences))) + 0.5 for t in wanted}
 
@@ -225,8 +247,9 @@ def _balanced(sentences: list[Sentence], sides: tuple[set[str], set[str]] | None
     return both + turns + rest
 
 
-def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
-    """A reply from the sources' sentences, or None when no sentence bears on the question."""
+def read_sources(prompt: Prompt) -> tuple[str, list[Sentence], set[str], set[str]] | None:
+    """The analyzer, the sources' sentences, the question's terms and the parent stem's other
+    terms; None when there is nothing to match."""
     if not prompt.sources:
         return None
     analyzer = analyzer_name()
@@ -237,12 +260,19 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
         return None
     if language_of(words(prompt.question)) != "en":
         _align_inflections(sentences, wanted | context_terms)
-    if prompt.options:
-        return _choose_option(prompt, sentences, wanted, analyzer)
+    return analyzer, sentences, wanted, context_terms
+
+
+def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
+    """A reply from the sources' sentences, or None when no sentence bears on the question."""
+    read = read_sources(prompt)
+    if read is None:
+        return None
+    analyzer, sentences, wanted, context_terms = read
     # A term's weight: how rare it is among these sentences, times how specific its word is in
     # general language (function words such as Hindi "की" weigh little however rare here).
     specificity = term_weights(analyzer, f"{prompt.question}\n{prompt.context}")
-    weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in _weights(sentences, wanted | context_terms).items()}
+    weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in sentence_idf(sentences, wanted | context_terms).items()}
     source_headings = [set(terms_for(analyzer, source.heading)) for source in prompt.sources]
 
     def score_of(s: Sentence, terms: set[str], question: str) -> float:
@@ -261,7 +291,7 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     # only sentences about that subject may be shown; sharing other words with the question
     # ("algorithm", "step") does not make a sentence about it.
     specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
-    key = key_term(specific)
+    key = subject_key(prompt.question, specific, analyzer)
     if key is not None and not any(key in s.terms or key in s.heading_terms for s in sentences):
         return None
     about = {id(sentences[i]) for i in about_subject(sentences, specific, key)}
@@ -314,68 +344,3 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     citations = [{"source": tag[i], "quote": quote_of(next(s.text for s in chosen if s.source == i))} for i in used]
     return {"status": "answered", "answer": answer, "choice": None, "citations": citations, "chart": None,
             "notes": [OFFLINE_NOTE]}
-
-
-def _phrase(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.lower()))
-
-
-def _option_stated(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str):
-    """The one option whose whole wording a sentence about the question's subject states
-    ("Last In First Out" in "A stack follows the Last In First Out rule"), or None."""
-    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
-    about = about_subject(sentences, specific, key_term(specific))
-    found = {}
-    for label, text in prompt.options:
-        wording = _phrase(text)
-        if len(wording) < 3:
-            continue
-        for i in sorted(about):
-            if re.search(rf"(?<!\w){re.escape(wording)}(?!\w)", _phrase(sentences[i].text)):
-                found[label] = (text, sentences[i])
-                break
-    return next(iter(found.items())) if len(found) == 1 else None
-
-
-def _choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str) -> dict[str, Any]:
-    stated = _option_stated(prompt, sentences, wanted, analyzer)
-    if stated is not None:
-        label, (text, sentence) = stated
-        tag = prompt.sources[sentence.source].tag
-        return {"status": "answered", "answer": f"**({label}) {text}**. The notes state it: {sentence.shown} [{tag}]",
-                "choice": label,
-                "citations": [{"source": tag, "quote": quote_of(sentence.text)}], "chart": None,
-                "notes": [OFFLINE_NOTE + " The option was chosen because the notes state its wording."]}
-    weights = _weights(sentences, wanted)
-    option_sets = [set(terms_for(analyzer, text)) for _, text in prompt.options]
-    shared = set.intersection(*option_sets) if len(option_sets) > 1 else set()
-    results = []
-    wanted = wanted - shared
-    for (label, text), terms in zip(prompt.options, option_sets):
-        distinctive = terms - shared  # "distribution" in every option says nothing
-        best, best_sentence = 0.0, None
-        for s in sentences:
-            if s.table or not distinctive:
-                continue
-            share = len(distinctive & s.terms) / len(distinctive)
-            if share < 0.5:
-                continue
-            score = share * (1 + sum(weights.get(t, 0) for t in s.terms & wanted))
-            if score > best:
-                best, best_sentence = score, s
-        results.append((best, label, text, best_sentence))
-    results.sort(key=lambda r: -r[0])
-    top = results[0]
-    runner_up = results[1][0] if len(results) > 1 else 0.0
-    if top[3] is None or top[0] < 1.5 or top[0] < 1.25 * runner_up:
-        return {"status": "not_in_notes",
-                "answer": "None of the options is clearly supported by the course notes that were found, "
-                          "so the offline engine does not choose one.",
-                "choice": None, "citations": [], "chart": None,
-                "notes": ["No option could be matched to the notes; answer this item by hand or with a language model."]}
-    _, label, text, sentence = top
-    tag = prompt.sources[sentence.source].tag
-    answer = f"**({label}) {text}**. The notes support this option: {sentence.shown} [{tag}]"
-    return {"status": "answered", "answer": answer, "choice": label,
-            "citations": [{"source": tag, "quote": quote_of(sentence.text)}],
-            "chart": None, "notes": [OFFLINE_NOTE + " The option was chosen by word overlap with the notes."]}

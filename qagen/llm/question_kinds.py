@@ -46,8 +46,8 @@ _DIAGRAM = re.compile(rf"{_CLAUSE_START}(?:draw|sketch|illustrate)\b[^.?!]{0,40}
                       r"\b(?:labell?ed|neat)\s+(?:diagram|sketch|figure)", re.I | re.M)
 _OPINION = re.compile(r"\b(?:in\s+your\s+(?:opinion|view)|do\s+you\s+(?:agree|think)|critically\s+(?:evaluate|"
                       r"assess|analy[sz]e|examine|discuss|comment)|discuss\s+whether|to\s+what\s+extent|"
-                      r"comment\s+on|justify\s+your\s+(?:answer|view|opinion)|argue\s+(?:for|against|that)|"
-                      r"your\s+own\s+(?:view|opinion|words))\b", re.I)
+                      r"comment\s+on|justify\s+your\s+(?:answer|view|opinion|choice)|argue\s+(?:for|against|that)|"
+                      r"your\s+own\s+(?:view|opinion|words)|would\s+you\s+(?:recommend|choose|prefer|advise))\b", re.I)
 
 WRITING_TASKS = (("a proof", _PROOF), ("a design or program", _DESIGN), ("a drawn diagram", _DIAGRAM),
                  ("an opinion or critical discussion", _OPINION))
