@@ -272,7 +272,8 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     # A term's weight: how rare it is among these sentences, times how specific its word is in
     # general language (function words such as Hindi "की" weigh little however rare here).
     specificity = term_weights(analyzer, f"{prompt.question}\n{prompt.context}")
-    weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in sentence_idf(sentences, wanted | context_terms).items()}
+    idf = sentence_idf(sentences, wanted | context_terms)
+    weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in idf.items()}
     source_headings = [set(terms_for(analyzer, source.heading)) for source in prompt.sources]
 
     def score_of(s: Sentence, terms: set[str], question: str) -> float:

@@ -5,7 +5,8 @@ The offline engine uses these to know when not to answer:
 - `asks_for_computation`: the question (or, for a bare sub-part, its parent) requests a
   computation: an imperative such as solve, find, evaluate, calculate, compute,
   differentiate, integrate, simplify, factorise, expand, determine or work out at the start
-  of a sentence or clause (also right after given data: "uniform in (-4, 4) find ..."), or "what is the value of", "how many/much", "what is 3 + 4".
+  of a sentence or clause (also right after given data: "uniform in (-4, 4) find ..."),
+  "what is the probability/percentage/area ..." with numbers given, or "what is the value of", "how many/much", "what is 3 + 4".
   A number that merely appears in a question ("Does this approach compute longest paths
   when an edge weighs 1/17?") is not a request to compute.
 - `writing_task`: the question asks for a proof ("prove", "show that", "derive", "a
@@ -53,11 +54,17 @@ WRITING_TASKS = (("a proof", _PROOF), ("a design or program", _DESIGN), ("a draw
                  ("an opinion or critical discussion", _OPINION))
 
 
+# "What is the probability that ...", "What percentage of the marks ...": asking for a quantity.
+_QUANTITY_QUESTION = re.compile(r"\bwhat\s+(?:is|are|was|will\s+be)\s+(?:the\s+)?(?:probability|percentage|area|perimeter|"
+                                r"circumference|volume|profit|loss|interest|average|mean|median|sum|total|cost|speed)\b|"
+                                r"\bwhat\s+percentage\b|\bhow\s+(?:long|far|fast)\b", re.I)
+
+
 def asks_for_computation(question: str, context: str = "") -> bool:
     """Whether the question requests a computation (see the module docstring)."""
     for text in (question, context if len(question.split()) <= 8 else ""):
         if text and (_COMPUTE_REQUEST.search(text) or _WHAT_IS_EXPRESSION.search(text)
-                     or (_NOUN_REQUEST.search(text) and re.search(r"\d", text))):
+                     or ((_NOUN_REQUEST.search(text) or _QUANTITY_QUESTION.search(text)) and re.search(r"\d", text))):
             return True
     return False
 

@@ -6,7 +6,8 @@
 Recognised (plain exam English): equations and systems ("solve", "roots", "zeros",
 "nature of roots"), derivatives (incl. dy/dx, second derivative, value at a point),
 integrals (indefinite and "from a to b"), limits, factorise/expand/simplify, arithmetic,
-percentages, profit and loss per cent, simple and compound interest (`commerce`), HCF/LCM,
+percentages, profit and loss per cent, simple and compound interest (`commerce`), a score
+as a percentage, probability from counts, areas and perimeters (`everyday`), HCF/LCM,
 average speed, statistics of a data list, and matrices
 (determinant, inverse, product, transpose, eigenvalues; see `data`). Everything runs in
 one worker thread under a time budget; the input is parsed by `expressions` (no eval of
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qagen.maths import calculus, commerce, data
+from qagen.maths import calculus, commerce, data, everyday
 from qagen.maths.expressions import (
     DEFAULT_BUDGET_SECONDS,
     FUNCTIONS,
@@ -57,7 +58,8 @@ def solve_question(question: str, context: str = "", *, budget: float = DEFAULT_
 def _dispatch(text: str, context: str) -> MathResult | None:
     lower = text.lower()
     for handler in (data.matrix_question, data.speed_question, commerce.profit_loss_question, commerce.interest_question,
-                    data.hcf_lcm_question,
+                    everyday.score_percentage_question, everyday.probability_from_counts_question,
+                    everyday.area_perimeter_question, data.hcf_lcm_question,
                     data.statistics_question, calculus.derivative_question, calculus.integral_question,
                     calculus.limit_question, _transform, _solve, data.percentage_question, _arithmetic):
         result = handler(text, lower, context)

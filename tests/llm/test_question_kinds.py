@@ -72,3 +72,11 @@ def test_a_question_that_compares_nothing_has_no_sides():
     from qagen.knowledge.analysis import analyzer_name
 
     assert compared_sides("Explain the working of a stack.", analyzer_name()) is None
+
+
+@pytest.mark.parametrize("question", [
+    "A bag contains 5 red and 3 blue balls. What is the probability that a ball drawn is blue?",
+    "Riya scored 42 out of 60. What percentage did she score?",
+])
+def test_asking_what_a_quantity_is_with_numbers_given_is_a_request_to_compute(question):
+    assert asks_for_computation(question)
