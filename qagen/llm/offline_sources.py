@@ -31,10 +31,13 @@ from qagen.llm.prompt import Prompt
 from qagen.llm.question_kinds import asked_facets, compared_sides, gives_facet
 
 MIN_COVERAGE = 0.3  # share of the question's terms the best sentence must contain
-# Narration and words to the reader ("let's simulate ...", "you know how to use ..."): the
-# notes talking about themselves, rarely the answer.
+# Narration, words to the reader and pointers elsewhere ("let's simulate ...", "you know how
+# to use ...", "the stages are covered in unit 7"): the notes talking about themselves, rarely
+# the answer, and never what gives a facet asked for.
 _NARRATIVE = re.compile(r"^(let's|let us|now,|next,|here,|e\.g|as we (saw|have seen))|\blet's\b|"
-                        r"\byou(?:'re| are| know| will| can| should|'ll)\b|\bwe(?:'ll| will| shall)\b", re.I)
+                        r"\byou(?:'re| are| know| will| can| should|'ll)\b|\bwe(?:'ll| will| shall)\b|"
+                        r"\b(?:covered|discussed|explained|described|dealt\s+with)\s+(?:in|under)\s+(?:unit|chapter|"
+                        r"section|lesson|part|module)\b|\bsee\s+(?:unit|chapter|section|page|lesson)\b", re.I)
 _DISPLAY_MATH = re.compile(r"^\$\$(.+?)\$\$", re.S)
 
 OFFLINE_NOTE = ("Composed by the offline engine from sentences of the course notes (not a written answer); "
@@ -59,6 +62,7 @@ class Sentence:
     heading_terms: frozenset[str] = frozenset()  # the terms of the heading it sits under
     heading: str = ""  # that heading's text
     follows: int | None = None  # position of the sentence before it in the same paragraph
+    unit: int = 0  # which paragraph (unit) of its source it is in
 
 
 # "What is a join in SQL?", "Define standard deviation.", "What is meant by inflation?": a
@@ -204,7 +208,7 @@ def _sentences(prompt: Prompt, analyzer: str) -> list[Sentence]:
                         shown = f"{sentence} ${formula.group(1).strip()}$"
                 out.append(Sentence(index, position, sentence, frozenset(terms_for(analyzer, sentence)), shown,
                                     heading_terms=heading_terms, heading=f"{source.heading} {heading}",
-                                    follows=previous))
+                                    follows=previous, unit=number))
                 previous = position
                 position += 1
     return out
@@ -245,6 +249,10 @@ def _balanced(sentences: list[Sentence], sides: tuple[set[str], set[str]] | None
     turns = [s for pair in zip(*only) for s in pair] + only[0][len(only[1]):] + only[1][len(only[0]):]
     rest = [s for s in sentences if all(s is not t for t in both + turns)]
     return both + turns + rest
+
+
+def _same_unit(s: Sentence, top: tuple | None) -> bool:
+    return top is not None and (s.source, s.unit) == (top[2].source, top[2].unit)
 
 
 def read_sources(prompt: Prompt) -> tuple[str, list[Sentence], set[str], set[str]] | None:
@@ -296,7 +304,12 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     if key is not None and not any(key in s.terms or key in s.heading_terms for s in sentences):
         return None
     about = {id(sentences[i]) for i in about_subject(sentences, specific, key)}
-    scored = [item for item in scored if id(item[2]) in about and item[1]]
+    # A paragraph keeps to one subject: the rest of the paragraph of the best sentence about
+    # it is about it too ("Women have XX, men XY ..." after "... the sex chromosomes decide").
+    top = max((item for item in scored if id(item[2]) in about and item[1]), key=lambda item: item[0], default=None)
+    if top is not None:
+        about |= {id(s) for s in sentences if (s.source, s.unit) == (top[2].source, top[2].unit)}
+    scored = [item for item in scored if id(item[2]) in about and (item[1] or _same_unit(item[2], top))]
     if not scored:
         return None
     scored.sort(key=lambda item: -item[0])
@@ -320,7 +333,8 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     # About the subject (by its own words or its heading), best first.
     about_sentences = sorted((s for s in sentences if id(s) in about), key=lambda s: -score_of(s, wanted, prompt.question))
     # A sentence gives a facet if it names it, or its heading does ("Uses" over a list of uses).
-    giving = {f: [s for s in about_sentences if gives_facet(f"{s.heading}\n{s.text}", f)] for f in facets}
+    giving = {f: [s for s in about_sentences if gives_facet(f"{s.heading}\n{s.text}", f) and not _NARRATIVE.search(s.text)]
+              for f in facets}
     if facets and not any(giving.values()) and all(asked_facets(ask) for ask in asks):
         return None  # all it asks for is stages, types, an example ... and the notes give none about it
     for facet in facets:
@@ -331,6 +345,13 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     chosen = [s for i, s in enumerate(ordered) if all(s is not t for t in ordered[:i])][:max(count, len(picks))]
     if len(chosen) < count:  # the marks ask for more: the next sentences about the subject
         chosen += [s for _, _, s in scored if s not in chosen and s.source < 3][:count - len(chosen)]
+    # A chosen sentence that refers back ("This is electromagnetic induction.") comes with the
+    # sentence it refers to.
+    by_position = {(s.source, s.position): s for s in sentences}
+    for s in list(chosen):
+        before = by_position.get((s.source, s.follows)) if s.follows is not None else None
+        if before is not None and _REFERS_BACK.match(s.text) and all(before is not t for t in chosen):
+            chosen.append(before)
     chosen.sort(key=lambda s: (s.source, s.position))
     used = list(dict.fromkeys(s.source for s in chosen))
     tag = {i: prompt.sources[i].tag for i in used}

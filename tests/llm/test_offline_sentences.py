@@ -118,3 +118,28 @@ def test_a_croatian_question_meets_the_inflected_forms_in_croatian_notes():
     assert language_of(words("Objasni što je kondenzacija i gdje se u atmosferi događa.")) == "sh"
     assert same_word("atmosferi", "atmosfere") and not same_word("kondenzacija", "konzerva")
     assert reply["status"] == "answered" and "kapljice" in reply["answer"]
+
+
+def test_a_sentence_that_refers_back_comes_with_the_one_it_refers_to():
+    notes = ("Magnets attract iron. A changing magnetic field through a coil sets up a current in the coil. "
+             "This is electromagnetic induction, discovered by Michael Faraday.")
+    reply = answer(notes, "What is meant by electromagnetic induction?", marks=1, heading="Magnetism")
+
+    assert "changing magnetic field" in reply["answer"] and "Faraday" in reply["answer"]
+
+
+def test_the_rest_of_the_best_sentences_paragraph_is_on_its_subject():
+    notes = ("Sex determination in humans\n"
+             "One pair of chromosomes, the sex chromosomes, decides the sex of a person. Women have XX, men XY. "
+             "Half of the sperms carry an X chromosome and half carry a Y chromosome.\n\n"
+             "Mendel crossed tall and dwarf pea plants.")
+    reply = answer(notes, "How is the sex of a person decided?", marks=3)
+
+    assert "sperms" in reply["answer"] and "Mendel" not in reply["answer"]
+
+
+def test_a_pointer_elsewhere_does_not_give_an_asked_facet():
+    notes = ("Body cells divide by mitosis for growth and repair. The stages of mitosis are covered in unit 7.")
+    reply = answer(notes, "Describe the stages of mitosis.", marks=4)
+
+    assert reply["status"] == "not_in_notes"
