@@ -86,7 +86,11 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
     output.write_bytes(result.pdf)
     if json_out:
         json_out.write_text(json.dumps(result.paper.to_dict(), indent=2, ensure_ascii=False))
-    click.echo(f"Wrote {output} ({len(result.paper.questions)} questions).")
+    from qagen.pipeline.pdf.findings import answers_fact
+
+    answered = answers_fact(result.paper)
+    click.echo(f"Wrote {output} ({len(result.paper.questions)} questions"
+               + (f"; answered {answered[1]}" if answered else "") + ").")
     if result.paper.warnings or result.paper.confidence != "high":
         from qagen.cli.outline import parse_findings
 

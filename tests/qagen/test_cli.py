@@ -25,9 +25,11 @@ def test_answer_writes_a_pdf_and_json_with_every_question(tmp_path):
     paper = json.loads(json_path.read_text())
     assert [q["number"] for q in paper["questions"]] == [str(n) for n in range(1, 12)]
     assert all(q["answer"]["text"] for q in paper["questions"])
+    statuses = [q["answer"]["status"] for q in paper["questions"]]
     with pdfplumber.open(io.BytesIO(pdf_path.read_bytes())) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)
     assert "Question 10" in text
+    assert f"answered {statuses.count('answered')} of {len(statuses)}" in result.stdout  # and why not, if any
 
 
 def test_answer_reports_an_unreadable_paper_plainly(tmp_path):

@@ -341,6 +341,20 @@ def test_a_clean_parse_shows_its_confidence_quietly_and_no_check_box(plain_pdf):
     assert "Check these" not in flat(pdf_text(plain_pdf))
 
 
+def test_the_cover_counts_the_items_answered_and_says_why_the_others_were_not():
+    paper = plain_paper()
+    paper.questions[0].answer = Answer(text="The notes searched do not cover it.", status="not_in_notes")
+    paper.questions[3].answer = Answer(text="This asks for a proof.", status="needs_model")
+
+    cover = flat(page_texts(render_pdf(paper, {}, model="m"))[0])
+
+    assert "Answered 5 of 7; 1 not covered by the notes, 1 need a language model" in cover
+
+
+def test_a_fully_answered_paper_says_so_on_the_cover(plain_pdf):
+    assert "Answered 7 of 7" in flat(page_texts(plain_pdf)[0])
+
+
 def test_the_parses_warnings_are_a_check_these_box_on_the_cover():
     warnings = [f"The numbering jumps from {n} to {n + 2}: check whether question {n + 1} is on the paper."
                 for n in range(1, 20, 2)]

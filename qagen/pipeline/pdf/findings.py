@@ -39,6 +39,35 @@ def confidence_fact(paper: Paper) -> tuple[str, str]:
     return "Parse confidence", (f"{level}: check the points below" if warnings_of(paper) else level)
 
 
+STATUS_WORDS = {"not_in_notes": "not covered by the notes", "needs_model": "need a language model",
+                "unanswerable": "lack what they need", "failed": "failed"}
+
+
+def answers_fact(paper: Paper) -> tuple[str, str] | None:
+    """The cover's row: how many answerable items were answered, and why the others were not
+    ("12 of 15; 2 not covered by the notes, 1 need a language model"); None before answering."""
+    statuses: list[str] = []
+
+    def walk(item) -> None:  # noqa: ANN001 (a Question or Part read defensively)
+        parts = items(getattr(item, "parts", None))
+        if parts:
+            for part in parts:
+                walk(part)
+            return
+        answer = getattr(item, "answer", None)
+        if answer is not None:
+            statuses.append(clean(getattr(answer, "status", "answered")) or "answered")
+
+    for question in items(paper.questions):
+        for each in (question, *items(question.alternatives)):
+            walk(each)
+    if not statuses:
+        return None
+    answered = statuses.count("answered")
+    others = [f"{statuses.count(status)} {words}" for status, words in STATUS_WORDS.items() if status in statuses]
+    return "Answered", f"{answered} of {len(statuses)}" + (f"; {', '.join(others)}" if others else "")
+
+
 def check_box(paper: Paper, styles: Styles) -> list[Flowable]:
     """A short boxed list of the parse's warnings; nothing when there are none."""
     warnings = warnings_of(paper)

@@ -138,6 +138,9 @@ class StoryBuilder:
         facts.append(("Date", f"{content.date.day} {content.date:%B %Y}"))
         facts.append(("Answered by", shorten(content.model, 120)))
         facts.append(findings.confidence_fact(paper))
+        answered = findings.answers_fact(paper)
+        if answered is not None:
+            facts.append(answered)
         rows = [[Paragraph(esc(k), styles.meta_label), Paragraph(esc(v), styles.meta_value)] for k, v in facts]
         table = Table(rows, colWidths=[32 * mm, styles.width - 32 * mm], hAlign="LEFT")
         table.setStyle(table_style([
