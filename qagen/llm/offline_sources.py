@@ -346,12 +346,16 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     if len(chosen) < count:  # the marks ask for more: the next sentences about the subject
         chosen += [s for _, _, s in scored if s not in chosen and s.source < 3][:count - len(chosen)]
     # A chosen sentence that refers back ("This is electromagnetic induction.") comes with the
-    # sentence it refers to.
+    # sentence it refers to, and one that is continued ("Outer planets: Jupiter, ... They are
+    # the gas giants ...") with its continuation.
     by_position = {(s.source, s.position): s for s in sentences}
+    continued = {(s.source, s.follows): s for s in sentences if s.follows is not None and _REFERS_BACK.match(s.text)}
     for s in list(chosen):
         before = by_position.get((s.source, s.follows)) if s.follows is not None else None
-        if before is not None and _REFERS_BACK.match(s.text) and all(before is not t for t in chosen):
-            chosen.append(before)
+        after = continued.get((s.source, s.position))
+        for other in (before if before is not None and _REFERS_BACK.match(s.text) else None, after):
+            if other is not None and all(other is not t for t in chosen):
+                chosen.append(other)
     chosen.sort(key=lambda s: (s.source, s.position))
     used = list(dict.fromkeys(s.source for s in chosen))
     tag = {i: prompt.sources[i].tag for i in used}

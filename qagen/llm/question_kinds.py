@@ -104,7 +104,8 @@ def gives_facet(text: str, facet: str) -> bool:
 
 
 _COMPARISON = re.compile(r"\b(?:distinguish|differentiate|differences?|compare|comparison|contrast)\b.*?\bbetween\s+"
-                         r"(?P<a>.+?)\s+and\s+(?P<b>[^.?;]+)|(?P<c>[\w\- ]+?)\s+(?:vs\.?|versus)\s+(?P<d>[\w\- ]+)",
+                         r"(?P<a>.+?)\s+and\s+(?P<b>[^.?;]+)|(?P<c>[\w\- ]+?)\s+(?:vs\.?|versus)\s+(?P<d>[\w\- ]+)|"
+                         r"\bhow\s+(?:do|does|is|are)\s+(?P<e>.+?)\s+differ(?:ent)?\s+from\s+(?P<f>[^.?;]+)",
                          re.I)
 
 
@@ -114,6 +115,6 @@ def compared_sides(question: str, analyzer: str) -> tuple[set[str], set[str]] | 
     match = _COMPARISON.search(question)
     if not match:
         return None
-    a, b = (match.group("a"), match.group("b")) if match.group("a") else (match.group("c"), match.group("d"))
+    a, b = next((match.group(x), match.group(y)) for x, y in (("a", "b"), ("c", "d"), ("e", "f")) if match.group(x))
     side_a, side_b = set(question_terms(analyzer, a)), set(question_terms(analyzer, b))
     return (side_a - side_b, side_b - side_a) if side_a - side_b and side_b - side_a else None

@@ -80,3 +80,11 @@ def test_a_question_that_compares_nothing_has_no_sides():
 ])
 def test_asking_what_a_quantity_is_with_numbers_given_is_a_request_to_compute(question):
     assert asks_for_computation(question)
+
+
+def test_how_one_thing_differs_from_another_is_a_comparison():
+    from qagen.knowledge.analysis import analyzer_name
+
+    sides = compared_sides("How do the inner planets differ from the outer planets?", analyzer_name())
+
+    assert sides == ({"inner"}, {"outer"})
