@@ -282,14 +282,13 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
     specificity = term_weights(analyzer, f"{prompt.question}\n{prompt.context}")
     idf = sentence_idf(sentences, wanted | context_terms)
     weights = {t: w * specificity.get(t, 3.0) / 3.0 for t, w in idf.items()}
-    source_headings = [set(terms_for(analyzer, source.heading)) for source in prompt.sources]
 
     def score_of(s: Sentence, terms: set[str], question: str) -> float:
         matched = s.terms & terms
         score = sum(weights[t] for t in matched) + 0.4 * sum(weights[t] for t in s.terms & context_terms)
         if matched:
             score += _definition_bonus(question, s.text)
-            score += 0.5 * sum(weights[t] for t in source_headings[s.source] & terms)
+            score += 0.5 * sum(weights[t] for t in s.heading_terms & terms)  # the nearest heading, in the chunk too
         if "`" in s.text or _NARRATIVE.search(s.text):
             score *= 0.5  # code-laden or narrating ("let's simulate ..."): rarely the answer itself
         return score - 0.15 * s.source - 0.02 * s.position
