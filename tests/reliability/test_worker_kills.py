@@ -197,12 +197,17 @@ def test_a_job_received_but_not_started_by_a_killed_worker_runs_within_a_lease_t
     process loading, a retry waiting for its time): a worker killed there must not leave the
     message in the broker's unacked set for the visibility timeout (40 min)."""
     settings = rstack.settings
-    up = harness.upload(rclient, harness.paper(70000, 3), "held.txt")  # no worker yet: its message waits
+    # No worker may be listening yet: one left running by an earlier test would take the message.
+    app = make_celery(settings)
+    app.control.shutdown()
+    harness.wait_for(lambda: not app.control.ping(timeout=0.5), 30, "no worker to answer a ping")
+    up = harness.upload(rclient, harness.paper(70000, 3), "held.txt")  # no worker: its message waits
     sid = up.session_id
     assert sid
     # Its message, sent again with a countdown, is one a worker takes and keeps without starting.
-    assert rredis.lrem(settings.queue, 1, next(m for m in rredis.lrange(settings.queue, 0, -1)
-                                                if sid.encode() in m)) == 1
+    held = [m for m in rredis.lrange(settings.queue, 0, -1) if sid.encode() in m]
+    assert held, f"the job's message is not in the queue (session {harness.record(rredis, sid)})"
+    assert rredis.lrem(settings.queue, 1, held[0]) == 1
     make_celery(settings).send_task(PROCESS_QUESTION_PAPER, args=[sid], task_id=sid, queue=settings.queue,
                                     countdown=120)
     with workers(rstack, ["e1"]):
