@@ -10,10 +10,10 @@ The text below is the source the cases' key facts and evidence are checked again
 from __future__ import annotations
 
 import datetime
-import io
-import textwrap
-import zipfile
 from pathlib import Path
+
+from notes_files import write_docx as write_styled_docx
+from notes_files import write_pages_pdf
 
 HERE = Path(__file__).resolve().parent / "notes" / "dev"
 
@@ -106,53 +106,11 @@ def networks_text() -> str:
 
 
 def write_pdf(path: Path) -> None:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
-    c.setTitle("Newton's Laws of Motion - notes")
-    c.setAuthor("Physics department")
-    width, height = A4
-    for number, (heading, paragraphs) in enumerate(NEWTON_PAGES, start=1):
-        c.setFont("Helvetica-Bold", 15)
-        c.drawString(56, height - 70, heading)
-        y = height - 105
-        c.setFont("Helvetica", 11)
-        for paragraph in paragraphs:
-            for line in textwrap.wrap(paragraph, WRAP):
-                c.drawString(56, y, line)
-                y -= 15
-            y -= 9
-        c.setFont("Helvetica", 9)
-        c.drawString(width / 2 - 20, 40, f"Page {number} of {len(NEWTON_PAGES)}")
-        c.showPage()
-    c.save()
+    write_pages_pdf(path, NEWTON_PAGES, title="Newton's Laws of Motion - notes", author='Physics department', wrap=WRAP)
 
 
 def write_docx(path: Path) -> None:
-    import docx
-
-    document = docx.Document()
-    styles = {"h1": "Heading 1", "h2": "Heading 2", "p": None, "number": "List Number", "bullet": "List Bullet"}
-    for kind, text in NETWORKS:
-        document.add_paragraph(text, style=styles[kind])
-    props = document.core_properties
-    props.title = "Computer Networks - Unit 2"
-    props.author = "CS department"
-    props.last_modified_by = "CS department"
-    props.revision = 1
-    props.created = FIXED_TIME
-    props.modified = FIXED_TIME
-    buffer = io.BytesIO()
-    document.save(buffer)
-    # python-docx stamps each zip entry with the current time: rewrite them with a fixed one.
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
+    write_styled_docx(path, NETWORKS, title='Computer Networks - Unit 2', fixed_time=FIXED_TIME)
 
 
 def main() -> None:

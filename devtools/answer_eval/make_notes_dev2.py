@@ -10,10 +10,10 @@ The text below is the source the cases' key facts and evidence are checked again
 from __future__ import annotations
 
 import datetime
-import io
-import textwrap
-import zipfile
 from pathlib import Path
+
+from notes_files import write_docx as write_styled_docx
+from notes_files import write_pages_pdf
 
 HERE = Path(__file__).resolve().parent / "notes" / "dev2"
 
@@ -128,53 +128,11 @@ def sql_text() -> str:
 
 
 def write_pdf(path: Path) -> None:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
-    c.setTitle("Operating Systems - Processes and CPU Scheduling")
-    c.setAuthor("Computer Science department")
-    width, height = A4
-    for number, (heading, paragraphs) in enumerate(OS_PAGES, start=1):
-        c.setFont("Helvetica-Bold", 15)
-        c.drawString(56, height - 70, heading)
-        y = height - 105
-        c.setFont("Helvetica", 11)
-        for paragraph in paragraphs:
-            for line in textwrap.wrap(paragraph, WRAP, break_on_hyphens=False, break_long_words=False):
-                c.drawString(56, y, line)
-                y -= 15
-            y -= 9
-        c.setFont("Helvetica", 9)
-        c.drawString(width / 2 - 20, 40, f"Page {number} of {len(OS_PAGES)}")
-        c.showPage()
-    c.save()
+    write_pages_pdf(path, OS_PAGES, title='Operating Systems - Processes and CPU Scheduling', author='Computer Science department', wrap=WRAP, keep_hyphenated_words=True)
 
 
 def write_docx(path: Path) -> None:
-    import docx
-
-    document = docx.Document()
-    styles = {"h1": "Heading 1", "h2": "Heading 2", "p": None, "bullet": "List Bullet"}
-    for kind, text in SQL:
-        document.add_paragraph(text, style=styles[kind])
-    props = document.core_properties
-    props.title = "Databases - Unit 3: SQL Basics"
-    props.author = "CS department"
-    props.last_modified_by = "CS department"
-    props.revision = 1
-    props.created = FIXED_TIME
-    props.modified = FIXED_TIME
-    buffer = io.BytesIO()
-    document.save(buffer)
-    # python-docx stamps each zip entry with the current time: rewrite them with a fixed one.
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
+    write_styled_docx(path, SQL, title='Databases - Unit 3: SQL Basics', fixed_time=FIXED_TIME)
 
 
 def main() -> None:
