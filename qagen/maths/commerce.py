@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Any
 
-from qagen.maths.results import MathResult
+from qagen.maths.results import MathResult, plain_number, rational
 
 _MONEY = r"(?:₹|rs\.?|inr|\$|£|€|rupees?)?\s*(\d+(?:,\d{3})*(?:\.\d+)?)"
 _RATE = r"(\d+(?:\.\d+)?)\s*(?:%|per\s*cent|percent)"
@@ -29,16 +28,9 @@ def _number(text: str) -> Fraction:
 
 
 def _fmt(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    decimal = float(value)
-    return f"{decimal:.2f}".rstrip("0").rstrip(".") if abs(decimal) < 1e12 else str(decimal)
-
-
-def _value(value: Fraction) -> Any:
-    import sympy
-
-    return sympy.Rational(value.numerator, value.denominator)
+    if value.denominator == 1 or abs(value) < 10**12:
+        return plain_number(value, 2)
+    return str(float(value))
 
 
 def profit_loss_question(text: str, lower: str, context: str) -> MathResult | None:
@@ -59,7 +51,7 @@ def profit_loss_question(text: str, lower: str, context: str) -> MathResult | No
     steps = [f"Cost price (CP) $= {_fmt(cp)}$, selling price (SP) $= {_fmt(sp)}$",
              f"{kind} $= {'SP - CP' if sp > cp else 'CP - SP'} = {_fmt(change)}$",
              f"{kind} % $= \\frac{{{_fmt(change)}}}{{{_fmt(cp)}}} \\times 100 = {_fmt(percent)}\\%$"]
-    return MathResult("profit-loss", steps, f"{kind} of ${_fmt(percent)}\\%$", [_value(percent)])
+    return MathResult("profit-loss", steps, f"{kind} of ${_fmt(percent)}\\%$", [rational(percent)])
 
 
 def _principal_rate_time(lower: str) -> tuple[Fraction, Fraction, Fraction] | None:
@@ -92,11 +84,11 @@ def interest_question(text: str, lower: str, context: str) -> MathResult | None:
                  f"Simple interest $= \\frac{{P \\times R \\times T}}{{100}} = \\frac{{{_fmt(p)} \\times {_fmt(r)} "
                  f"\\times {_fmt(t)}}}{{100}} = {_fmt(interest)}$"]
         final = f"Simple interest $= {_fmt(interest)}$"
-        values = [_value(interest)]
+        values = [rational(interest)]
         if wants_amount:
             steps.append(f"Amount $= P + SI = {_fmt(p)} + {_fmt(interest)} = {_fmt(p + interest)}$")
             final += f", amount $= {_fmt(p + interest)}$"
-            values.append(_value(p + interest))
+            values.append(rational(p + interest))
         return MathResult("simple-interest", steps, final, values)
     if t.denominator != 1 or t > 100:
         return None  # compounding over part of a year needs the compounding period stated
@@ -107,4 +99,4 @@ def interest_question(text: str, lower: str, context: str) -> MathResult | None:
              f"\\right)^{{{_fmt(t)}}} = {_fmt(amount)}$",
              f"Compound interest $= A - P = {_fmt(amount)} - {_fmt(p)} = {_fmt(interest)}$"]
     return MathResult("compound-interest", steps, f"Compound interest $= {_fmt(interest)}$, amount $= {_fmt(amount)}$",
-                      [_value(interest), _value(amount)])
+                      [rational(interest), rational(amount)])

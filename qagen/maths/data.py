@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from qagen.maths.expressions import ExpressionError, parse
-from qagen.maths.results import MathResult, tex
+from qagen.maths.results import MathResult, rational, tex
 
 MAX_MATRIX = 6
 MAX_DATA = 10_000
@@ -66,7 +66,7 @@ def statistics_question(text: str, lower: str, context: str) -> Any:
     if not data:
         return None
     n = len(data)
-    values = [sympy.Rational(d.numerator, d.denominator) for d in data]
+    values = [rational(d) for d in data]
     total = sum(values)
     mean = total / n
     steps = [f"The data ({n} values): {', '.join(_fmt(d) for d in data)}."]
@@ -92,7 +92,7 @@ def statistics_question(text: str, lower: str, context: str) -> Any:
         where = f"the middle value (position {middle + 1})" if n % 2 else f"the mean of positions {middle} and {middle + 1}"
         steps.append(f"In order: {', '.join(_fmt(d) for d in ordered)}; the median is {where}: ${_fmt(median)}$.")
         finals.append(f"median $= {_fmt(median)}$")
-        out.append(sympy.Rational(median.numerator, median.denominator))
+        out.append(rational(median))
     if "mode" in wanted:
         counts: dict[Fraction, int] = {}
         for d in data:
@@ -105,12 +105,12 @@ def statistics_question(text: str, lower: str, context: str) -> Any:
         else:
             steps.append(f"Most frequent ({top} times): {', '.join(_fmt(m) for m in modes)}.")
             finals.append("mode $= " + ", ".join(_fmt(m) for m in modes) + "$")
-            out.extend(sympy.Rational(m.numerator, m.denominator) for m in modes)
+            out.extend(rational(m) for m in modes)
     if "range" in wanted:
         spread = ordered[-1] - ordered[0]
         steps.append(f"Range = largest − smallest = ${_fmt(ordered[-1])} - {_fmt(ordered[0])} = {_fmt(spread)}$.")
         finals.append(f"range $= {_fmt(spread)}$")
-        out.append(sympy.Rational(spread.numerator, spread.denominator))
+        out.append(rational(spread))
     if "variance" in wanted or "sd" in wanted:
         squares = sum((v - mean) ** 2 for v in values)
         steps.append(f"Sum of squared deviations $\\sum (x - \\bar{{x}})^2 = {number(squares)}$.")
@@ -281,21 +281,17 @@ def speed_question(text: str, lower: str, context: str) -> Any:
         steps.append(f"$= {_fmt(speed)}$ km/min $= {_fmt(speed)} \\times 60 = {_fmt(speed * 60)}$ km/h")
     elif du == "km" and unit_t == "h":
         steps.append(f"In m/s: ${_fmt(speed)} \\times \\frac{{1000}}{{3600}} = {_fmt(speed * 1000 / 3600)}$ m/s")
-    import sympy
-
-    return MathResult("speed", steps, final, [sympy.Rational(speed.numerator, speed.denominator)])
+    return MathResult("speed", steps, final, [rational(speed)])
 
 
 def percentage_question(text: str, lower: str, context: str) -> Any:
-    import sympy
-
     match = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|per\s*cent|percent)\s+of\s+(?:rs\.?\s*|₹\s*|\$\s*)?(\d+(?:\.\d+)?)", lower)
     if not match:
         return None
     p, q = Fraction(match.group(1)), Fraction(match.group(2))
     value = p * q / 100
     steps = [f"${_fmt(p)}\\%$ of ${_fmt(q)} = \\frac{{{_fmt(p)}}}{{100}} \\times {_fmt(q)} = {_fmt(value)}$"]
-    return MathResult("percentage", steps, f"${_fmt(value)}$", [sympy.Rational(value.numerator, value.denominator)])
+    return MathResult("percentage", steps, f"${_fmt(value)}$", [rational(value)])
 
 
 def _factorisation(n: int) -> str:

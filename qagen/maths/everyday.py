@@ -16,22 +16,14 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from qagen.maths.results import MathResult
+from qagen.maths.results import MathResult, plain_number, rational
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _UNIT = r"\s*(?P<unit>mm|cm|km|m)\b"
 
 
 def _fmt(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{float(value):.4f}".rstrip("0").rstrip(".")
-
-
-def _value(value: Fraction) -> Any:
-    import sympy
-
-    return sympy.Rational(value.numerator, value.denominator)
+    return plain_number(value, 4)
 
 
 def score_percentage_question(text: str, lower: str, context: str) -> MathResult | None:
@@ -46,7 +38,7 @@ def score_percentage_question(text: str, lower: str, context: str) -> MathResult
         return None
     percent = part / whole * 100
     steps = [f"Percentage $= \\frac{{{_fmt(part)}}}{{{_fmt(whole)}}} \\times 100 = {_fmt(percent)}\\%$"]
-    return MathResult("percentage", steps, f"${_fmt(percent)}\\%$", [_value(percent)])
+    return MathResult("percentage", steps, f"${_fmt(percent)}\\%$", [rational(percent)])
 
 
 _COUNTED = re.compile(r"(\d+)\s+([a-z]+(?:\s+[a-z]+)?)\s*(?=,|\s+and\b|\.|\s+balls?\b|\s+marbles?\b|\s+cards?\b|"
@@ -78,7 +70,7 @@ def probability_from_counts_question(text: str, lower: str, context: str) -> Mat
              f"Favourable outcomes ({asked[0]}) $= {_fmt(favourable)}$",
              f"$P = \\frac{{{_fmt(favourable)}}}{{{_fmt(total)}}} = {_fmt(probability) if probability.denominator == 1 else f'{probability.numerator}/{probability.denominator}'}$"]
     final = f"$\\frac{{{probability.numerator}}}{{{probability.denominator}}}$" if probability.denominator != 1 else "$1$"
-    return MathResult("probability", steps, final, [_value(probability)])
+    return MathResult("probability", steps, final, [rational(probability)])
 
 
 def area_perimeter_question(text: str, lower: str, context: str) -> MathResult | None:
@@ -106,27 +98,27 @@ def area_perimeter_question(text: str, lower: str, context: str) -> MathResult |
             area = length * breadth
             steps.append(f"Area $= l \\times b = {_fmt(length)} \\times {_fmt(breadth)} = {_fmt(area)}{u2}$")
             finals.append(f"area $= {_fmt(area)}{u2}$")
-            values.append(_value(area))
+            values.append(rational(area))
         if wants_perimeter:
             perimeter = 2 * (length + breadth)
             steps.append(f"Perimeter $= 2(l + b) = 2({_fmt(length)} + {_fmt(breadth)}) = {_fmt(perimeter)}{u}$")
             finals.append(f"perimeter $= {_fmt(perimeter)}{u}$")
-            values.append(_value(perimeter))
+            values.append(rational(perimeter))
     elif square:
         side = Fraction(square.group(1))
         if wants_area:
             steps.append(f"Area $= s^2 = {_fmt(side)}^2 = {_fmt(side * side)}{u2}$")
             finals.append(f"area $= {_fmt(side * side)}{u2}$")
-            values.append(_value(side * side))
+            values.append(rational(side * side))
         if wants_perimeter:
             steps.append(f"Perimeter $= 4s = 4 \\times {_fmt(side)} = {_fmt(4 * side)}{u}$")
             finals.append(f"perimeter $= {_fmt(4 * side)}{u}$")
-            values.append(_value(4 * side))
+            values.append(rational(4 * side))
     elif circle:
         import sympy
 
         radius = Fraction(circle.group(2)) / (2 if circle.group(1) == "diameter" else 1)
-        r = _value(radius)
+        r = rational(radius)
         if wants_area:
             area = sympy.pi * r ** 2
             steps.append(f"Area $= \\pi r^2 = \\pi \\times {_fmt(radius)}^2 = {sympy.latex(area)} \\approx "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 
@@ -22,6 +23,21 @@ class MathResult:
         lines = [f"{n}. {step}" for n, step in enumerate(self.steps, start=1)]
         lines.append(f"**Answer:** {self.final}")
         return "\n".join(lines)
+
+
+def rational(value: Fraction) -> Any:
+    """A Fraction as an exact sympy Rational (for MathResult.values)."""
+    import sympy
+
+    return sympy.Rational(value.numerator, value.denominator)
+
+
+def plain_number(value: Fraction, places: int) -> str:
+    """A Fraction as a reader writes it: a whole number as such, else a decimal rounded to
+    `places` places with trailing zeros dropped ("12.5", not "12.50")."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.{places}f}".rstrip("0").rstrip(".")
 
 
 def tex(expr: Any) -> str:
