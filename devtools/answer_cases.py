@@ -61,13 +61,19 @@ class Case:
         )
 
 
+def cases_in(path: Path) -> list[Case]:
+    """The cases of one file; its half is the file name before any "-" (dev-2.yaml: dev)."""
+    half = path.stem.split("-")[0]
+    return [Case.from_dict(item, half) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+
+
 def load_cases(halves: tuple[str, ...] = HALVES, folder: Path = HERE) -> list[Case]:
     """Every case of the given halves: cases/<half>.yaml and cases/<half>-*.yaml (a later batch)."""
     cases: list[Case] = []
     for half in halves:
         for path in sorted((folder / "cases").glob(f"{half}*.yaml")):
             if path.stem == half or path.stem.startswith(f"{half}-"):
-                cases += [Case.from_dict(item, half) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+                cases += cases_in(path)
     return cases
 
 

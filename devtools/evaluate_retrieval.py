@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devtools import answer_cases
 from devtools.answer_cases import HERE, corpus_dir, notes_path  # noqa: F401  (one reading of the case folder)
 
 MODES = ("bm25", "dense", "hybrid")
@@ -57,33 +58,25 @@ class Case:
     skip: str = ""  # why the case is not scored, if it is not
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], half: str) -> Case:
-        options = [(str(o[0]), str(o[1])) for o in data.get("options") or []]
-        question = str(data.get("question") or "")
-        query = " ".join([str(data.get("context") or ""), question, *(text for _, text in options)])
-        case = cls(id=str(data["id"]), half=half, language=str(data.get("language") or "en"),
-                   expect=str(data.get("expect") or "answer"), query=query,
-                   notes=[str(n) for n in data.get("notes") or []],
-                   evidence=[str(e) for e in data.get("evidence") or [] if str(e).strip()])
-        if data.get("corpus_question"):
-            case.skip = "corpus_question (a corpus paper's item; not parsed here)"
-        elif not case.notes:
-            case.skip = "no notes"
-        elif not case.evidence and case.expect != "abstain":
-            case.skip = "no evidence"
-        elif missing := [n for n in case.notes if not (notes_path(n) and notes_path(n).is_file())]:
-            case.skip = f"notes absent: {', '.join(missing)}"
-        return case
+    def of(cls, case: answer_cases.Case) -> Case:
+        """What retrieval needs of an answer-evaluation case: the query it searches with
+        (parent stem, question, options) and why it is not scored, if it is not."""
+        query = " ".join([case.context, case.question or "", *(text for _, text in case.options)])
+        scored = cls(id=case.id, half=case.half, language=case.language, expect=case.expect, query=query,
+                     notes=list(case.notes), evidence=[e for e in case.evidence if e.strip()])
+        if case.corpus_question:
+            scored.skip = "corpus_question (a corpus paper's item; not parsed here)"
+        elif not scored.notes:
+            scored.skip = "no notes"
+        elif not scored.evidence and scored.expect != "abstain":
+            scored.skip = "no evidence"
+        elif missing := [n for n in scored.notes if not (notes_path(n) and notes_path(n).is_file())]:
+            scored.skip = f"notes absent: {', '.join(missing)}"
+        return scored
 
 
 def load_cases(files: list[Path]) -> list[Case]:
-    import yaml
-
-    cases = []
-    for path in files:
-        for data in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            cases.append(Case.from_dict(data, path.stem.split("-")[0]))  # dev-2.yaml is more of the dev half
-    return cases
+    return [Case.of(case) for path in files for case in answer_cases.cases_in(path)]
 
 
 @dataclass
