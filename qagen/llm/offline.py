@@ -125,7 +125,8 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         return _reply(NEEDS_MODEL.format(task=task), status="needs_model",
                       notes=[f"A language model is needed: the question asks for {task}."])
     math = None
-    if asks_for_computation(prompt.question, prompt.context):
+    computation = asks_for_computation(prompt.question, prompt.context)
+    if computation:
         math = solve_question(prompt.question, prompt.context, budget=MATH_BUDGET_SECONDS)
     if math is not None and math.failed and chart is None:
         return _reply(math.final, status="failed",
@@ -145,7 +146,7 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         return _reply(answer, choice=choice, chart=chart[0] if chart else None, notes=notes)
     if chart is not None:
         return _reply(chart[1], chart=chart[0], notes=["Chart drawn from the data given in the question."])
-    if math is None and asks_for_computation(prompt.question, prompt.context) and _has_numbers(prompt.question):
+    if math is None and computation and _has_numbers(prompt.question):
         # Quoting the notes is not working out a computation: say so rather than answer beside it.
         return _reply(NOT_COMPUTED, status="needs_model",
                       notes=["A language model is needed: the offline solver does not handle this computation."])

@@ -29,11 +29,10 @@ def _phrase(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
-def _option_stated(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str):
-    """The one option whose whole wording a sentence about the question's subject states
-    ("Last In First Out" in "A stack follows the Last In First Out rule"), or None."""
-    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
-    about = about_subject(sentences, specific, subject_key(prompt.question, specific, analyzer))
+def _option_stated(prompt: Prompt, sentences: list[Sentence], about: set[int], analyzer: str):
+    """The one option whose whole wording a sentence about the question's subject (`about`,
+    indexes into `sentences`) states ("Last In First Out" in "A stack follows the Last In
+    First Out rule"), or None."""
     found = {}
     for label, text in prompt.options:
         wording = _phrase(text)
@@ -56,7 +55,9 @@ def option_reply(prompt: Prompt) -> dict[str, Any] | None:
 
 
 def choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], analyzer: str) -> dict[str, Any]:
-    stated = _option_stated(prompt, sentences, wanted, analyzer)
+    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
+    key = subject_key(prompt.question, specific, analyzer)
+    stated = _option_stated(prompt, sentences, about_subject(sentences, specific, key), analyzer)
     if stated is not None:
         label, (text, sentence) = stated
         tag = prompt.sources[sentence.source].tag
@@ -67,8 +68,7 @@ def choose_option(prompt: Prompt, sentences: list[Sentence], wanted: set[str], a
     weights = sentence_idf(sentences, wanted)
     # Only sentences naming the question's subject can support an option ("the convoy effect";
     # a sentence on priority scheduling sharing "CPU" and "scheduling" with the question does not).
-    specific = {t: w for t, w in term_weights(analyzer, prompt.question).items() if t in wanted}
-    about = about_subject(sentences, specific, subject_key(prompt.question, specific, analyzer), share=1.01)
+    about = about_subject(sentences, specific, key, share=1.01)
     sentences = [s for i, s in enumerate(sentences) if i in about]
     option_sets = [set(terms_for(analyzer, text)) for _, text in prompt.options]
     shared = set.intersection(*option_sets) if len(option_sets) > 1 else set()

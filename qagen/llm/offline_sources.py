@@ -293,7 +293,8 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
             score *= 0.5  # code-laden or narrating ("let's simulate ..."): rarely the answer itself
         return score - 0.15 * s.source - 0.02 * s.position
 
-    scored = [(score_of(s, wanted, prompt.question), len(s.terms & wanted), s) for s in sentences]
+    score = {id(s): score_of(s, wanted, prompt.question) for s in sentences}
+    scored = [(score[id(s)], len(s.terms & wanted), s) for s in sentences]
     # The notes must name what the question is about: its most specific term occurs in the
     # sources ("DFS" in a question, notes only on Dijkstra's algorithm: not covered). Then
     # only sentences about that subject may be shown; sharing other words with the question
@@ -330,7 +331,7 @@ def extractive_reply(prompt: Prompt) -> dict[str, Any] | None:
             picks.append(max(candidates, key=lambda s: score_of(s, ask_terms, ask)))
     facets = asked_facets(prompt.question)
     # About the subject (by its own words or its heading), best first.
-    about_sentences = sorted((s for s in sentences if id(s) in about), key=lambda s: -score_of(s, wanted, prompt.question))
+    about_sentences = sorted((s for s in sentences if id(s) in about), key=lambda s: -score[id(s)])
     # A sentence gives a facet if it names it, or its heading does ("Uses" over a list of uses).
     giving = {f: [s for s in about_sentences if gives_facet(f"{s.heading}\n{s.text}", f) and not _NARRATIVE.search(s.text)]
               for f in facets}
