@@ -22,8 +22,8 @@ a key); errors are always `{"error": {"code", "message"}}`. See the README for a
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import (capacity, errors, health, knowledge, metrics, ratelimit, sessions, upload_slots, uploads, web,
-                     webhook_secret)
+    from api import (capacity, errors, health, knowledge, metrics, ratelimit, review, sessions, upload_slots, uploads,
+                     web, webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
@@ -49,8 +49,10 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
     metrics.init_app(app)  # served on its own port (api/metrics.py)
-    for blueprint in (health.bp, uploads.bp, sessions.bp, knowledge.bp, capacity.bp, webhook_secret.bp, web.bp):
+    for blueprint in (health.bp, uploads.bp, sessions.bp, review.bp, knowledge.bp, capacity.bp, webhook_secret.bp,
+                      web.bp):
         app.register_blueprint(blueprint)
+    review.init_app(app)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
     # After the rate limit: an upload refused by it takes no slot.
     app.extensions["qagen.upload_slots"] = upload_slots.init_app(app, settings.upload_concurrency)

@@ -20,8 +20,9 @@ DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
 class ApiError(HTTPError):
     """Raised by a view to answer with a JSON error; `code` is stable for clients to branch on."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(status, message, headers=headers, extra_data={"code": code})
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 detail: dict | None = None):
+        super().__init__(status, message, detail=detail, headers=headers, extra_data={"code": code})
 
 
 def _validation_summary(detail: dict) -> str:
@@ -39,14 +40,15 @@ def init_app(app: APIFlask) -> None:
         status = error.status_code
         code = (error.extra_data or {}).get("code") or DEFAULT_CODES.get(status, "error")
         message = error.message
-        if status == 413:
+        if status == 413 and not (error.extra_data or {}).get("code"):  # werkzeug's, for the upload limit
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             message = f"The upload is larger than the {limit} MB limit."
         body: dict = {"code": code, "message": message}
         if error.detail:
-            body["code"] = "validation_error"
-            body["message"] = _validation_summary(error.detail)
             body["detail"] = error.detail
+            if not (error.extra_data or {}).get("code"):  # apiflask's own validation: {location: {field: [...]}}
+                body["code"] = "validation_error"
+                body["message"] = _validation_summary(error.detail)
         return {"error": body}, status, error.headers
 
     @app.errorhandler(TransientError)

@@ -49,13 +49,15 @@ _DELETE_IF_MINE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.ca
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode())
     for name, value in sorted(request.form.items(multi=True)):
         digest.update(f"form {name}={value}\n".encode())
     for name, file in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
         digest.update(f"file {name} {file.filename}\n".encode())
         digest.update(hashlib.sha256(file.stream.read()).digest())
         file.stream.seek(0)
+    if request.is_json:  # an edited paper (PUT .../paper); a form's fields are above
+        digest.update(hashlib.sha256(request.get_data(cache=True)).digest())
     return digest.hexdigest()
 
 
@@ -130,7 +132,7 @@ def accept(body: dict, status: int, headers: dict[str, str] | None = None, ref: 
 
 
 def idempotent(view=None, *, recover: Callable[[str], bool] | None = None):
-    """Make a POST view safe to retry with an Idempotency-Key (after require_key).
+    """Make a POST (or PUT) view safe to retry with an Idempotency-Key (after require_key).
 
     `recover(ref)`, for views that call `accept()`: make sure the accepted work goes on (queue
     its job again if need be) and return True, or return False when the work is gone.

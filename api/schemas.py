@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Dict, File, Float, Integer, List, Nested, String, URL
+from apiflask.fields import Boolean, Dict, File, Float, Integer, List, Nested, String, URL
 from apiflask.validators import Length, OneOf, Range
 
 from qagen.model import CONFIDENCE_LEVELS
 
-STATUSES = ["queued", "running", "complete", "failed"]
+STATUSES = ["queued", "running", "awaiting_review", "complete", "failed"]
+REVIEW_VALUES = ["true", "false", "True", "False", "1", "0", "yes", "no", "on", "off", ""]
+REVIEW_HELP = ("true: the job stops after parsing (status awaiting_review) for a person to check the questions "
+               "(GET/PUT .../paper), then POST .../answer (docs/review.md).")
 WARNINGS_HELP = ("What the parse found for a person to check on the printed paper, one sentence each "
                  "(e.g. 'The numbering jumps from 7 to 9: check whether question 8 is on the paper.'); "
                  "empty when the checks found nothing.")
@@ -30,7 +33,15 @@ class UploadIn(Schema):
     file = File(required=True, metadata={"description": "The paper: PDF, DOCX, PNG/JPEG or text (judged by content)."})
     knowledge_base = String(validate=Length(max=64), metadata={"description": "Ground answers in this knowledge base."})
     callback_url = URL(schemes={"http", "https"}, validate=Length(max=2048),
-                       metadata={"description": "Receives a signed webhook when the session completes or fails."})
+                       metadata={"description": "Receives a signed webhook when the session completes or fails "
+                                                "(and, with review, when it is parsed)."})
+    review = String(validate=OneOf(REVIEW_VALUES),
+                    metadata={"description": REVIEW_HELP + " Also accepted as a query parameter."})
+
+
+class UploadQuery(Schema):
+    review = String(validate=OneOf(REVIEW_VALUES),
+                    metadata={"description": REVIEW_HELP})
 
 
 class Submission(Schema):
@@ -39,6 +50,8 @@ class Submission(Schema):
     download_url = String(required=True)
     events_url = String(required=True)
     result_url = String(required=True)
+    paper_url = String(required=True, metadata={"description": "GET/PUT the parsed paper (with review)."})
+    answer_url = String(required=True, metadata={"description": "POST to answer the checked paper (with review)."})
 
 
 class SessionOut(Schema):
@@ -49,6 +62,7 @@ class SessionOut(Schema):
     message = String(required=True)
     error = String(allow_none=True)
     filename = String(required=True)
+    review = Boolean(required=True, metadata={"description": "Uploaded with review=true."})
     question_count = Integer(allow_none=True)
     warnings = List(String(), allow_none=True,
                     metadata={"description": WARNINGS_HELP + " null until the paper has been parsed."})

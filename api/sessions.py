@@ -124,7 +124,8 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
 @require_session_access
 @bp.input(EventsQuery, location="query", arg_name="query")
 @bp.doc(security=LINK_AUTH, responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
-                                                      "then one `done` event; keep-alive comments between them",
+                                                      "then one `done` event (or, for a session awaiting review, "
+                                                      "one `review` event); keep-alive comments between them",
                                        429: "Rate limited, or too many streams open (the tenant's, or this "
                                             "server's): poll the status instead, or retry after Retry-After"})
 def events(session_id: str, query: dict):
@@ -148,6 +149,10 @@ def events(session_id: str, query: dict):
                 yield _sse("gone", {"code": "not_found", "message": "The session expired or was deleted."})
                 return
             public = session.to_public()
+            if session.status == JobState.AWAITING_REVIEW:
+                # Waiting for a person, maybe for hours: say so and end (open it again after POST .../answer).
+                yield _sse("review", public, public["updated_at"])
+                return
             if public != last_sent:
                 done = session.status in FINAL
                 yield _sse("done" if done else "progress", public, public["updated_at"])

@@ -13,13 +13,14 @@ from api.errors import ApiError
 from api.files import CONTENT_TYPES, read_upload
 from api import idempotency
 from api.knowledge import owned_knowledge_base
-from api.schemas import Submission, UploadIn
+from api.schemas import Submission, UploadIn, UploadQuery
 from api.services import services
 from qagen.errors import InputError, SessionNotFound
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.records import JobState, Session, object_prefix, patiently
 
 log = logging.getLogger(__name__)
+YES = ("true", "1", "yes", "on")
 bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")
 
 ERRORS = {400: "Missing, empty or invalid field", 401: "Missing or invalid API key",
@@ -34,7 +35,13 @@ def submission(session_id: str) -> dict[str, str]:
         return url_for(endpoint, session_id=session_id, _external=True)
 
     return {"session_id": session_id, "status_url": link("sessions.status"), "download_url": link("sessions.download"),
-            "events_url": link("sessions.events"), "result_url": link("sessions.result")}
+            "events_url": link("sessions.events"), "result_url": link("sessions.result"),
+            "paper_url": link("review.get_paper"), "answer_url": link("review.answer")}
+
+
+def _review(form: dict, query: dict) -> bool:
+    """The upload's `review`, from the form or the query string (a yes in either)."""
+    return any((source.get("review") or "").strip().lower() in YES for source in (form, query))
 
 
 def _discard_input(storage, key: str) -> None:
@@ -77,12 +84,13 @@ def _callback(url: str | None) -> str | None:
 @bp.post("/upload")
 @require_key
 @bp.input(UploadIn, location="form_and_files", arg_name="form")
+@bp.input(UploadQuery, location="query", arg_name="query")
 @bp.output(Submission, status_code=202, description="Accepted: follow status_url or events_url")
 @bp.doc(security="BearerAuth", responses=ERRORS,
         description="Upload a question paper; answers 202 with where to follow the job. Send an "
                     "`Idempotency-Key` header to make retries safe.")
 @idempotency.idempotent(recover=requeue)
-def upload(form: dict):
+def upload(form: dict, query: dict):
     """Submit a paper"""
     s = services()
     filename, data, kind = read_upload(form["file"])
@@ -96,7 +104,7 @@ def upload(form: dict):
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
     try:
         s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
-                                  knowledge_base_id=kb_id, callback_url=callback_url,
+                                  knowledge_base_id=kb_id, callback_url=callback_url, review=_review(form, query),
                                   # deleted with the session (qagen.lifecycle.delete_session)
                                   idempotency_record=getattr(g.get("idempotency"), "key", None)))
     except Exception:

@@ -37,7 +37,8 @@ from qagen.knowledge.indexing import INDEX_LEASES
 from qagen.knowledge.store import KEY_PREFIX as KB_PREFIX
 from qagen.knowledge.store import KnowledgeBase, KnowledgeBaseStore
 from qagen.storage import S3Storage
-from qagen.webhooks.deliveries import FINAL_STATUSES, RECORD_PREFIX, SCHEDULE_KEY, event_id_for, record_key
+from qagen.webhooks.deliveries import (EVENT_TYPES, FINAL_STATUSES, RECORD_PREFIX, SCHEDULE_KEY, event_id_for,
+                                      record_key)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def delete_session(client: redis.Redis, storage: S3Storage, session: Session) ->
     error when the first steps fail, and then nothing of the record is gone yet: call again."""
     sid, tenant = session.id, session.tenant
     storage.delete_many(_session_objects(storage, session))
-    events = [event_id_for(sid, status) for status in FINAL_STATUSES]
+    events = [event_id_for(sid, status) for status in EVENT_TYPES]
     pipe = client.pipeline()
     pipe.delete(key_for(sid), lease_key(sid), CLAIM_PREFIX + sid, *(record_key(e) for e in events),
                 *(record_key(e) + ":lock" for e in events))
@@ -86,7 +87,7 @@ def delete_session(client: redis.Redis, storage: S3Storage, session: Session) ->
 
 
 def _session_objects(storage: S3Storage, session: Session) -> set[str]:
-    keys = {k for k in (session.input_key, session.result_key, session.result_json_key) if k}
+    keys = {k for k in (session.input_key, session.result_key, session.result_json_key, session.paper_key) if k}
     keys.update(storage.list_keys(object_prefix(session.tenant, session.id)))
     legacy = f"{_KNOWLEDGE}{session.tenant}/sessions/{session.id}/"
     if any(k.startswith(legacy) for k in keys):
@@ -230,7 +231,8 @@ def _judge(client: redis.Redis, batch: list, report: SweepReport, cutoff: float)
         if owner is None:
             pipe.echo("")
         elif owner[0] == "session":
-            pipe.hmget(key_for(owner[2]), "tenant", "status", "input_key", "result_key", "result_json_key")
+            pipe.hmget(key_for(owner[2]), "tenant", "status", "input_key", "result_key", "result_json_key",
+                       "paper_key")
         else:
             pipe.get(KB_PREFIX + owner[2])
     doomed: list[str] = []

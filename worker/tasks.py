@@ -22,8 +22,10 @@ from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix, patiently
+from qagen.jobs.review import REVIEW_PROGRESS, paper_key, stop_for_review
 from qagen.jobs.stats import record_outcome, timing_stages
 from qagen.knowledge.store import KnowledgeBaseStore
+from qagen.model import Paper
 from qagen.redis_client import redis_from_settings
 from qagen.settings import get_settings
 from qagen.storage import S3Storage
@@ -120,7 +122,7 @@ def process_question_paper(self, session_id: str) -> None:
     except SessionNotFound:
         log.warning("session %s is gone (expired or deleted); dropping its job", session_id)
         return
-    if session.status in (JobState.COMPLETE, JobState.FAILED):
+    if session.status in (JobState.COMPLETE, JobState.FAILED, JobState.AWAITING_REVIEW):
         log.info("session %s already %s; nothing to do", session_id, session.status.value)
         # Repairs a crash between finishing the session and queueing its webhook.
         notify_if_finished(redis, sessions, session_id)
@@ -167,7 +169,7 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
 def _run_job(self, run, session_id, session, settings, redis, sessions, knowledge, storage, written) -> None:  # type: ignore[no-untyped-def]
     from qagen.answering.engine import AnswerEngine
     from qagen.knowledge.indexing import load_ready_index
-    from qagen.pipeline.run import run_pipeline
+    from qagen.pipeline.run import finish_paper, parse_paper
 
     def record(stage: str, percent: int, message: str = "") -> None:
         run.check()  # a run that lost its lease stops at its next step
@@ -182,13 +184,21 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
     started = time.monotonic()
     try:
         sessions.mark_running(session_id, "parsing", 1, "starting")
+        if session.reviewed_at and session.paper_key:  # checked by a person: answered as it is, no re-parse
+            paper = Paper.from_dict(json.loads(storage.get(session.paper_key)))
+            progress("parsing", REVIEW_PROGRESS, "answering the checked questions")
+        else:
+            paper = parse_paper(storage.get(session.input_key), session.filename, settings, progress)
+            parsed(paper)
+            if session.review:
+                _stop_for_review(run, session_id, session, paper, sessions, storage, written)
+                return
         index = None
         if session.knowledge_base_id:
-            progress("parsing", 1, "loading the knowledge base")
+            progress("answering", REVIEW_PROGRESS, "loading the knowledge base")
             index = load_ready_index(session.knowledge_base_id, knowledge, storage, settings.knowledge_wait_seconds)
         engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index)
-        data = storage.get(session.input_key)
-        result = run_pipeline(data, session.filename, settings, progress, engine, on_parsed=parsed)
+        result = finish_paper(paper, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
         run.confirm()  # still ours: results are written by one run only
         prefix = object_prefix(session.tenant, session_id)
@@ -228,6 +238,17 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
         _discard(storage, written)
         sessions.mark_failed(session_id, "An internal error stopped this job; it has been logged. Please retry.")
         record_outcome(redis, "failed")
+
+
+def _stop_for_review(run, session_id, session, paper, sessions, storage, written) -> None:  # type: ignore[no-untyped-def]
+    """Store the parsed paper and leave the session awaiting review; the run ends, releasing its lease."""
+    run.confirm()  # still ours: only the run that holds the lease stores the paper
+    key = paper_key(session.tenant, session_id, time.time_ns())
+    written.append(key)
+    storage.put(key, json.dumps(paper.to_dict(), ensure_ascii=False).encode(), "application/json")
+    stop_for_review(sessions, session_id, key, paper)
+    record_outcome(sessions.client, "review")
+    log.info("session %s: parsed %d questions; awaiting review", session_id, len(paper.questions))
 
 
 def _discard(storage: S3Storage, keys: list[str]) -> None:

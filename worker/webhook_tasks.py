@@ -44,8 +44,8 @@ def notify_session_finished(redis, session_public_dict: dict[str, Any], tenant: 
     """
     if not callback_url:
         return None
-    if session_public_dict.get("status") not in webhooks.FINAL_STATUSES:
-        log.warning("session %s is %s; no webhook until it finishes", session_public_dict.get("session_id"),
+    if session_public_dict.get("status") not in webhooks.EVENT_TYPES:
+        log.warning("session %s is %s; no webhook until it is parsed for review or finishes", session_public_dict.get("session_id"),
                     session_public_dict.get("status"))
         return None
     event_id, body = webhooks.event_for(session_public_dict, tenant, status_url=status_url, download_url=download_url)
@@ -58,14 +58,14 @@ def notify_session_finished(redis, session_public_dict: dict[str, Any], tenant: 
 
 
 def notify_if_finished(redis, sessions: SessionStore, session_id: str) -> None:
-    """Create the finished session's webhook event; harmless to repeat (one event per final status).
+    """Create the finished (or parsed-for-review) session's webhook event; harmless to repeat (one per status).
 
     Called by the paper task when its job ends (and when it finds its session already
     finished) and by the recovery sweeper when it fails a lost job; never raises.
     """
     try:
         session = sessions.fetch(session_id)
-        if session.callback_url and session.status in (JobState.COMPLETE, JobState.FAILED):
+        if session.callback_url and session.status in (JobState.COMPLETE, JobState.FAILED, JobState.AWAITING_REVIEW):
             notify_session_finished(redis, session.to_public(), session.tenant, session.callback_url)
     except Exception:
         log.exception("session %s: its webhook could not be scheduled", session_id)

@@ -3,6 +3,7 @@
 - `records`: the session record in Redis (`Session`, `SessionStore`) and its `JobState`.
 - `leases`: the lease a running job holds, and the sweep that queues again a job lost
   with its worker.
+- `review`: a session that stops after parsing for a person to check its questions.
 - `names`: the Celery task names (the only place they are spelled).
 - `queue`: the Celery configuration the API (producer) and the worker (consumer) share.
 - `stats`: stage durations and job outcomes, fleet-wide, for /metrics.
@@ -34,6 +35,12 @@ A job's states (`JobState`, the API's `status`) and what moves it between them:
 (5) Every stage done and the results stored.
 (6) Bad input or a model error, retries used up, a time limit, an internal error; or the
     lease expired after the hard time limit (the sweeper fails the job).
+
+An upload with review (`review`, docs/review.md) leaves RUNNING after the parse for
+AWAITING_REVIEW: the parsed paper is stored, the run releases its lease, and the session
+holds no worker and no place in the queue (no run starts for it, no sweeper queues it).
+POST .../answer moves it to QUEUED once (`review.begin_answering`), and the next run
+answers the stored paper without parsing again.
 
 COMPLETE and FAILED are final: a later message for the session drops out, a session with
 a `callback_url` gets one webhook event (qagen.webhooks), and the record expires after

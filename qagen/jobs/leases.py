@@ -26,8 +26,8 @@ timeout (an hour by default, and it must stay above the hard time limit), plus k
   a worker loss on the session; past `max_worker_losses` the session fails (a paper that
   kills its worker every time must not loop forever).
 
-Every state change is one Lua script, so a sweeper and a starting job never interleave
-(e.g. a sweeper cannot mark queued a session whose new run has just taken the lease).
+Every state change is one Lua script, so a sweeper and a starting job never interleave (e.g. a
+sweeper cannot requeue a session whose new run has just taken the lease); none touches one in review.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 LEASE_PREFIX = "qagen:lease:"
 ACTIVE_KEY = "qagen:jobs:active"
 CLAIM_PREFIX = "qagen:recover:"
-FINAL = ("complete", "failed")
+NOT_RUNNABLE = ("complete", "failed", "awaiting_review")
 
 
 class LeaseLost(Exception):
@@ -93,7 +93,7 @@ if redis.call('exists', KEYS[2]) == 0 then return {'gone', '', '0', '0', ''} end
 local holder = redis.call('get', KEYS[1])
 if holder then return {'busy', holder, '0', '0', ''} end
 local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' then
+if status == 'complete' or status == 'failed' or status == 'awaiting_review' then
   redis.call('zrem', KEYS[3], ARGV[4])
   return {'done', status, '0', '0', ''}
 end
@@ -156,7 +156,7 @@ if redis.call('exists', KEYS[2]) == 0 then
   return 'expired'
 end
 local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' then
+if status == 'complete' or status == 'failed' or status == 'awaiting_review' then
   redis.call('zrem', KEYS[3], ARGV[1])
   return 'done'
 end
@@ -177,7 +177,7 @@ return 'requeued'
 _HOLD = """
 if redis.call('exists', KEYS[2]) == 0 then return 0 end
 local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' then return 0 end
+if status == 'complete' or status == 'failed' or status == 'awaiting_review' then return 0 end
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 redis.call('zadd', KEYS[3], 'GT', ARGV[2], ARGV[1])
 return 1
@@ -366,7 +366,7 @@ def sweep(client: redis.Redis, *, requeue: Callable[[str], None], hard_limit_sec
         if leased:
             continue
         status = _text(status) if status is not None else None
-        if status is None or status in FINAL:
+        if status is None or status in NOT_RUNNABLE:
             client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "noop", "")
             report.cleaned.append(session_id)
             continue

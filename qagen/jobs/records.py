@@ -45,6 +45,9 @@ class JobState(str, Enum):
 
     QUEUED = "queued"
     RUNNING = "running"
+    # Parsed, and stopped for a person to check the questions (an upload with review): no
+    # worker holds it and it is not queued; POST .../answer queues it again (qagen.jobs.review).
+    AWAITING_REVIEW = "awaiting_review"
     COMPLETE = "complete"
     FAILED = "failed"
 
@@ -69,6 +72,11 @@ class Session:
     confidence: str | None = None
     result_key: str | None = None
     result_json_key: str | None = None
+    # Review (qagen.jobs.review): stop after parsing for a person to check the questions;
+    # the stored paper's object (each edit is a new object); when the checked paper was sent on.
+    review: bool = False
+    paper_key: str | None = None
+    reviewed_at: float | None = None
     # The Redis key of the upload's Idempotency-Key record, if it had one: removed with the
     # session (qagen.lifecycle.delete_session), so a retry of a deleted upload starts anew.
     idempotency_record: str | None = None
@@ -93,6 +101,7 @@ class Session:
             "message": self.message,
             "error": self.error,
             "filename": self.filename,
+            "review": self.review,
             "knowledge_base_id": self.knowledge_base_id,
             "question_count": self.question_count,
             "warnings": list(self.warnings) if self.warnings is not None else None,
@@ -137,6 +146,8 @@ def _encode(values: dict[str, Any]) -> dict[str, str]:
     for name, value in values.items():
         if isinstance(value, Enum):
             value = value.value
+        elif isinstance(value, bool):
+            value = "1" if value else "0"
         elif isinstance(value, (list, tuple)):
             value = json.dumps([str(v) for v in value], ensure_ascii=False)
         out[name] = "" if value is None else str(value)
@@ -151,6 +162,8 @@ def _decode(raw: dict[str, str]) -> Session:
             continue
         if text == "" and "None" in kind:
             values[name] = None
+        elif kind == "bool":
+            values[name] = text in ("1", "True", "true")
         elif kind.startswith("int"):
             values[name] = int(text)
         elif kind.startswith("float"):

@@ -48,6 +48,8 @@ from qagen.webhooks.signing import WebhookSecrets
 log = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("complete", "failed")
+# Statuses that send an event, and its type: a session awaiting review was parsed (docs/review.md).
+EVENT_TYPES = {"awaiting_review": "session.parsed", "complete": "session.complete", "failed": "session.failed"}
 
 DEFAULT_MAX_ATTEMPTS = 12
 # Wait before attempt 2, 3, 4, 5; the last value repeats (QAGEN_WEBHOOK_SCHEDULE). With 12
@@ -79,15 +81,15 @@ def _iso_now() -> str:
 
 def event_for(session: dict[str, Any], tenant: str, *, status_url: str | None = None,
               download_url: str | None = None) -> tuple[str, bytes]:
-    """(event id, JSON body) for a finished session, from `Session.to_public()`.
+    """(event id, JSON body) for a finished or parsed-for-review session, from `Session.to_public()`.
 
-    The id depends only on (session id, final status), so the same finish always makes
-    the same event; `created_at` is the session's `finished_at` when it has one.
+    The id depends only on (session id, status), so the same finish always makes the same
+    event; `created_at` is the session's `finished_at` (or, for review, `updated_at`).
     """
     session_id = session["session_id"]
     status = session["status"]
-    if status not in FINAL_STATUSES:
-        raise ValueError(f"Session {session_id} is {status!r}; events exist only for {' and '.join(FINAL_STATUSES)}.")
+    if status not in EVENT_TYPES:
+        raise ValueError(f"Session {session_id} is {status!r}; events exist only for {', '.join(EVENT_TYPES)}.")
     event_id = event_id_for(session_id, status)
     data: dict[str, Any] = {
         "session_id": session_id,
@@ -107,8 +109,8 @@ def event_for(session: dict[str, Any], tenant: str, *, status_url: str | None = 
         data["download_url"] = download_url
     event = {
         "id": event_id,
-        "type": f"session.{status}",
-        "created_at": session.get("finished_at") or _iso_now(),
+        "type": EVENT_TYPES[status],
+        "created_at": session.get("finished_at") or session.get("updated_at") or _iso_now(),
         "tenant": tenant,
         "data": data,
     }

@@ -22,7 +22,8 @@ def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(cli
 
     assert response.status_code == 202
     body = response.json()
-    assert set(body) == {"session_id", "status_url", "download_url", "events_url", "result_url"}
+    assert set(body) == {"session_id", "status_url", "download_url", "events_url", "result_url", "paper_url",
+                         "answer_url"}
     assert response.headers["Location"] == body["status_url"]
 
     final = wait_for_session(client, body["session_id"])

@@ -149,3 +149,23 @@ def test_an_upload_with_a_refused_callback_is_refused_with_the_reason(webhook_st
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "callback_refused" and "cloud metadata address" in error["message"]
+
+
+def test_an_upload_with_review_gets_one_parsed_event_then_one_complete_event(webhook_stack, client, receiver):
+    response = client.post("/api/upload", files={"file": ("quiz.txt", PAPER)},
+                           data={"callback_url": receiver.url(), "review": "true"})
+    session_id = response.json()["session_id"]
+
+    [parsed] = receiver.wait_for(1, timeout=60)
+    event = json.loads(parsed.body)
+    assert event["type"] == parsed.headers["Qagen-Event-Type"] == "session.parsed"
+    assert event["id"] == event_id_for(session_id, "awaiting_review")
+    assert event["data"]["status"] == "awaiting_review" and event["data"]["question_count"] == 2
+    assert client.get(f"/api/sessions/{session_id}").json()["status"] == "awaiting_review"
+
+    assert client.post(f"/api/sessions/{session_id}/answer").status_code == 202
+    assert wait_for_session(client, session_id)["status"] == "complete"
+    requests = receiver.wait_for(2, timeout=60)
+    time.sleep(2)  # a duplicate would arrive now
+    assert [json.loads(r.body)["type"] for r in receiver.requests] == ["session.parsed", "session.complete"]
+    assert len(requests) == 2
