@@ -6,6 +6,11 @@ It answers `POST /v1/chat/completions` with a deterministic reply that quotes th
 question, after a configurable latency. It can fail on purpose: a fraction of calls get
 429 or 500 or hang past the client's timeout, and above `--rpm` calls per minute it
 answers 429 like a provider's rate limiter. `GET /stats` reports what it saw.
+With `--script FILE` (a JSON list of canned replies) it answers scripted calls first:
+each entry, `{"reply": "text"}` or `{"status": 500}`, with an optional `"when"` (a string
+the request's messages must contain), answers the first call it fits, once, in order;
+calls no entry fits get the usual reply (`/stats` counts scripted calls apart, as
+`scripted`). `GET /requests` returns the last 50 calls' bodies.
 Standard library only, so it starts in milliseconds in its own process;
 `running_stub()` starts one on a free port for a test or a benchmark.
 """
@@ -27,8 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class StubState:
     def __init__(self, latency_ms: float, error_rate: float, hang_seconds: float, rpm: int | None, seed: int,
-                 window_seconds: float = 60.0):
+                 window_seconds: float = 60.0, script: list[dict] | None = None):
         self.window_seconds = window_seconds
+        self.script = list(script or [])
+        self.requests: deque[dict] = deque(maxlen=50)
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.hang_seconds = hang_seconds
@@ -36,7 +43,8 @@ class StubState:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.recent: deque[float] = deque()
-        self.counts = {"requests": 0, "ok": 0, "rate_limited": 0, "errors": 0, "hangs": 0, "max_in_flight": 0}
+        self.counts = {"requests": 0, "ok": 0, "rate_limited": 0, "errors": 0, "hangs": 0, "max_in_flight": 0,
+                       "scripted": 0}
         self.in_flight = 0
 
     def decide(self) -> str:
@@ -56,6 +64,17 @@ class StubState:
                 return outcome
             self.counts["ok"] += 1
             return "ok"
+
+    def scripted(self, request: dict) -> dict | None:
+        """The first scripted entry this request fits (removed from the script), or None."""
+        said = "\n".join(str(m.get("content") or "") for m in request.get("messages") or [])
+        with self.lock:
+            self.requests.append(request)
+            for k, entry in enumerate(self.script):
+                if entry.get("when") is None or entry["when"] in said:
+                    self.counts["scripted"] += 1
+                    return self.script.pop(k)
+        return None
 
 
 def reply_for(messages: list[dict]) -> str:
@@ -86,6 +105,9 @@ def make_handler(state: StubState):
             if self.path == "/stats":
                 with state.lock:
                     self._send(200, dict(state.counts))
+            elif self.path == "/requests":
+                with state.lock:
+                    self._send(200, {"requests": list(state.requests)})
             else:
                 self._send(404, {"error": {"message": "not found"}})
 
@@ -94,6 +116,10 @@ def make_handler(state: StubState):
             request = json.loads(self.rfile.read(length) or b"{}")
             if not self.path.endswith("/chat/completions"):
                 self._send(404, {"error": {"message": "not found"}})
+                return
+            entry = state.scripted(request)
+            if entry is not None:
+                self._respond_scripted(entry, request)
                 return
             outcome = state.decide()
             with state.lock:
@@ -104,6 +130,13 @@ def make_handler(state: StubState):
             finally:
                 with state.lock:
                     state.in_flight -= 1
+
+        def _respond_scripted(self, entry: dict, request: dict) -> None:
+            status = int(entry.get("status", 200))
+            if status != 200:
+                self._send(status, {"error": {"message": "A scripted failure", "type": "server_error"}})
+            else:
+                self._send_reply(str(entry.get("reply", "")), request)
 
         def _respond(self, outcome: str, request: dict) -> None:
             if outcome == "rate_limited":
@@ -116,7 +149,9 @@ def make_handler(state: StubState):
             if outcome == "error":
                 self._send(500, {"error": {"message": "The stub failed on purpose", "type": "server_error"}})
                 return
-            content = reply_for(request.get("messages") or [])
+            self._send_reply(reply_for(request.get("messages") or []), request)
+
+        def _send_reply(self, content: str, request: dict) -> None:
             self._send(200, {
                 "id": f"chatcmpl-stub-{time.time_ns()}",
                 "object": "chat.completion",
@@ -130,8 +165,9 @@ def make_handler(state: StubState):
 
 
 def serve(port: int, latency_ms: float = 0.0, error_rate: float = 0.0, hang_seconds: float = 30.0,
-          rpm: int | None = None, seed: int = 7, window_seconds: float = 60.0) -> ThreadingHTTPServer:
-    state = StubState(latency_ms, error_rate, hang_seconds, rpm, seed, window_seconds)
+          rpm: int | None = None, seed: int = 7, window_seconds: float = 60.0,
+          script: list[dict] | None = None) -> ThreadingHTTPServer:
+    state = StubState(latency_ms, error_rate, hang_seconds, rpm, seed, window_seconds, script)
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))
     server.daemon_threads = True
     return server
@@ -146,9 +182,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rpm", type=int, default=None, help="answer 429 above this many calls per window")
     parser.add_argument("--window-seconds", type=float, default=60.0, help="the rate limit's window (default: a minute)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--script", type=Path, default=None, help="a JSON list of canned replies, answered first")
     args = parser.parse_args(argv)
+    script = json.loads(args.script.read_text()) if args.script else None
     server = serve(args.port, args.latency_ms, args.error_rate, args.hang_seconds, args.rpm, args.seed,
-                   args.window_seconds)
+                   args.window_seconds, script)
     print(f"stub LLM listening on http://127.0.0.1:{args.port}/v1", flush=True)
     server.serve_forever()
 
