@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(default=8, ge=1, le=64, description="Model calls in flight per job.")
     llm_rpm: int | None = Field(default=None, ge=1, description="Calls per minute, shared by all workers.")
     llm_max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call (429, 5xx, timeouts).")
+    parse_check: bool = Field(default=False, description="After the parse, send the page text and the questions "
+                              "found to the model (a real one, not the offline engine) for corrections: merge, "
+                              "split, renumber, not a question; applied only when consistent, each listed in "
+                              "the warnings (docs/parsing.md, \"A model's second look\").")
     retrieval_k: int = Field(default=5, ge=1, le=20)
     answer_cache_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=0)
     knowledge_wait_seconds: int = Field(default=300, ge=0, description="How long a job waits for its notes to index.")

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the readers import heavy libraries; keep `import qagen.parsing` light
-    from qagen.documents.lines import Document
+    from qagen.documents.lines import Document, Line
     from qagen.model import Paper
 
-__all__ = ["MAX_QUESTIONS", "parse_document"]
+__all__ = ["MAX_QUESTIONS", "parse_document", "parse_document_with_text"]
 
 MAX_QUESTIONS = 500  # questions answered in one job; a paper with more is refused
 
@@ -40,7 +40,31 @@ def parse_document(
     return bounded(_parse_document, data, filename, max_pages=max_pages, ocr_lang=ocr_lang)
 
 
+def parse_document_with_text(
+    data: bytes, filename: str = "", *, max_pages: int = 60, ocr_lang: str | None = None
+) -> tuple[Paper, str]:
+    """`parse_document`, and the text it read: the cleaned pages' lines, each page under a
+    "--- page N ---" line. One reading (one OCR pass), in the same bounded child process."""
+    from qagen.documents.sandbox import bounded
+
+    return bounded(_parse_document_with_text, data, filename, max_pages=max_pages, ocr_lang=ocr_lang)
+
+
 def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str | None) -> Paper:
+    return _read_and_segment(data, filename, max_pages=max_pages, ocr_lang=ocr_lang)[0]
+
+
+def _parse_document_with_text(data: bytes, filename: str, *, max_pages: int, ocr_lang: str | None) -> tuple[Paper, str]:
+    paper, pages = _read_and_segment(data, filename, max_pages=max_pages, ocr_lang=ocr_lang)
+    text = "\n".join(f"--- page {page[0].page + 1} ---\n" + "\n".join(line.text for line in page)
+                     for page in pages if page)
+    return paper, text
+
+
+def _read_and_segment(
+    data: bytes, filename: str, *, max_pages: int, ocr_lang: str | None
+) -> tuple[Paper, list[list[Line]]]:
+    """The paper found in the file, and the cleaned pages it was found in."""
     from qagen.documents import read_document
     from qagen.errors import NoQuestionsFound
     from qagen.parsing.errors import TooManyQuestions
@@ -59,7 +83,7 @@ def _parse_document(data: bytes, filename: str, *, max_pages: int, ocr_lang: str
             f"The paper has more than {MAX_QUESTIONS} questions ({len(paper.questions):,} found); qagen answers at "
             f"most {MAX_QUESTIONS} in one upload. Split it into several papers and upload each."
         )
-    return paper
+    return paper, pages
 
 
 def _check_line_lengths(document: Document) -> None:

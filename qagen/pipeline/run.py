@@ -33,10 +33,10 @@ class PipelineResult:
 
 def parse_paper(data: bytes, filename: str, settings: Settings, progress: Progress = no_progress) -> Paper:
     """The parse stage: the questions found in the upload (qagen.parsing), with the parse's warnings."""
-    from qagen.pipeline.parse import parse
+    from qagen.pipeline.parse import parse_and_check
 
     progress("parsing", within("parsing", 0), "reading the paper")
-    paper = parse(data, filename, max_pages=settings.max_pages)
+    paper = parse_and_check(data, filename, settings, progress)
     count = len(paper.questions)
     progress("parsing", within("parsing", 1), f"found {count} question{'s' if count != 1 else ''}")
     return paper
