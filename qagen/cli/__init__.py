@@ -53,14 +53,19 @@ def main() -> None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the result as JSON.")
 @click.option("--knowledge", "knowledge_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Course notes to ground answers in: files or folders (PDF, DOCX, text, Markdown). Repeatable.")
-def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_paths: tuple[Path, ...]) -> None:
+@click.option("--paper", "edited", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Answer these questions (JSON, e.g. `qagen parse` or `qagen paper get` output, corrected) "
+                   "instead of parsing PAPER; PAPER still names the output.")
+def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_paths: tuple[Path, ...],
+           edited: Path | None) -> None:
     """Answer PAPER in-process (no services needed) and write the answered PDF."""
     from qagen.answering.engine import AnswerEngine
     from qagen.errors import InputError, ModelError
-    from qagen.pipeline.run import run_pipeline
+    from qagen.pipeline.run import finish_paper, run_pipeline
 
     output = output or paper.with_name(paper.stem + "-answers.pdf")
     settings = get_settings()
+    checked = _edited_paper(edited, settings.max_pages) if edited else None
     index = _local_index(knowledge_paths, settings) if knowledge_paths else None
 
     interactive = sys.stderr.isatty()
@@ -76,7 +81,10 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
 
     try:
         engine = AnswerEngine.from_settings(settings, knowledge=index)
-        result = run_pipeline(paper.read_bytes(), paper.name, settings, show, engine)
+        if checked is not None:  # the questions as corrected: no parse
+            result = finish_paper(checked, settings, show, engine)
+        else:
+            result = run_pipeline(paper.read_bytes(), paper.name, settings, show, engine)
     except (InputError, ModelError) as exc:
         if interactive:
             click.echo("", err=True)
@@ -95,6 +103,19 @@ def answer(paper: Path, output: Path | None, json_out: Path | None, knowledge_pa
         from qagen.cli.outline import parse_findings
 
         click.echo("\n".join(parse_findings(result.paper.warnings, result.paper.confidence)), err=True)
+
+
+def _edited_paper(path: Path, max_pages: int):  # type: ignore[no-untyped-def]
+    """The paper of `--paper FILE`, checked as an API review's PUT is (qagen.paper_input)."""
+    from qagen.paper_input import PaperInvalid, read_paper
+
+    try:
+        return read_paper(json.loads(path.read_text(encoding="utf-8")), max_pages=max_pages)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path} is not valid JSON: {exc}") from exc
+    except PaperInvalid as exc:
+        lines = [f"  {where}: {why}" for where, why in exc.problems.items()]
+        raise click.ClickException("\n".join([f"{path} is invalid:", *lines])) from exc
 
 
 def _local_index(paths: tuple[Path, ...], settings):  # type: ignore[no-untyped-def]

@@ -1,6 +1,10 @@
 """CLI commands that talk to a running qagen API through `qagen.client` (docs/client.md).
 
     qagen submit FILE [--knowledge ID] [--callback-url URL] [--wait] [-o OUT.pdf]
+    qagen submit FILE --review [--prompt/--no-prompt]   (stops after parsing: check the questions first)
+    qagen paper get SESSION [-o FILE] [--format json|text]
+    qagen paper put SESSION FILE   (checked here first: an invalid file is never sent)
+    qagen paper answer SESSION [--wait] [-o OUT.pdf]
     qagen status ID [--json]       (with the parse's confidence and what to check, once parsed)
     qagen download ID [-o FILE]
     qagen sessions [--status S] [--limit N] [--json]
@@ -23,11 +27,13 @@ from typing import Any
 
 import click
 
-from qagen.cli.outline import parse_findings
+from qagen.cli.outline import paper_outline, parse_findings
+from qagen.cli.paper_commands import PROMPT, continue_hint, describe, load_paper_file, paper_text
 from qagen.client import QagenAPIError, QagenClient, QagenClientError, SessionStatus, WaitTimeout
+from qagen.model import Paper
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
-STATUSES = ("queued", "running", "complete", "failed")
+STATUSES = ("queued", "running", "awaiting_review", "complete", "failed")
 
 
 def api_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,11 +59,29 @@ def _reporting_errors() -> Iterator[None]:
         yield
     except QagenAPIError as exc:
         hint = f" Retry after {exc.retry_after:g} s." if exc.retry_after else ""
-        raise click.ClickException(f"{exc.message}{hint} ({exc.status} {exc.code})") from exc
+        details = "".join(f"\n  {line}" for line in detail_lines(exc.detail or {}))
+        raise click.ClickException(f"{exc.message}{hint} ({exc.status} {exc.code}){details}") from exc
     except QagenClientError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
+
+
+def detail_lines(detail: Any, path: str = "", limit: int = 20) -> list[str]:
+    """An error's `detail` (field paths to problems, perhaps nested) as `path: problem` lines, at most `limit`."""
+    lines: list[str] = []
+
+    def walk(value: Any, at: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{at}.{key}" if at else str(key))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lines.append(f"{at}: {'; '.join(value)}")
+        else:
+            lines.append(f"{at}: {value}")
+
+    walk(detail, path)
+    return lines[:limit] + ([f"(and {len(lines) - limit} more)"] if len(lines) > limit else [])
 
 
 @click.command()
@@ -68,28 +92,50 @@ def _reporting_errors() -> Iterator[None]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to save the PDF (implies --wait; default: PAPER's folder, <stem>-answers.pdf).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="With --wait: give up after this long.")
+@click.option("--review", is_flag=True,
+              help="Stop after parsing and print the questions, to check (and correct) them before they are answered.")
+@click.option("--prompt/--no-prompt", default=None,
+              help="With --review: ask whether to answer now [default: when on a terminal], or leave it in review.")
 @api_options
 def submit(api: QagenClient, paper: Path, knowledge_base: str | None, callback_url: str | None, wait: bool,
-           output: Path | None, timeout: float | None) -> None:
-    """Upload PAPER to the qagen API; with --wait, follow it and download the answers."""
-    job = api.upload(paper, knowledge_base=knowledge_base, callback_url=callback_url)
+           output: Path | None, timeout: float | None, review: bool, prompt: bool | None) -> None:
+    """Upload PAPER to the qagen API; with --wait, follow it and download the answers.
+
+    With --review the job stops once the paper is parsed: the questions are printed, and on
+    a terminal you are asked whether to answer them; otherwise the session stays awaiting
+    review for `qagen paper get/put/answer SESSION`."""
+    job = api.upload(paper, knowledge_base=knowledge_base, callback_url=callback_url, review=review)
+    if review:
+        _review_then_answer(api, job.session_id, paper, output, timeout, prompt)
+        return
     if not (wait or output):
         click.echo(job.session_id)
         click.echo(f"Submitted {paper.name}: follow it with `qagen status {job.session_id}`.", err=True)
         return
     click.echo(f"Submitted {paper.name} as session {job.session_id}.", err=True)
-    final = _wait_with_progress(api, job.session_id, timeout)
+    follow_to_pdf(api, job.session_id, output or paper.with_name(f"{paper.stem}-answers.pdf"), timeout)
+
+
+def follow_to_pdf(api: QagenClient, session_id: str, target: Path, timeout: float | None) -> None:
+    """Show progress until the session is done, download its PDF to `target` (a file or folder), say what was found."""
+    final = wait_with_progress(api, session_id, timeout)
     if final.failed:
         raise click.ClickException(f"The job failed: {final.error or final.message}")
-    target = api.download(job.session_id, output or paper.with_name(f"{paper.stem}-answers.pdf"))
+    if final.awaiting_review:
+        raise click.ClickException(f"Session {session_id} is awaiting review: answer it with "
+                                   f"`qagen paper answer {session_id} --wait`.")
+    written = api.download(session_id, target)
     count = f" ({final.question_count} questions)" if final.question_count is not None else ""
-    click.echo(f"Wrote {target}{count}.")
+    click.echo(f"Wrote {written}{count}.")
     if final.confidence is not None and (final.warnings or final.confidence != "high"):
         click.echo("\n".join(parse_findings(final.warnings or (), final.confidence)), err=True)
 
 
-def _wait_with_progress(api: QagenClient, session_id: str, timeout: float | None) -> SessionStatus:
-    """A progress bar with the stage and message on a terminal; one line per stage in logs."""
+def wait_with_progress(api: QagenClient, session_id: str, timeout: float | None,
+                       label: str = "Answering") -> SessionStatus:
+    """A progress bar with the stage and message on a terminal; one line per stage in logs.
+
+    Returns when the session is complete, failed or awaiting review."""
     stderr = click.get_text_stream("stderr")
 
     def describe(current: SessionStatus | None) -> str | None:
@@ -113,7 +159,7 @@ def _wait_with_progress(api: QagenClient, session_id: str, timeout: float | None
 
         return wait(log_line)
 
-    with click.progressbar(length=100, label="Answering", item_show_func=describe, file=stderr,
+    with click.progressbar(length=100, label=label, item_show_func=describe, file=stderr,
                            show_eta=False) as bar:
         shown = [0]
 
@@ -138,7 +184,7 @@ def status(api: QagenClient, session_id: str, as_json: bool) -> None:
     click.echo(f"{current.session_id}  {current.status}  {current.progress}%  {current.stage}")
     for label, value in (("file", current.filename), ("message", current.message), ("error", current.error),
                          ("questions", current.question_count), ("knowledge base", current.knowledge_base_id),
-                         ("confidence", current.confidence),
+                         ("confidence", current.confidence), ("review", "yes" if current.review else None),
                          ("created", current.raw.get("created_at")), ("finished", current.raw.get("finished_at"))):
         if value not in (None, ""):
             click.echo(f"  {label + ':':<16}{value}")
@@ -194,7 +240,91 @@ def _findings_note(item: SessionStatus) -> str:
     return f"  [{item.confidence} confidence" + (f", {count} warning{'s' if count != 1 else ''}" if count else "") + "]"
 
 
-COMMANDS = (submit, status, download, sessions, delete)
+# -- review (docs/review.md): submit --review stops after parsing; `paper` checks, corrects, continues
+
+
+def _review_then_answer(api: QagenClient, session_id: str, source: Path, output: Path | None, timeout: float | None,
+                        prompt: bool | None) -> None:
+    """`qagen submit --review`: wait for the parse, print the questions, then ask (on a terminal) or leave it in review."""
+    click.echo(f"Submitted {source.name} as session {session_id} for review: it stops after parsing.", err=True)
+    parsed = wait_with_progress(api, session_id, timeout, label="Parsing")
+    if parsed.failed:
+        raise click.ClickException(f"The job failed: {parsed.error or parsed.message}")
+    target = output or source.with_name(f"{source.stem}-answers.pdf")
+    if not parsed.awaiting_review:  # an API that does not know review answered it straight away
+        click.echo("The API did not stop for review; the paper was answered.", err=True)
+        follow_to_pdf(api, session_id, target, timeout)
+        return
+    click.echo(paper_outline(api.paper(session_id)))
+    click.echo("")
+    if prompt is None:
+        prompt = click.get_text_stream("stdin").isatty() and click.get_text_stream("stderr").isatty()
+    if not prompt:
+        click.echo(continue_hint(session_id))
+        return
+    try:
+        click.prompt(PROMPT.format(id=session_id), default="", show_default=False, prompt_suffix=" ", err=True)
+    except click.Abort:  # Ctrl-C or the end of input: leave it for later
+        click.echo("", err=True)
+        click.echo(continue_hint(session_id))
+        return
+    api.answer(session_id)
+    click.echo(f"Answering session {session_id}.", err=True)
+    follow_to_pdf(api, session_id, target, timeout)
+
+
+@click.group()
+def paper() -> None:
+    """Check and correct a session's parsed questions before they are answered (submit --review)."""
+
+
+@paper.command("get")
+@click.argument("session_id", metavar="SESSION")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not to stdout.")
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: the API's paper, to edit and `put` back; text: an outline to read.")
+@api_options
+def paper_get(api: QagenClient, session_id: str, output: Path | None, output_format: str) -> None:
+    """Print the parsed paper of SESSION (JSON by default, the shape `paper put` takes back)."""
+    raw = api.paper_json(session_id)
+    text = paper_text(raw, output_format)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {output} ({describe(Paper.from_dict(raw))}).", err=True)
+
+
+@paper.command("put")
+@click.argument("session_id", metavar="SESSION")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@api_options
+def paper_put(api: QagenClient, session_id: str, file: Path) -> None:
+    """Replace the parsed paper of SESSION (awaiting review) with FILE, checked here first."""
+    stored = api.put_paper(session_id, load_paper_file(file))
+    click.echo(f"Stored the paper of session {session_id}: {describe(stored)}.")
+    click.echo(f"Answer it with `qagen paper answer {session_id} --wait`.", err=True)
+
+
+@paper.command("answer")
+@click.argument("session_id", metavar="SESSION")
+@click.option("--wait", is_flag=True, help="Show progress until done, then download the answered PDF.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to save the PDF, a file or a folder (implies --wait; default: the current folder).")
+@click.option("--timeout", type=float, metavar="SECONDS", help="With --wait: give up after this long.")
+@api_options
+def paper_answer(api: QagenClient, session_id: str, wait: bool, output: Path | None, timeout: float | None) -> None:
+    """Answer the (checked) paper of SESSION, which is awaiting review."""
+    api.answer(session_id)
+    if not (wait or output):
+        click.echo(session_id)
+        click.echo(f"Answering: follow it with `qagen status {session_id}`.", err=True)
+        return
+    click.echo(f"Answering session {session_id}.", err=True)
+    follow_to_pdf(api, session_id, output or Path("."), timeout)
+
+
+COMMANDS = (submit, status, download, sessions, delete, paper)
 
 
 def register(main: click.Group) -> None:

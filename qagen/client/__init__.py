@@ -11,7 +11,9 @@ It needs only httpx, and imports nothing of the pipeline. Every API error is rai
 `QagenAPIError` (a subclass per common status) carrying the server's code and message.
 Refusals that say "try later" (429, 503) and failed connections are retried a bounded
 number of times, honouring `Retry-After`. Uploads carry an `Idempotency-Key` (a fresh
-UUID unless you pass one), so a retried upload never creates a second job.
+UUID unless you pass one), so a retried upload never creates a second job. An upload with
+`review=True` stops after parsing: `paper()`/`put_paper()` read and correct the questions,
+`answer()` continues (docs/review.md).
 
 The package, one job per module (import from `qagen.client` itself; the modules are its inside):
 

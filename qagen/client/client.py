@@ -1,7 +1,7 @@
 """`QagenClient`: the qagen REST API over httpx (docs/client.md).
 
-Uploads carry an `Idempotency-Key` (a fresh UUID unless you pass one), so a retried upload
-never creates a second job. The key is sent only to the API's own origin (`_BearerAuth`),
+Uploads (and a reviewed session's `answer`) carry an `Idempotency-Key` (a fresh UUID unless
+you pass one), so a retried upload never creates a second job. The key is sent only to the API's own origin (`_BearerAuth`),
 never to the storage host of a signed download link. Errors come from `errors`, results
 from `models`, the event stream parser from `sse` and the retry policy from `retries`.
 """
@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -102,15 +102,19 @@ class QagenClient:
 
     def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, filename: str | None = None, *,
                knowledge_base: str | None = None, callback_url: str | None = None,
-               idempotency_key: str | None = None) -> Submission:
-        """Submit a paper (a path, or bytes with `filename`); returns where to follow the new session."""
+               idempotency_key: str | None = None, review: bool = False) -> Submission:
+        """Submit a paper (a path, or bytes with `filename`); returns where to follow the new session.
+
+        With `review`, the job stops after parsing (status `awaiting_review`) until `answer()`
+        continues it; `paper()`/`put_paper()` read and correct the questions meanwhile."""
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             data, name = bytes(path_or_bytes), filename or "paper"
         else:
             path = Path(path_or_bytes)
             data, name = path.read_bytes(), filename or path.name
         key = idempotency_key or str(uuid.uuid4())
-        form = {k: v for k, v in {"knowledge_base": knowledge_base, "callback_url": callback_url}.items() if v}
+        form = {k: v for k, v in {"knowledge_base": knowledge_base, "callback_url": callback_url,
+                                  "review": "true" if review else None}.items() if v}
         response = self._request("POST", "/api/upload", files={"file": (name, data)}, data=form,
                                  headers={"Idempotency-Key": key}, idempotent=True)
         return Submission.from_dict(response.json(), idempotency_key=key)
@@ -140,8 +144,15 @@ class QagenClient:
         self._request("DELETE", f"/api/sessions/{_q(session_id)}", idempotent=True)
 
     def wait(self, session_id: str, on_progress: Callable[[SessionStatus], None] | None = None,
-             timeout: float | None = None) -> SessionStatus:
-        """Block until the session is complete or failed and return its last status (a failed one is returned, not raised).
+             timeout: float | None = None, *, stop_at_review: bool = True) -> SessionStatus:
+        """Block until the session is complete, failed or awaiting review, and return that status.
+
+        A failed session is returned, not raised. A session uploaded with review stops at
+        `awaiting_review` after parsing: by default that status is returned too (check
+        `.awaiting_review`), since nothing happens until someone calls `answer()`. With
+        `stop_at_review=False` the wait goes on through the review (polling every
+        `poll_interval` seconds meanwhile) until the session is complete or failed, for a
+        caller whose review is done elsewhere (bound it with `timeout`).
 
         Follows the session's event stream; where the server has none (or it breaks) it polls
         `status` every `poll_interval` seconds. `on_progress` is called with each new status,
@@ -157,28 +168,37 @@ class QagenClient:
                     on_progress(current)
             return current
 
+        def settled(current: SessionStatus) -> bool:
+            return current.done or (stop_at_review and current.awaiting_review)
+
         current = report(self.status(session_id))
-        if current.done:
-            return current
-        # The stream ends after a while (the server's limit) or may break: reconnect while it
-        # works; poll instead where it never delivered anything (no endpoint, a proxy that buffers).
-        while (outcome := self._follow_events(session_id, report, deadline)) is not False:
-            if isinstance(outcome, SessionStatus):
-                return outcome
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-        while True:
+        streaming = True  # False once the stream proved unusable: poll from then on
+        while not settled(current):
+            # The stream ends after a while (the server's limit) or may break: reconnect while it
+            # works; poll instead where it never delivered anything (no endpoint, a proxy that
+            # buffers), and while the session awaits review (its stream would end at once).
+            if streaming and not current.awaiting_review:
+                outcome = self._follow_events(session_id, report, deadline)
+                if isinstance(outcome, SessionStatus):
+                    current = outcome
+                    continue
+                streaming = outcome
+                if streaming and (deadline is None or time.monotonic() < deadline):
+                    continue
             current = report(self.status(session_id))
-            if current.done:
-                return current
+            if settled(current):
+                break
             if deadline is not None and time.monotonic() + self.poll_interval > deadline:
                 raise WaitTimeout(f"Session {session_id} did not finish within {timeout:g} s "
                                   f"(last: {current.status}, {current.progress}%).", current)
-            time.sleep(self.poll_interval)
+            if current.awaiting_review or not streaming:
+                time.sleep(self.poll_interval)
+        return current
 
     def _follow_events(self, session_id: str, report: Callable[[SessionStatus], SessionStatus],
                        deadline: float | None) -> SessionStatus | bool:
-        """Read the event stream once: the final status; True if it ended early after events; False if unusable."""
+        """Read the event stream once: the status it ended on (done, or awaiting review); True if it
+        ended early after events; False if unusable."""
         read_timeout = self.timeout if deadline is None else max(0.1, min(self.timeout, deadline - time.monotonic()))
         delivered = False
         try:
@@ -194,13 +214,49 @@ class QagenClient:
                         return False  # e.g. `event: error` (the session expired): polling reports it properly
                     delivered = True
                     report(current)
-                    if event == "done" or current.done:
+                    # `review`: parsed and stopped for a person; the server ends the stream there.
+                    if event in ("done", "review") or current.done or current.awaiting_review:
                         return current
                     if deadline is not None and time.monotonic() > deadline:
                         return True
         except httpx.HTTPError:
             pass
         return delivered
+
+    # -- review (docs/review.md): an upload with review=True stops after parsing
+
+    def paper_json(self, session_id: str) -> dict[str, Any]:
+        """The parsed paper of a session, as the API's JSON (docs/schema.md), every field kept.
+
+        A `QagenAPIError` 409 `not_parsed` while there is none (still parsing, or uploaded without review)."""
+        return self._request("GET", f"/api/sessions/{_q(session_id)}/paper").json()
+
+    def paper(self, session_id: str) -> Paper:
+        """The parsed paper of a session (`qagen.model.Paper`, no answers), to check before `answer()`."""
+        return Paper.from_dict(self.paper_json(session_id))
+
+    def put_paper(self, session_id: str, paper: Paper | Mapping[str, Any], *,
+                  idempotency_key: str | None = None) -> Paper:
+        """Replace the parsed paper of a session awaiting review with `paper` (a `Paper` or its JSON as a dict).
+
+        Returns the paper as stored. A 422 `invalid_paper` has each bad field's path and
+        problem in `error.detail`; a 409 `not_in_review` means the session is not awaiting
+        review (nothing changed)."""
+        body = paper.to_dict() if isinstance(paper, Paper) else dict(paper)
+        key = idempotency_key or str(uuid.uuid4())
+        response = self._request("PUT", f"/api/sessions/{_q(session_id)}/paper", json=body,
+                                 headers={"Idempotency-Key": key}, idempotent=True)
+        return Paper.from_dict(response.json())
+
+    def answer(self, session_id: str, *, idempotency_key: str | None = None) -> Submission:
+        """Continue a session awaiting review: its stored (perhaps corrected) paper is answered.
+
+        Carries an `Idempotency-Key` (a fresh UUID unless given), so a retry after a lost
+        answer is safe; follow the job with `wait()`. 409 `not_in_review` if it is not awaiting review."""
+        key = idempotency_key or str(uuid.uuid4())
+        response = self._request("POST", f"/api/sessions/{_q(session_id)}/answer",
+                                 headers={"Idempotency-Key": key}, idempotent=True)
+        return Submission.from_dict(response.json(), idempotency_key=key)
 
     def result(self, session_id: str) -> Paper:
         """The answered paper (questions with their answers); `NotReadyError` until complete."""

@@ -1,13 +1,14 @@
 """The errors the client raises, and the mapping of an API error response to one of them.
 
 Every API error is raised as `QagenAPIError` (a subclass per common status) carrying the
-server's `{"error": {"code", "message"}}`; all derive from `QagenClientError`.
+server's `{"error": {"code", "message", "detail"}}`; all derive from `QagenClientError`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,11 +24,17 @@ class QagenClientError(QagenError):
 
 
 class QagenAPIError(QagenClientError):
-    """The API answered with an error: its HTTP status and its `{"error": {"code", "message"}}`."""
+    """The API answered with an error: its HTTP status and its `{"error": {"code", "message"}}`.
 
-    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
+    `detail` is the error's `detail` object when the API sent one (None otherwise): for a
+    422 `invalid_paper`, each bad field's path (`questions.3.text`) and what is wrong with it.
+    """
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None,
+                 detail: Mapping[str, Any] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+        self.detail = detail
 
     def __str__(self) -> str:
         return self.message
@@ -76,7 +83,7 @@ class WaitTimeout(QagenClientError, TimeoutError):
 def error_from(response: httpx.Response) -> QagenAPIError:
     """The `QagenAPIError` (or subclass) for an error response, with the API's code and message."""
     status = response.status_code
-    code, message = f"http_{status}", ""
+    code, message, detail = f"http_{status}", "", None
     try:
         body = json.loads(response.read() or b"null")
     except (ValueError, httpx.StreamError):
@@ -84,6 +91,7 @@ def error_from(response: httpx.Response) -> QagenAPIError:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         code = str(body["error"].get("code") or code)
         message = str(body["error"].get("message") or "")
+        detail = body["error"].get("detail") if isinstance(body["error"].get("detail"), dict) else None
     if not message:
         message = f"{status} {response.reason_phrase or 'error'} from {response.request.url.copy_with(query=None)}"
     kind = _ERROR_CLASSES.get(status, QagenAPIError)
@@ -91,4 +99,4 @@ def error_from(response: httpx.Response) -> QagenAPIError:
         kind = QagenAPIError
     # Retry-After means something only on these (the server's rate limiter adds it to every response).
     wait = retry_after(response) if status in (429, 503) or code == RETRYABLE_CONFLICT else None
-    return kind(status, code, message, wait)
+    return kind(status, code, message, wait, detail)

@@ -9,6 +9,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 TERMINAL_STATUSES = frozenset({"complete", "failed"})
+# Parsed and stopped, for a person to check the questions (an upload with review, docs/review.md):
+# nothing happens until `QagenClient.answer` continues it. Not terminal.
+AWAITING_REVIEW = "awaiting_review"
 
 
 def _time(value: Any) -> datetime | None:
@@ -35,12 +38,15 @@ class Submission:
     events_url: str | None = None
     result_url: str | None = None
     idempotency_key: str | None = None
+    paper_url: str | None = None  # GET/PUT the parsed paper (review, docs/review.md)
+    answer_url: str | None = None  # POST: answer the reviewed paper
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], idempotency_key: str | None = None) -> Submission:
         return cls(session_id=data["session_id"], status_url=data.get("status_url", ""),
                    download_url=data.get("download_url", ""), events_url=data.get("events_url"),
-                   result_url=data.get("result_url"), idempotency_key=idempotency_key)
+                   result_url=data.get("result_url"), idempotency_key=idempotency_key,
+                   paper_url=data.get("paper_url"), answer_url=data.get("answer_url"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class SessionStatus:
     # None until the paper has been parsed.
     warnings: tuple[str, ...] | None = None
     confidence: str | None = None
+    review: bool = False  # uploaded with review: it stops at `awaiting_review` after parsing
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -70,6 +77,11 @@ class SessionStatus:
     def done(self) -> bool:
         """True once the session is complete or failed."""
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def awaiting_review(self) -> bool:
+        """True while the parsed questions wait for a person (`QagenClient.answer` continues)."""
+        return self.status == AWAITING_REVIEW
 
     @property
     def complete(self) -> bool:
@@ -86,7 +98,7 @@ class SessionStatus:
             progress=int(data.get("progress") or 0), message=data.get("message") or "", error=data.get("error"),
             filename=data.get("filename"), question_count=data.get("question_count"),
             knowledge_base_id=data.get("knowledge_base_id"), warnings=_strings(data.get("warnings")),
-            confidence=data.get("confidence") or None, created_at=_time(data.get("created_at")),
+            confidence=data.get("confidence") or None, review=bool(data.get("review")), created_at=_time(data.get("created_at")),
             started_at=_time(data.get("started_at")), finished_at=_time(data.get("finished_at")),
             updated_at=_time(data.get("updated_at")), raw=dict(data),
         )
