@@ -31,11 +31,12 @@ export function reloadKey() { apiKey = readKey(); }
 // ---------------------------------------------------------------- requests
 
 export class ApiError extends Error {
-  constructor(message, status, code, retryAfter) {
+  constructor(message, status, code, retryAfter, detail) {
     super(message);
     this.status = status;
     this.code = code || '';
     this.retryAfter = retryAfter || 0; // seconds, from Retry-After
+    this.detail = detail || null; // error.detail, e.g. a 422's {"questions.3.text": "..."}
   }
 }
 
@@ -86,7 +87,7 @@ export async function api(path, options) {
     if (seconds && (response.status === 429 || response.status === 503)) {
       message += ` Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
     }
-    throw new ApiError(message, response.status, error && error.code, seconds);
+    throw new ApiError(message, response.status, error && error.code, seconds, error && error.detail);
   }
   return body;
 }

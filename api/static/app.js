@@ -11,6 +11,9 @@
  *   upload.js    the drop zone, the notes and the upload
  *   events.js    following one session: event stream, polling fallback, progress card
  *   preview.js   the answered paper, shown as text
+ *   review.js    the review editor's model: the questions and their edits, as pure functions
+ *   review-view.js  the review editor on the page: the list, its focus and announcements
+ *   review-save.js  saving the checked questions (refusals by the fields) and answering them
  *   markup.js    answers' light Markdown and $…$ maths as DOM nodes
  *   sessions.js  the recent papers list
  *   download.js  downloading the answered PDF
@@ -20,6 +23,8 @@ import { KEY_STORAGE, api, currentKey, reloadKey, storeKey } from './api.js';
 import { clear, clearError, el, showError } from './dom.js';
 import { download } from './download.js';
 import { PAGE_TITLE, follow, stopFollowing } from './events.js';
+import { setupAnswering } from './review-save.js';
+import { closeReview, setupReview } from './review-view.js';
 import { refreshSessions, setupSessions } from './sessions.js';
 import { setupUpload } from './upload.js';
 
@@ -75,6 +80,7 @@ el.keyForm.addEventListener('submit', async (event) => {
 
 el.forgetKey.addEventListener('click', () => {
   stopFollowing();
+  closeReview();
   document.title = PAGE_TITLE;
   writeKey('');
   clear(el.sessions);
@@ -96,6 +102,12 @@ window.addEventListener('storage', (event) => {
 setupSessions((session) => {
   clearError();
   follow(session.session_id, session);
+});
+setupReview();
+setupAnswering((id, initial) => {
+  follow(id, initial);
+  // The editor is gone: the focus goes to the progress it started.
+  document.getElementById('job-heading').focus();
 });
 setupUpload();
 showKeyState();

@@ -10,9 +10,11 @@ export const el = {
   keyForm: $('key-form'), keyInput: $('api-key'), keySaved: $('key-saved'), keyHint: $('key-hint'),
   forgetKey: $('forget-key'),
   uploadForm: $('upload-form'), dropzone: $('dropzone'), paper: $('paper'), paperChosen: $('paper-chosen'),
-  notes: $('notes'), uploadButton: $('upload-button'),
+  notes: $('notes'), reviewBox: $('review'), uploadButton: $('upload-button'),
   job: $('job'), jobFile: $('job-file'), progress: $('progress'), progressText: $('progress-text'),
   status: $('status'), download: $('download'),
+  review: $('review-card'), reviewFacts: $('review-facts'), reviewWarnings: $('review-warnings'),
+  reviewList: $('review-list'), reviewLive: $('review-live'), reviewAdd: $('review-add'), reviewAnswer: $('review-answer'),
   preview: $('preview'), previewBody: $('preview-body'),
   sessions: $('sessions'), sessionsNote: $('sessions-note'), refreshSessions: $('refresh-sessions'),
   moreSessions: $('more-sessions'),
@@ -55,7 +57,8 @@ export function formatTime(iso) {
 }
 
 /** A session's status in words (the list's badges and the progress card's status line). */
-export const STATUS_LABELS = { queued: 'Queued', running: 'Running', complete: 'Complete', failed: 'Failed' };
+export const STATUS_LABELS = { queued: 'Queued', running: 'Running', awaiting_review: 'Awaiting your check',
+                               complete: 'Complete', failed: 'Failed' };
 
 // ---------------------------------------------------------------- errors, in words
 

@@ -1,10 +1,12 @@
 /* Following one session: its event stream (EventSource), polling when that is refused or
- * cut, and the progress card (bar, percentage, live status line, the tab's title).
+ * cut, and the progress card (bar, percentage, live status line, the tab's title). A session
+ * that stops for the teacher's check (awaiting_review) opens the review editor.
  */
 
 import { api, sessionPath, sessionToken, withToken } from './api.js';
 import { STATUS_LABELS, clear, el, showError } from './dom.js';
 import { loadPreview } from './preview.js';
+import { closeReview, openReview } from './review-view.js';
 import { refreshSessions } from './sessions.js';
 
 const POLL_MS = 1000;
@@ -27,11 +29,12 @@ export function follow(id, initial) {
   el.download.hidden = true;
   el.preview.hidden = true;
   clear(el.previewBody);
+  closeReview();
   el.jobFile.textContent = (initial && initial.filename) || '';
   render(job, Object.assign({ session_id: id, status: 'queued', progress: 0, stage: 'queued', message: '' }, initial || {}));
   el.job.scrollIntoView({ block: 'nearest' });
-  if (initial && (initial.status === 'complete' || initial.status === 'failed')) {
-    // Already finished (picked from the list): nothing to follow.
+  if (initial && ['complete', 'failed', 'awaiting_review'].includes(initial.status)) {
+    // Already finished or waiting for the teacher (picked from the list): nothing to follow.
     update(job, Object.assign({ session_id: id }, initial), true);
     return;
   }
@@ -67,6 +70,8 @@ async function stream(job) {
   };
   events.addEventListener('progress', handle);
   events.addEventListener('done', (message) => { events.close(); job.events = null; handle(message); });
+  // Parsed, waiting for the teacher's check: the stream ends; it is opened again after "Answer these questions".
+  events.addEventListener('review', (message) => { events.close(); job.events = null; handle(message); });
   // The session expired or was deleted: polling reports the API's message.
   events.addEventListener('gone', () => { events.close(); job.events = null; if (!job.timer) poll(job); });
   events.addEventListener('error', () => {
@@ -104,7 +109,7 @@ function render(job, session) {
   el.progressText.textContent = words ? `${progress}% · ${words}` : `${progress}%`;
   if (session.filename) el.jobFile.textContent = session.filename;
   // The tab's title shows how far it is, for a teacher working in another tab.
-  const titles = { complete: 'Answers ready', failed: 'Failed' };
+  const titles = { complete: 'Answers ready', failed: 'Failed', awaiting_review: 'Check the questions' };
   document.title = `${titles[session.status] || `${progress}%`} · ${PAGE_TITLE}`;
   // The live status line changes with the status or stage only, so screen readers are not flooded.
   if (session.status !== job.lastStatus || session.stage !== job.lastStage) {
@@ -119,6 +124,7 @@ function render(job, session) {
       text += ` The answers are ready${count ? ` (${count} question${count === 1 ? '' : 's'})` : ''}.`;
     }
     else if (session.status === 'failed') text += ' See the message above.';
+    else if (session.status === 'awaiting_review') text += ' Check the questions below, then choose “Answer these questions”.';
     el.status.textContent = text;
     el.status.dataset.status = session.status || '';
   }
@@ -132,6 +138,10 @@ function update(job, session, alreadyListed) {
     el.download.hidden = false;
     el.download.dataset.session = job.id;
     loadPreview(job.id, () => Boolean(current) && current.id === job.id);
+    if (!alreadyListed) refreshSessions();
+  } else if (session.status === 'awaiting_review') {
+    finish(job);
+    openReview(Object.assign({ filename: el.jobFile.textContent }, session), () => Boolean(current) && current.id === job.id);
     if (!alreadyListed) refreshSessions();
   } else if (session.status === 'failed') {
     finish(job);

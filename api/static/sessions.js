@@ -72,7 +72,7 @@ function renderSession(session) {
     const percent = `${Math.round(Number(session.progress) || 0)}%`;
     details.push(session.message ? `${percent} · ${session.message}` : percent);
   }
-  if (session.status === 'complete' && session.question_count) {
+  if ((session.status === 'complete' || session.status === 'awaiting_review') && session.question_count) {
     details.push(`${session.question_count} question${session.question_count === 1 ? '' : 's'}`);
   }
   if (details.length) li.append(node('p', 'session-details', details.join(' · ')));
@@ -82,7 +82,8 @@ function renderSession(session) {
   const show = node('button', 'button button-secondary');
   show.type = 'button';
   show.dataset.action = 'show';
-  show.append(session.status === 'complete' ? 'Show answers' : 'Follow', hiddenText(` for ${name}`));
+  const showWords = { complete: 'Show answers', awaiting_review: 'Check the questions' };
+  show.append(showWords[session.status] || 'Follow', hiddenText(` for ${name}`));
   show.addEventListener('click', () => {
     clearError();
     showSession(session);

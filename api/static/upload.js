@@ -78,6 +78,8 @@ async function onUpload(event) {
     const form = new FormData();
     form.append('file', paper, paper.name);
     if (knowledgeBase) form.append('knowledge_base', knowledgeBase);
+    // Stop after parsing, for the teacher to check the questions (docs/review.md).
+    if (el.reviewBox.checked) form.append('review', 'true');
     const body = await api('api/upload', { method: 'POST', body: form });
     follow(body.session_id, { filename: paper.name, status: 'queued', progress: 0, stage: 'queued', message: '' });
     refreshSessions();
