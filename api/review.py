@@ -20,9 +20,8 @@ from api.errors import ApiError
 from api.schemas import PaperOut, Submission
 from api.services import services
 from api.auth import require_key
-from api.sessions import FOUND, owned_session
+from api.sessions import FOUND, owned_session, stored_json
 from api.uploads import submission
-from qagen.errors import NotFound
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.records import JobState
 from qagen.jobs.review import begin_answering, paper_key, replace_paper, undo_answering
@@ -56,10 +55,7 @@ def get_paper(session_id: str):
         raise ApiError(409, "not_parsed", f"No parsed paper is stored for this session (status: "
                        f"{session.status.value}). Upload with review=true to check the questions; the paper "
                        "is here once the status is awaiting_review.")
-    try:
-        return json.loads(services().storage.get(session.paper_key))
-    except NotFound as exc:
-        raise ApiError(404, "not_found", "The paper has expired from storage.") from exc
+    return stored_json(session.paper_key, "paper")
 
 
 @bp.put("/sessions/<session_id>/paper")
@@ -127,9 +123,9 @@ def answer(session_id: str):
 def _json_body():
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the paper as JSON (Content-Type: application/json).")
-    if (request.content_length or 0) > MAX_PAPER_BYTES:
-        raise _too_large()
-    raw = request.get_data(cache=True)  # bounded by the app's MAX_CONTENT_LENGTH even without a length
+    # Read whole (bounded by the app's MAX_CONTENT_LENGTH) before refusing it: answering while the client
+    # is still sending makes it see a dropped connection instead of the 413.
+    raw = request.get_data(cache=True)
     if len(raw) > MAX_PAPER_BYTES:
         raise _too_large()
     try:

@@ -178,11 +178,15 @@ def events(session_id: str, query: dict):
 @bp.doc(security="BearerAuth", responses=READY)
 def result(session_id: str):
     """The answers as JSON, for LMS import"""
-    session = complete_session(session_id)
+    return stored_json(complete_session(session_id).result_json_key, "result")
+
+
+def stored_json(key: str, what: str) -> dict:
+    """A session's JSON object from the bucket; 404 once it has expired from storage."""
     try:
-        return json.loads(services().storage.get(session.result_json_key))
+        return json.loads(services().storage.get(key))
     except NotFound as exc:
-        raise ApiError(404, "not_found", "The result has expired from storage.") from exc
+        raise ApiError(404, "not_found", f"The {what} has expired from storage.") from exc
 
 
 @bp.get("/download/<session_id>")

@@ -43,6 +43,19 @@ export function lines(tag, className, text) {
   return n;
 }
 
+// The parse's warnings as a note to check on the printed paper; null when there are none.
+export function warningsNote(warnings) {
+  const shown = Array.isArray(warnings) ? warnings.filter((w) => typeof w === 'string' && w) : [];
+  if (!shown.length) return null;
+  const box = node('div', 'check');
+  box.setAttribute('role', 'note');
+  box.append(node('p', 'check-title', 'Check these on the printed paper'));
+  const list = node('ul', 'check-list');
+  for (const warning of shown) list.append(node('li', '', warning));
+  box.append(list);
+  return box;
+}
+
 export function formatMarks(marks) {
   if (typeof marks !== 'number' || !isFinite(marks)) return '';
   const value = Number.isInteger(marks) ? String(marks) : String(Math.round(marks * 100) / 100);

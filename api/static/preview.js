@@ -5,7 +5,7 @@
  */
 
 import { api, sessionPath } from './api.js';
-import { clear, el, formatMarks, lines, node } from './dom.js';
+import { clear, el, formatMarks, lines, node, warningsNote } from './dom.js';
 import { formatText } from './markup.js';
 
 /** Show the answers of session `id`; `stillWanted()` says whether they are still the ones to show once loaded. */
@@ -37,16 +37,8 @@ function renderPaper(paper, into) {
   if (typeof paper.total_marks === 'number') facts.push(`${formatMarks(paper.total_marks)} in all`);
   if (typeof paper.confidence === 'string' && paper.confidence) facts.push(`parse confidence: ${paper.confidence}`);
   head.append(node('p', 'paper-facts', facts.join(' · ')));
-  const warnings = Array.isArray(paper.warnings) ? paper.warnings.filter((w) => typeof w === 'string' && w) : [];
-  if (warnings.length) {
-    const box = node('div', 'check');
-    box.setAttribute('role', 'note');
-    box.append(node('p', 'check-title', 'Check these on the printed paper'));
-    const list = node('ul', 'check-list');
-    for (const warning of warnings) list.append(node('li', '', warning));
-    box.append(list);
-    head.append(box);
-  }
+  const warnings = warningsNote(paper.warnings);
+  if (warnings) head.append(warnings);
   if (paper.instructions) head.append(lines('p', 'paper-instructions', paper.instructions));
   into.append(head);
 

@@ -9,7 +9,7 @@
  */
 
 import { api, sessionPath } from './api.js';
-import { clear, el, node } from './dom.js';
+import { clear, el, warningsNote } from './dom.js';
 import { capital, fieldId, mergeWords, questionName, renderItem } from './review-item.js';
 import * as model from './review.js';
 
@@ -68,15 +68,8 @@ function renderHead() {
   if (typeof base.confidence === 'string' && base.confidence) facts.push(`parse confidence: ${base.confidence}`);
   el.reviewFacts.textContent = facts.join(' · ');
   clear(el.reviewWarnings);
-  const warnings = Array.isArray(base.warnings) ? base.warnings.filter((w) => typeof w === 'string' && w) : [];
-  if (!warnings.length) return;
-  const box = node('div', 'check');
-  box.setAttribute('role', 'note');
-  box.append(node('p', 'check-title', 'Check these on the printed paper'));
-  const list = node('ul', 'check-list');
-  for (const warning of warnings) list.append(node('li', '', warning));
-  box.append(list);
-  el.reviewWarnings.append(box);
+  const warnings = warningsNote(base.warnings);
+  if (warnings) el.reviewWarnings.append(warnings);
 }
 
 function renderList() {

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import click
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from qagen.apikeys import ApiKeyStore
+from qagen.cli.client_commands import register
 from qagen.client import QagenClient, SessionStatus, Submission
 from tests.conftest import EXAMPLE_PAPER
 
@@ -39,6 +42,24 @@ class Answered:
 @pytest.fixture(scope="session")
 def client_key(stack, redis_client) -> str:
     return ApiKeyStore(redis_client).create("client-tests")
+
+
+@pytest.fixture
+def cli() -> click.Group:
+    group = click.Group("qagen")
+    register(group)
+    return group
+
+
+@pytest.fixture
+def run(cli, stack, client_key):
+    """`run(*args, input=None, **extra_env)`: the client commands in-process against the stack."""
+    env = {"QAGEN_API_URL": stack.layout.api_url, "QAGEN_API_KEY": client_key}
+
+    def invoke(*args: str, input: str | None = None, **extra_env: str):
+        return CliRunner().invoke(cli, list(args), env={**env, **extra_env}, input=input, catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture

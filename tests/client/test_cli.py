@@ -6,30 +6,10 @@ import json
 import shutil
 import uuid
 
-import click
 import pytest
-from click.testing import CliRunner
 
-from qagen.cli.client_commands import register
 from devtools.stack import free_port
 from tests.conftest import EXAMPLE_PAPER
-
-
-@pytest.fixture
-def cli() -> click.Group:
-    group = click.Group("qagen")
-    register(group)
-    return group
-
-
-@pytest.fixture
-def run(cli, stack, client_key):
-    env = {"QAGEN_API_URL": stack.layout.api_url, "QAGEN_API_KEY": client_key}
-
-    def invoke(*args: str, **extra_env: str):
-        return CliRunner().invoke(cli, list(args), env={**env, **extra_env}, catch_exceptions=False)
-
-    return invoke
 
 
 def test_submit_wait_shows_progress_and_downloads_the_answers(run, tmp_path):

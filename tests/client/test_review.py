@@ -9,11 +9,8 @@ import subprocess
 import sys
 import threading
 
-import click
 import pytest
-from click.testing import CliRunner
 
-from qagen.cli.client_commands import register
 from qagen.client import QagenAPIError, QagenClient
 from qagen.model import Paper
 from tests.client.conftest import RecordingTransport
@@ -25,23 +22,6 @@ QUIZ = """Physics quiz
 3. What is the SI unit of force? [1]
 4. Define acceleration. [2]
 """
-
-
-@pytest.fixture
-def cli() -> click.Group:
-    group = click.Group("qagen")
-    register(group)
-    return group
-
-
-@pytest.fixture
-def run(cli, stack, client_key):
-    env = {"QAGEN_API_URL": stack.layout.api_url, "QAGEN_API_KEY": client_key}
-
-    def invoke(*args: str, input: str | None = None):
-        return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture
