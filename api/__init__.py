@@ -17,13 +17,13 @@ from qagen.settings import Settings, get_settings
 DESCRIPTION = """qagen answers question papers. Upload a paper (optionally with a knowledge base
 of course notes), follow its progress, then fetch the answered PDF through a signed URL or
 the answers as JSON. Every /api route needs `Authorization: Bearer <key>` (the event stream and
-the download also take a short-lived `?access_token=` from POST /api/sessions/{id}/token, never
+the download also take a short-lived `?access_token=` from POST /api/v1/sessions/{id}/token, never
 a key); errors are always `{"error": {"code", "message"}}`. See the README for an integrator's walkthrough."""
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import (capacity, errors, health, knowledge, metrics, ratelimit, review, sessions, upload_slots, uploads,
-                     web, webhook_secret)
+    from api import (capacity, errors, health, knowledge, metrics, openapi, ratelimit, review, sessions, upload_slots,
+                     uploads, versions, web, webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
@@ -44,15 +44,15 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"},
                             "SessionToken": {"type": "apiKey", "in": "query", "name": "access_token",
                                              "description": "A session's short-lived token (POST "
-                                                            "/api/sessions/{session_id}/token), never an API key"}}
+                                                            "/api/v1/sessions/{session_id}/token), never an API key"}}
     app.json.sort_keys = False
     app.extensions["qagen"] = Services.from_settings(settings)
     errors.init_app(app)
     metrics.init_app(app)  # served on its own port (api/metrics.py)
-    for blueprint in (health.bp, uploads.bp, sessions.bp, review.bp, knowledge.bp, capacity.bp, webhook_secret.bp,
-                      web.bp):
-        app.register_blueprint(blueprint)
-    review.init_app(app)
+    app.register_blueprint(health.bp)
+    versions.register(app, (uploads.bp, sessions.bp, review.bp, knowledge.bp, capacity.bp, webhook_secret.bp))
+    app.register_blueprint(web.bp)
+    openapi.init_app(app)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
     # After the rate limit: an upload refused by it takes no slot.
     app.extensions["qagen.upload_slots"] = upload_slots.init_app(app, settings.upload_concurrency)

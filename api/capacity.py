@@ -1,4 +1,4 @@
-"""GET /api/capacity: queue depth and an estimated wait, so integrators can set expectations."""
+"""GET /api/v1/capacity: queue depth and an estimated wait, so integrators can set expectations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from api.schemas import Capacity
 from api.services import services
 from qagen.jobs.capacity import cached_ready_workers, measure
 
-bp = APIBlueprint("capacity", __name__, url_prefix="/api", tag="Service")
+bp = APIBlueprint("capacity", __name__, tag="Service")
 
 
 @bp.get("/capacity")

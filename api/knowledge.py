@@ -19,7 +19,7 @@ from qagen.knowledge.store import (Document, KnowledgeBase, KnowledgeBaseNotFoun
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE
 
 log = logging.getLogger(__name__)
-bp = APIBlueprint("knowledge", __name__, url_prefix="/api", tag="Knowledge bases")
+bp = APIBlueprint("knowledge", __name__, tag="Knowledge bases")
 
 AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 FOUND = {**AUTH, 404: "No such knowledge base for this tenant"}

@@ -19,6 +19,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from api.versions import endpoints
 from api.auth import current_tenant
 from api.services import services
 from api.session_tokens import tenant_of_query_token
@@ -51,7 +52,9 @@ def init_app(app: Flask, redis_url: str, default_limit: str, upload_limit: str) 
                       headers_enabled=False, strategy="moving-window", key_prefix="qagen-api", swallow_errors=True)
     limiter.request_filter(lambda: not request.path.startswith("/api/"))
     # Uploads cost the most: their own limit, checked by the wrapper flask-limiter returns.
-    app.view_functions["uploads.upload"] = limiter.limit(upload_limit)(app.view_functions["uploads.upload"])
+    upload = limiter.limit(upload_limit)(app.view_functions["uploads.upload"])
+    for endpoint in endpoints("uploads.upload"):  # /api/v1 and its /api alias: one limit
+        app.view_functions[endpoint] = upload
 
     @app.after_request
     def _headers(response):

@@ -1,6 +1,6 @@
 """Review (docs/review.md): read and replace a parsed paper, then have it answered.
 
-GET/PUT /api/sessions/{id}/paper and POST /api/sessions/{id}/answer. The session's moves
+GET/PUT /api/v1/sessions/{id}/paper and POST /api/v1/sessions/{id}/answer. The session's moves
 are the scripts of qagen.jobs.review; an edited paper is checked by qagen.paper_input
 (the limits of parsing) and stored as a new object before it becomes the session's, so a
 refused or lost request changes nothing.
@@ -25,10 +25,10 @@ from api.uploads import submission
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.records import JobState
 from qagen.jobs.review import begin_answering, paper_key, replace_paper, undo_answering
-from qagen.paper_input import PaperInvalid, paper_json_schema, read_paper
+from qagen.paper_input import PaperInvalid, read_paper
 
 log = logging.getLogger(__name__)
-bp = APIBlueprint("review", __name__, url_prefix="/api", tag="Review")
+bp = APIBlueprint("review", __name__, tag="Review")
 
 # An edited paper's JSON: all the text a paper may hold (qagen.paper_input), escaped, with room for its structure.
 MAX_PAPER_BYTES = 8 * 1024 * 1024
@@ -147,24 +147,3 @@ def _discard(key: str) -> None:
         services().storage.delete(key)
     except Exception:  # left for the sweep (qagen.lifecycle): it removes objects no session references
         log.warning("could not remove the paper object %s", key)
-
-
-def init_app(app) -> None:  # type: ignore[no-untyped-def]
-    """The PUT's body in the OpenAPI document: qagen.paper_input's JSON Schema, its parts named Paper*In."""
-
-    @app.spec_processor
-    def _document(spec: dict) -> dict:
-        schema = paper_json_schema()
-        names = {name: f"Edited{name}" for name in schema.get("$defs", {})}
-        components = spec.setdefault("components", {}).setdefault("schemas", {})
-        for name, definition in schema.pop("$defs", {}).items():
-            components[names[name]] = definition
-        components["EditedPaperIn"] = schema
-        text = json.dumps(spec)
-        for name, renamed in names.items():
-            text = text.replace(f'"#/$defs/{name}"', f'"#/components/schemas/{renamed}"')
-        spec = json.loads(text)
-        operation = spec["paths"]["/api/sessions/{session_id}/paper"]["put"]
-        operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/EditedPaperIn"}}}}
-        return spec

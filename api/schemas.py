@@ -86,7 +86,7 @@ class SessionList(Schema):
     next_cursor = String(allow_none=True, required=True)
 
 
-TOKEN_HELP = ("A token from POST /api/sessions/{session_id}/token, for links that cannot send headers; an API "
+TOKEN_HELP = ("A token from POST /api/v1/sessions/{session_id}/token, for links that cannot send headers; an API "
               "key is refused here (a URL ends up in browser history and proxy logs)")
 
 

@@ -2,7 +2,7 @@
 
 A browser's EventSource and a download link cannot send `Authorization`, and a tenant's
 long-lived API key must not travel in a URL (browser history, proxy logs, referrers). So an
-authenticated call, `POST /api/sessions/{id}/token` (api.sessions), mints a token that opens
+authenticated call, `POST /api/v1/sessions/{id}/token` (api.sessions), mints a token that opens
 that one session's event stream and download for a few minutes, as `?access_token=`; an API
 key sent that way is refused, saying what to do instead.
 
@@ -34,7 +34,7 @@ PREFIX = "qst_"  # "qagen session token": never mistaken for an API key (qk_...)
 KEY_PREFIX_OF_API_KEYS = "qk_"
 TTL_SECONDS = 300
 RECORD_PREFIX = "qagen:session-token:"
-HOW = ("mint a short-lived one with 'POST /api/sessions/{id}/token' (with 'Authorization: Bearer <key>') "
+HOW = ("mint a short-lived one with 'POST /api/v1/sessions/{id}/token' (with 'Authorization: Bearer <key>') "
        "and pass that as ?access_token=, or send the key as 'Authorization: Bearer <key>'")
 
 
@@ -90,7 +90,7 @@ def require_session_access(view):
         token = (request.args.get("access_token") or "").strip()
         if not token:
             raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>', or, where "
-                                                "headers cannot be sent, a token from 'POST /api/sessions/{id}/token' "
+                                                "headers cannot be sent, a token from 'POST /api/v1/sessions/{id}/token' "
                                                 "as ?access_token=.", CHALLENGE)
         if token.startswith(KEY_PREFIX_OF_API_KEYS):
             raise ApiError(401, "key_in_url", f"API keys are not accepted in URLs, where browser histories and "
@@ -101,7 +101,7 @@ def require_session_access(view):
                                                  f"{TTL_SECONDS // 60} minutes): {HOW}.", CHALLENGE)
         if grant.session_id != kwargs.get("session_id"):
             raise ApiError(401, "invalid_token", "That access token is for another session: mint one for this "
-                                                 "session with 'POST /api/sessions/{id}/token'.", CHALLENGE)
+                                                 "session with 'POST /api/v1/sessions/{id}/token'.", CHALLENGE)
         g.tenant = grant.tenant  # the view's ownership check still compares the session's tenant
         return view(*args, **kwargs)
 

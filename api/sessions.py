@@ -22,7 +22,7 @@ from api.streams import open_stream
 from qagen.errors import NotFound, SessionNotFound
 from qagen.jobs.records import JobState, Session
 
-bp = APIBlueprint("sessions", __name__, url_prefix="/api", tag="Sessions")
+bp = APIBlueprint("sessions", __name__, tag="Sessions")
 
 AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 FOUND = {**AUTH, 404: "No such session for this tenant"}

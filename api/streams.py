@@ -1,6 +1,6 @@
 """Event streams that cannot starve the API (issue 16).
 
-A live-progress stream (`GET /api/sessions/<id>/events`) holds its connection for up to
+A live-progress stream (`GET /api/v1/sessions/<id>/events`) holds its connection for up to
 `QAGEN_SSE_MAX_SECONDS`, and under gunicorn's gthread worker a thread with it. 32 streams
 once took every thread of the API (2 processes x 16), so /healthz and every other tenant's
 requests timed out. Three guards:
@@ -242,9 +242,9 @@ def open_stream(tenant: str) -> Stream:
     # The tenant's cap first: a tenant beyond it hears so, whichever process it reaches.
     if not guard.tenants.admit(tenant, stream_id):
         raise ApiError(429, "too_many_streams", f"This tenant has {guard.tenants.limit} event streams open, its "
-                       "limit; close one, poll GET /api/sessions/{id}, or retry later.", retry)
+                       "limit; close one, poll GET /api/v1/sessions/{id}, or retry later.", retry)
     if not guard.slots.take():
         guard.tenants.release(tenant, stream_id)
         raise ApiError(429, "streams_full", "This server is serving as many event streams as it can; poll "
-                       "GET /api/sessions/{id} or retry the stream later.", retry)
+                       "GET /api/v1/sessions/{id} or retry the stream later.", retry)
     return Stream(guard.slots, guard.tenants, tenant, stream_id, guard.heartbeat_seconds, _client_socket())

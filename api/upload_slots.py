@@ -17,9 +17,11 @@ import threading
 from flask import Flask, g, request
 
 from api.errors import ApiError
+from api.versions import endpoints
 
 # The routes whose body is a file (a paper, or notes for a knowledge base).
-UPLOAD_ENDPOINTS = frozenset({"uploads.upload", "knowledge.create", "knowledge.add_documents"})
+UPLOAD_ENDPOINTS = frozenset(name for view in ("uploads.upload", "knowledge.create", "knowledge.add_documents")
+                             for name in endpoints(view))
 WAIT_SECONDS = 2.0  # a typical upload is read and stored in well under a second
 RETRY_AFTER_SECONDS = 2
 

@@ -1,4 +1,4 @@
-"""POST /api/upload: store the paper, create the session, enqueue the job."""
+"""POST /api/v1/upload: store the paper, create the session, enqueue the job."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from qagen.jobs.records import JobState, Session, object_prefix, patiently
 
 log = logging.getLogger(__name__)
 YES = ("true", "1", "yes", "on")
-bp = APIBlueprint("uploads", __name__, url_prefix="/api", tag="Sessions")
+bp = APIBlueprint("uploads", __name__, tag="Sessions")
 
 ERRORS = {400: "Missing, empty or invalid field", 401: "Missing or invalid API key",
           404: "Unknown knowledge base", 409: "Same Idempotency-Key still in progress",

@@ -10,7 +10,7 @@ from api.schemas import WebhookSecret
 from api.services import services
 from qagen.webhooks import WebhookSecrets
 
-bp = APIBlueprint("webhook_secret", __name__, url_prefix="/api", tag="Webhooks")
+bp = APIBlueprint("webhook_secret", __name__, tag="Webhooks")
 AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 
 

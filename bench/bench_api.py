@@ -4,7 +4,7 @@
 
 The API runs as `make up` runs it (gunicorn, 2 gthread workers x 16 threads) with its rate
 limits set out of reach, sending jobs to a queue nobody consumes (no worker competes for
-the 2 cores). wrk POSTs a 1 MiB PDF as multipart/form-data to /api/upload with N
+the 2 cores). wrk POSTs a 1 MiB PDF as multipart/form-data to /api/v1/upload with N
 connections for a fixed time (bench/upload.lua); every answer must be 202.
 
 The peer does what the API must do for an upload, without HTTP or Flask: boto3
@@ -71,7 +71,7 @@ def app_upload_ms(log_path: Path, offset: int) -> list[float]:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if entry.get("path") == "/api/upload" and "ms" in entry:
+            if entry.get("path") == "/api/v1/upload" and "ms" in entry:
                 times.append(float(entry["ms"]))
     return times
 
@@ -225,7 +225,7 @@ def run(stack, seconds: int = 5, levels: tuple[int, ...] = (1, 4, 16), repeats: 
             url = api.layout.api_url
             headers = {"Authorization": f"Bearer {stack.api_key}"}
             for _ in range(3):  # every gunicorn worker has imported and connected
-                httpx.post(f"{url}/api/upload", files={"file": ("paper.pdf", pdf, "application/pdf")},
+                httpx.post(f"{url}/api/v1/upload", files={"file": ("paper.pdf", pdf, "application/pdf")},
                            headers=headers, timeout=30).raise_for_status()
             gunicorn = process_tree(api.processes["web"].pid)
             workers = gunicorn[1:]

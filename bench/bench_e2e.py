@@ -6,7 +6,7 @@ One gunicorn API (2 gthread workers, as `make up`) and one qagen worker (concurr
 offline engine) on the shared Redis and SeaweedFS. Small jobs (a one-question PDF, salted
 so the answer cache never hits) are submitted one at a time, as a client would:
 
-    POST /api/upload -> GET /api/sessions/ID every 10 ms until complete -> GET /api/download/ID (302)
+    POST /api/v1/upload -> GET /api/v1/sessions/ID every 10 ms until complete -> GET /api/v1/download/ID (302)
 
 end to end = from sending the upload to holding the signed URL (the 302's Location).
 pipeline   = the worker's own measured time for parse + answer + diagrams + render
@@ -44,13 +44,13 @@ def one_job(client: httpx.Client, stack: BenchStack) -> dict:
     data = pdf_paper(1, uuid.uuid4().hex[:8])
     before = stack.stage_seconds()
     sent, sent_wall = time.perf_counter(), time.time()
-    response = client.post("/api/upload", files={"file": ("one.pdf", data, "application/pdf")})
+    response = client.post("/api/v1/upload", files={"file": ("one.pdf", data, "application/pdf")})
     response.raise_for_status()
     accepted = time.perf_counter()
     session_id = response.json()["session_id"]
     polls = 0
     while True:
-        status = client.get(f"/api/sessions/{session_id}").json()
+        status = client.get(f"/api/v1/sessions/{session_id}").json()
         polls += 1
         if status["status"] in ("complete", "failed"):
             break
@@ -58,7 +58,7 @@ def one_job(client: httpx.Client, stack: BenchStack) -> dict:
     if status["status"] != "complete":
         raise RuntimeError(f"job failed: {status.get('error')}")
     seen_complete = time.perf_counter()
-    download = client.get(f"/api/download/{session_id}")
+    download = client.get(f"/api/v1/download/{session_id}")
     if download.status_code != 302 or "X-Amz-Signature" not in download.headers.get("location", ""):
         raise RuntimeError(f"no signed URL: {download.status_code} {download.text[:200]}")
     got_url = time.perf_counter()

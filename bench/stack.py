@@ -198,7 +198,7 @@ class BenchStack:
         return make_celery(self.settings.model_copy(update={"queue": queue}))
 
     def submit(self, celery, data: bytes, filename: str, queue: str) -> str:
-        """What POST /api/upload does, minus HTTP: store the paper, create the session, enqueue."""
+        """What POST /api/v1/upload does, minus HTTP: store the paper, create the session, enqueue."""
         from qagen.jobs.names import PROCESS_QUESTION_PAPER
         from qagen.jobs.records import Session, SessionStore, object_prefix
 

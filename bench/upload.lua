@@ -1,11 +1,11 @@
--- wrk script for bench/bench_api.py: POST a prepared multipart body (the 1 MB PDF) to /api/upload.
+-- wrk script for bench/bench_api.py: POST a prepared multipart body (the 1 MB PDF) to /api/v1/upload.
 -- Environment: QAGEN_BENCH_BODY (file with the body), QAGEN_BENCH_BOUNDARY, QAGEN_BENCH_KEY.
 local file = assert(io.open(os.getenv("QAGEN_BENCH_BODY"), "rb"))
 local body = file:read("*a")
 file:close()
 
 wrk.method = "POST"
-wrk.path = "/api/upload"
+wrk.path = "/api/v1/upload"
 wrk.body = body
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. os.getenv("QAGEN_BENCH_BOUNDARY")
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("QAGEN_BENCH_KEY")

@@ -35,7 +35,7 @@ def setup(wait: bool) -> None:
 
     layout_url, key = prepare_stack(get_settings())
     click.echo(f"\nqagen is up.\n  API:     {layout_url}\n  API key: {key}\n  Try:     curl -H 'Authorization: Bearer {key}' "
-               f"-F file=@examples/sample-paper.pdf {layout_url}/api/upload\n")
+               f"-F file=@examples/sample-paper.pdf {layout_url}/api/v1/upload\n")
     while wait:
         time.sleep(3600)
 

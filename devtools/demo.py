@@ -85,10 +85,10 @@ def act_as_an_lms(api_url: str, key: str, paper: Path, notes: Path | None, out_d
             _wait_until_indexed(client, kb_id, timeout_seconds)
         session_id = _upload_paper(client, paper, kb_id)
         status = _wait_until_answered(client, session_id, timeout_seconds)
-        result = client.get(f"/api/sessions/{session_id}/result.json")
+        result = client.get(f"/api/v1/sessions/{session_id}/result.json")
         if result.status_code != 200:
             raise DemoFailed(f"Could not read the answers' JSON: {error_message(result)}")
-        redirect = client.get(f"/api/download/{session_id}")
+        redirect = client.get(f"/api/v1/download/{session_id}")
         if redirect.status_code != 302:
             raise DemoFailed(f"The download was refused: {error_message(redirect)}")
         signed_url = redirect.headers["Location"]
@@ -106,7 +106,7 @@ def act_as_an_lms(api_url: str, key: str, paper: Path, notes: Path | None, out_d
 def _create_knowledge_base(client: httpx.Client, files: list[Path]) -> str:
     names = ", ".join(f.name for f in files)
     _say(f"Uploading {len(files)} file(s) of course notes into a knowledge base: {names} ...")
-    response = client.post("/api/knowledge", data={"name": "Demo course notes"},
+    response = client.post("/api/v1/knowledge", data={"name": "Demo course notes"},
                            files=[("file", (f.name, f.read_bytes())) for f in files])
     if response.status_code != 202:
         raise DemoFailed(f"The notes were refused: {error_message(response)}")
@@ -116,7 +116,7 @@ def _create_knowledge_base(client: httpx.Client, files: list[Path]) -> str:
 
 
 def _wait_until_indexed(client: httpx.Client, kb_id: str, timeout_seconds: float) -> None:
-    kb = _poll(lambda: _get_json(client, f"/api/knowledge/{kb_id}"), _indexing_line,
+    kb = _poll(lambda: _get_json(client, f"/api/v1/knowledge/{kb_id}"), _indexing_line,
                lambda kb: kb["status"] != "indexing", timeout_seconds, "indexing the notes")
     if kb["status"] == "failed":
         raise DemoFailed(f"The notes could not be indexed: {kb['error']} Check the files under --notes.")
@@ -134,7 +134,7 @@ def _indexing_line(kb: dict) -> str:
 
 def _upload_paper(client: httpx.Client, paper: Path, kb_id: str | None) -> str:
     _say(f"Uploading {paper}" + (f" with knowledge_base={kb_id}" if kb_id else " without course notes") + " ...")
-    response = client.post("/api/upload", files={"file": (paper.name, paper.read_bytes())},
+    response = client.post("/api/v1/upload", files={"file": (paper.name, paper.read_bytes())},
                            data={"knowledge_base": kb_id} if kb_id else None)
     if response.status_code != 202:
         raise DemoFailed(f"Upload refused: {error_message(response)}")
@@ -144,7 +144,7 @@ def _upload_paper(client: httpx.Client, paper: Path, kb_id: str | None) -> str:
 
 
 def _wait_until_answered(client: httpx.Client, session_id: str, timeout_seconds: float) -> dict:
-    status = _poll(lambda: _get_json(client, f"/api/sessions/{session_id}"),
+    status = _poll(lambda: _get_json(client, f"/api/v1/sessions/{session_id}"),
                    lambda s: f"  [{s['progress']:3d}%] {s['stage']}: {s['message']}",
                    lambda s: s["status"] in ("complete", "failed"), timeout_seconds, "answering the paper")
     if status["status"] == "failed":

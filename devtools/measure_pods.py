@@ -78,14 +78,14 @@ def run_papers(stack: LocalStack, key: str, count: int) -> dict:
     data = PAPER.read_bytes()
     started = time.monotonic()
     with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-        ids = [client.post("/api/upload", files={"file": ("sample-paper.pdf", data)}).json()["session_id"]
+        ids = [client.post("/api/v1/upload", files={"file": ("sample-paper.pdf", data)}).json()["session_id"]
                for _ in range(count)]
         final: dict[str, dict] = {}
         deadline = time.monotonic() + 60 + 30 * count
         while len(final) < count and time.monotonic() < deadline:
             for session_id in ids:
                 if session_id not in final:
-                    body = client.get(f"/api/sessions/{session_id}").json()
+                    body = client.get(f"/api/v1/sessions/{session_id}").json()
                     if body["status"] in ("complete", "failed"):
                         final[session_id] = body
             time.sleep(0.1)

@@ -48,7 +48,7 @@ class Stream:
 
     def __init__(self, port: int, session_id: str, key: str):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=OPEN_TIMEOUT)
-        request = (f"GET /api/sessions/{session_id}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        request = (f"GET /api/v1/sessions/{session_id}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                    f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n")
         self.sock.sendall(request.encode())
         buffer = b""
@@ -92,7 +92,7 @@ def _cpu_percent(pids: list[int], seconds: float = 10.0) -> float:
 
 
 def _upload(api: str, key: str) -> str:
-    response = httpx.post(f"{api}/api/upload", headers={"Authorization": f"Bearer {key}"},
+    response = httpx.post(f"{api}/api/v1/upload", headers={"Authorization": f"Bearer {key}"},
                           files={"file": ("drill.txt", PAPER)}, timeout=30)
     response.raise_for_status()
     return response.json()["session_id"]

@@ -83,7 +83,7 @@ def burst(stack: LocalStack, key: str, uploads: int) -> dict:
 
     def send(_: int) -> httpx.Response:
         with httpx.Client(base_url=stack.layout.api_url, timeout=120) as client:
-            return client.post("/api/upload", headers={"Authorization": f"Bearer {key}"},
+            return client.post("/api/v1/upload", headers={"Authorization": f"Bearer {key}"},
                                files={"file": ("big.pdf", body, "application/pdf")})
 
     started = time.monotonic()

@@ -99,7 +99,7 @@ class PaperInFileIn(_Strict):
 
 
 class PaperIn(_Strict):
-    """A question paper as `GET /api/sessions/{id}/paper` returns it, possibly edited."""
+    """A question paper as `GET /api/v1/sessions/{id}/paper` returns it, possibly edited."""
 
     title: Name = ""
     instructions: Text = ""

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60, description="A keep-alive comment after this "
                                          "long without an event (under proxies' idle timeouts; a write to a gone "
                                          "client fails).")
-    worker_deployment: str = Field(default="qagen-worker", description="Read for /api/capacity in Kubernetes.")
+    worker_deployment: str = Field(default="qagen-worker", description="Read for /api/v1/capacity in Kubernetes.")
 
     # Webhooks
     webhook_allow: str = Field(default="", description="Private ranges callbacks may reach: CIDRs, loopback, private.")

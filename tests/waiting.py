@@ -20,4 +20,4 @@ def poll_until(client: httpx.Client, path: str, finished: set[str], timeout: flo
 
 
 def wait_for_session(client: httpx.Client, session_id: str, timeout: float = 120.0) -> dict:
-    return poll_until(client, f"/api/sessions/{session_id}", {"complete", "failed"}, timeout)
+    return poll_until(client, f"/api/v1/sessions/{session_id}", {"complete", "failed"}, timeout)

@@ -95,7 +95,7 @@ export async function api(path, options) {
 // ---------------------------------------------------------------- paths (relative to the page)
 
 export const enc = encodeURIComponent;
-export const sessionPath = (id) => `api/sessions/${enc(id)}`;
+export const sessionPath = (id) => `api/v1/sessions/${enc(id)}`;
 
 /** A short-lived token for one session's event stream and download link, which cannot send
  * headers. The key itself never goes in a URL (browser history, proxy logs): the API refuses it. */

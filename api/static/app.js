@@ -62,7 +62,7 @@ el.keyForm.addEventListener('submit', async (event) => {
   button.disabled = true;
   try {
     // Check the key before keeping it; if the server cannot answer now, keep it anyway.
-    await api('api/sessions?limit=1', { key: value });
+    await api('api/v1/sessions?limit=1', { key: value });
   } catch (error) {
     if (error.status === 401 || error.status === 403) {
       showError('This key was not accepted.', error);

@@ -18,7 +18,7 @@ export async function download(id, button) {
     // A plain navigation, with a token for this session that lasts minutes (never the key): the
     // API redirects to a signed link and the browser saves the PDF.
     const token = await sessionToken(id);
-    window.location.assign(withToken(`api/download/${enc(id)}`, token));
+    window.location.assign(withToken(`api/v1/download/${enc(id)}`, token));
   } catch (error) {
     showError('The answers could not be downloaded.', error);
   } finally {

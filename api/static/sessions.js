@@ -31,7 +31,7 @@ export async function refreshSessions(append) {
   if (append && nextCursor) query.set('cursor', nextCursor);
   el.sessionsNote.textContent = 'Loading your recent papers…';
   try {
-    const body = await api(`api/sessions?${query}`);
+    const body = await api(`api/v1/sessions?${query}`);
     if (request !== sessionsRequest) return;
     const sessions = Array.isArray(body && body.sessions) ? body.sessions : [];
     // Keep the keyboard focus on the same button when the list is redrawn under it.

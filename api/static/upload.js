@@ -80,7 +80,7 @@ async function onUpload(event) {
     if (knowledgeBase) form.append('knowledge_base', knowledgeBase);
     // Stop after parsing, for the teacher to check the questions (docs/review.md).
     if (el.reviewBox.checked) form.append('review', 'true');
-    const body = await api('api/upload', { method: 'POST', body: form });
+    const body = await api('api/v1/upload', { method: 'POST', body: form });
     follow(body.session_id, { filename: paper.name, status: 'queued', progress: 0, stage: 'queued', message: '' });
     refreshSessions();
   } catch (error) {
@@ -96,7 +96,7 @@ async function uploadNotes(files, paperName) {
   for (const file of files) form.append('file', file, file.name);
   form.append('name', `Notes for ${paperName}`);
   try {
-    const kb = await api('api/knowledge', { method: 'POST', body: form });
+    const kb = await api('api/v1/knowledge', { method: 'POST', body: form });
     if (kb.status === 'failed') throw new ApiError(kb.error || 'The notes could not be read.', 422, 'failed');
     return kb.knowledge_base_id;
   } catch (error) {

@@ -115,12 +115,12 @@ class QagenClient:
         key = idempotency_key or str(uuid.uuid4())
         form = {k: v for k, v in {"knowledge_base": knowledge_base, "callback_url": callback_url,
                                   "review": "true" if review else None}.items() if v}
-        response = self._request("POST", "/api/upload", files={"file": (name, data)}, data=form,
+        response = self._request("POST", "/api/v1/upload", files={"file": (name, data)}, data=form,
                                  headers={"Idempotency-Key": key}, idempotent=True)
         return Submission.from_dict(response.json(), idempotency_key=key)
 
     def status(self, session_id: str) -> SessionStatus:
-        return SessionStatus.from_dict(self._request("GET", f"/api/sessions/{_q(session_id)}").json())
+        return SessionStatus.from_dict(self._request("GET", f"/api/v1/sessions/{_q(session_id)}").json())
 
     def sessions(self, limit: int = 20, status: str | None = None) -> Iterator[SessionStatus]:
         """Your sessions, newest first, `limit` per page, following `next_cursor` lazily to the end."""
@@ -128,7 +128,7 @@ class QagenClient:
         if status:
             params["status"] = status
         while True:
-            body = self._request("GET", "/api/sessions", params=params).json()
+            body = self._request("GET", "/api/v1/sessions", params=params).json()
             for item in body.get("sessions") or []:
                 yield SessionStatus.from_dict(item)
             cursor = body.get("next_cursor")
@@ -141,7 +141,7 @@ class QagenClient:
 
         `NotFoundError` for an unknown session, or one already deleted (so also when a retry
         follows a deletion whose answer was lost)."""
-        self._request("DELETE", f"/api/sessions/{_q(session_id)}", idempotent=True)
+        self._request("DELETE", f"/api/v1/sessions/{_q(session_id)}", idempotent=True)
 
     def wait(self, session_id: str, on_progress: Callable[[SessionStatus], None] | None = None,
              timeout: float | None = None, *, stop_at_review: bool = True) -> SessionStatus:
@@ -202,7 +202,7 @@ class QagenClient:
         read_timeout = self.timeout if deadline is None else max(0.1, min(self.timeout, deadline - time.monotonic()))
         delivered = False
         try:
-            with self._http.stream("GET", f"/api/sessions/{_q(session_id)}/events", auth=self._auth,
+            with self._http.stream("GET", f"/api/v1/sessions/{_q(session_id)}/events", auth=self._auth,
                                    headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
                                    timeout=httpx.Timeout(self.timeout, read=read_timeout)) as response:
                 if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/event-stream"):
@@ -229,7 +229,7 @@ class QagenClient:
         """The parsed paper of a session, as the API's JSON (docs/schema.md), every field kept.
 
         A `QagenAPIError` 409 `not_parsed` while there is none (still parsing, or uploaded without review)."""
-        return self._request("GET", f"/api/sessions/{_q(session_id)}/paper").json()
+        return self._request("GET", f"/api/v1/sessions/{_q(session_id)}/paper").json()
 
     def paper(self, session_id: str) -> Paper:
         """The parsed paper of a session (`qagen.model.Paper`, no answers), to check before `answer()`."""
@@ -244,7 +244,7 @@ class QagenClient:
         review (nothing changed)."""
         body = paper.to_dict() if isinstance(paper, Paper) else dict(paper)
         key = idempotency_key or str(uuid.uuid4())
-        response = self._request("PUT", f"/api/sessions/{_q(session_id)}/paper", json=body,
+        response = self._request("PUT", f"/api/v1/sessions/{_q(session_id)}/paper", json=body,
                                  headers={"Idempotency-Key": key}, idempotent=True)
         return Paper.from_dict(response.json())
 
@@ -254,18 +254,18 @@ class QagenClient:
         Carries an `Idempotency-Key` (a fresh UUID unless given), so a retry after a lost
         answer is safe; follow the job with `wait()`. 409 `not_in_review` if it is not awaiting review."""
         key = idempotency_key or str(uuid.uuid4())
-        response = self._request("POST", f"/api/sessions/{_q(session_id)}/answer",
+        response = self._request("POST", f"/api/v1/sessions/{_q(session_id)}/answer",
                                  headers={"Idempotency-Key": key}, idempotent=True)
         return Submission.from_dict(response.json(), idempotency_key=key)
 
     def result(self, session_id: str) -> Paper:
         """The answered paper (questions with their answers); `NotReadyError` until complete."""
-        return Paper.from_dict(self._request("GET", f"/api/sessions/{_q(session_id)}/result.json").json())
+        return Paper.from_dict(self._request("GET", f"/api/v1/sessions/{_q(session_id)}/result.json").json())
 
     def download_url(self, session_id: str, expires_in: int | None = None) -> str:
         """A fresh signed URL of the answered PDF (valid `expires_in` seconds, or the server's default; needs no key)."""
         params = {"expires_in": expires_in} if expires_in else None
-        response = self._request("GET", f"/api/download/{_q(session_id)}", params=params, follow_redirects=False)
+        response = self._request("GET", f"/api/v1/download/{_q(session_id)}", params=params, follow_redirects=False)
         location = response.headers.get("Location")
         if response.status_code not in (301, 302, 303, 307, 308) or not location:
             raise QagenAPIError(response.status_code, "unexpected_response",
@@ -317,16 +317,16 @@ class QagenClient:
         files = [("file", (Path(p).name, Path(p).read_bytes())) for p in items]
         form = {"name": name} if name else {}
         # Not idempotent on the server: retried only when the request was refused (429/503) or never sent.
-        return KnowledgeBase.from_dict(self._request("POST", "/api/knowledge", files=files, data=form).json())
+        return KnowledgeBase.from_dict(self._request("POST", "/api/v1/knowledge", files=files, data=form).json())
 
     def knowledge_base(self, knowledge_base_id: str) -> KnowledgeBase:
-        return KnowledgeBase.from_dict(self._request("GET", f"/api/knowledge/{_q(knowledge_base_id)}").json())
+        return KnowledgeBase.from_dict(self._request("GET", f"/api/v1/knowledge/{_q(knowledge_base_id)}").json())
 
     def delete_knowledge_base(self, knowledge_base_id: str) -> None:
-        self._request("DELETE", f"/api/knowledge/{_q(knowledge_base_id)}", idempotent=True)
+        self._request("DELETE", f"/api/v1/knowledge/{_q(knowledge_base_id)}", idempotent=True)
 
     def capacity(self) -> Capacity:
-        return Capacity.from_dict(self._request("GET", "/api/capacity").json())
+        return Capacity.from_dict(self._request("GET", "/api/v1/capacity").json())
 
     # -- requests
 

@@ -20,17 +20,17 @@ def assert_error(response, status: int, code: str) -> dict:
     return error
 
 
-@pytest.mark.parametrize("path", ["/api/sessions/x", "/api/download/x"])
+@pytest.mark.parametrize("path", ["/api/v1/sessions/x", "/api/v1/download/x"])
 def test_requests_without_a_key_are_refused(anonymous, path):
     assert_error(anonymous.get(path), 401, "unauthorized")
 
 
 def test_uploads_without_a_key_are_refused(anonymous):
-    assert_error(anonymous.post("/api/upload", files={"file": ("a.txt", b"1. Q?")}), 401, "unauthorized")
+    assert_error(anonymous.post("/api/v1/upload", files={"file": ("a.txt", b"1. Q?")}), 401, "unauthorized")
 
 
 def test_a_wrong_key_is_refused(anonymous):
-    response = anonymous.get("/api/sessions/x", headers={"Authorization": "Bearer qk_not-a-real-key"})
+    response = anonymous.get("/api/v1/sessions/x", headers={"Authorization": "Bearer qk_not-a-real-key"})
     assert_error(response, 401, "unauthorized")
 
 
@@ -44,22 +44,22 @@ def test_keys_are_stored_only_as_hashes(redis_client):
 
 
 def test_an_unknown_session_is_404(client):
-    assert_error(client.get(f"/api/sessions/{uuid.uuid4()}"), 404, "not_found")
-    assert_error(client.get(f"/api/download/{uuid.uuid4()}"), 404, "not_found")
+    assert_error(client.get(f"/api/v1/sessions/{uuid.uuid4()}"), 404, "not_found")
+    assert_error(client.get(f"/api/v1/download/{uuid.uuid4()}"), 404, "not_found")
 
 
 def test_another_keys_session_is_404(client, redis_client, settings):
     session_id = str(uuid.uuid4())
     SessionStore(redis_client, 3600).create(Session(id=session_id, tenant="someone-else", filename="p.pdf", input_key="k"))
 
-    assert_error(client.get(f"/api/sessions/{session_id}"), 404, "not_found")
+    assert_error(client.get(f"/api/v1/sessions/{session_id}"), 404, "not_found")
 
 
 def test_download_before_completion_is_409(client, redis_client):
     session_id = str(uuid.uuid4())
     SessionStore(redis_client, 3600).create(Session(id=session_id, tenant="tests", filename="p.pdf", input_key="k"))
 
-    error = assert_error(client.get(f"/api/download/{session_id}"), 409, "not_ready")
+    error = assert_error(client.get(f"/api/v1/download/{session_id}"), 409, "not_ready")
     assert "queued" in error["message"]
 
 
@@ -113,7 +113,7 @@ class TestBadUploadsLeaveNothingBehind:
     def post(self, client, name, data):
         import io
 
-        return client.post("/api/upload", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+        return client.post("/api/v1/upload", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
     def test_binary_content_named_pdf_is_415(self, app_client, nothing_left):
         client, _ = app_client
@@ -126,7 +126,7 @@ class TestBadUploadsLeaveNothingBehind:
 
     def test_a_missing_file_field_is_400(self, app_client, nothing_left):
         client, _ = app_client
-        error = assert_error(client.post("/api/upload", data={"other": "x"}), 400, "validation_error")
+        error = assert_error(client.post("/api/v1/upload", data={"other": "x"}), 400, "validation_error")
         assert "file" in error["message"] and error["detail"]["form_and_files"]["file"]
 
     def test_a_file_over_the_size_limit_is_413(self, app_client, nothing_left):

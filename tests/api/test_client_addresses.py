@@ -47,13 +47,13 @@ def test_behind_the_ingress_clients_without_a_key_get_buckets_of_their_own(limit
     client = limited(trusted_proxies=1)
     noisy, quiet = _two_clients()
 
-    assert _statuses(client, "/api/capacity", 4, headers={"X-Forwarded-For": noisy}) == [401, 401, 401, 429]
+    assert _statuses(client, "/api/v1/capacity", 4, headers={"X-Forwarded-For": noisy}) == [401, 401, 401, 429]
 
-    assert client.get("/api/capacity", headers={"X-Forwarded-For": quiet}).status_code == 401  # not 429
+    assert client.get("/api/v1/capacity", headers={"X-Forwarded-For": quiet}).status_code == 401  # not 429
     # A client cannot pick its bucket: the Ingress appends the address it saw, and only the
     # last value (one trusted proxy) counts.
     spoofed = {"X-Forwarded-For": f"{_new_address()}, {noisy}"}
-    assert client.get("/api/capacity", headers=spoofed).status_code == 429
+    assert client.get("/api/v1/capacity", headers=spoofed).status_code == 429
 
 
 def test_without_trusted_proxies_everyone_behind_the_ingress_shares_one_bucket(limited):
@@ -63,9 +63,9 @@ def test_without_trusted_proxies_everyone_behind_the_ingress_shares_one_bucket(l
     # Start from an empty bucket for the pod's address: the previous test's app counted there too.
     client.environ_base["REMOTE_ADDR"] = _new_address()
 
-    assert _statuses(client, "/api/capacity", 3, headers={"X-Forwarded-For": noisy}) == [401, 401, 401]
+    assert _statuses(client, "/api/v1/capacity", 3, headers={"X-Forwarded-For": noisy}) == [401, 401, 401]
 
-    assert client.get("/api/capacity", headers={"X-Forwarded-For": quiet}).status_code == 429
+    assert client.get("/api/v1/capacity", headers={"X-Forwarded-For": quiet}).status_code == 429
 
 
 def test_a_token_in_the_query_is_counted_against_its_tenant_not_the_address(limited, redis_client):
@@ -80,18 +80,18 @@ def test_a_token_in_the_query_is_counted_against_its_tenant_not_the_address(limi
     other_token, _ = session_tokens.mint(redis_client, other, str(uuid.uuid4()))
     browser = {"X-Forwarded-For": _new_address()}  # one school's NAT, two tenants
 
-    busy_answers = _statuses(client, f"/api/download/{session_id}", 4, query_string={"access_token": busy_token},
+    busy_answers = _statuses(client, f"/api/v1/download/{session_id}", 4, query_string={"access_token": busy_token},
                              headers=browser)
 
     assert 429 not in busy_answers[:3] and busy_answers[3] == 429
-    assert client.get(f"/api/download/{uuid.uuid4()}", query_string={"access_token": other_token},
+    assert client.get(f"/api/v1/download/{uuid.uuid4()}", query_string={"access_token": other_token},
                       headers=browser).status_code != 429
-    assert client.get("/api/capacity", headers=browser).status_code == 401  # the address's own bucket is untouched
+    assert client.get("/api/v1/capacity", headers=browser).status_code == 401  # the address's own bucket is untouched
     # The busy tenant's requests with its key in the header count in the same bucket: one tenant, one budget.
-    assert client.get(f"/api/download/{session_id}", headers={"Authorization": f"Bearer {busy_key}", **browser}
+    assert client.get(f"/api/v1/download/{session_id}", headers={"Authorization": f"Bearer {busy_key}", **browser}
                       ).status_code == 429
     # An API key sent in the query (refused there) counts against its tenant too, not the address.
-    assert client.get(f"/api/download/{session_id}", query_string={"access_token": busy_key},
+    assert client.get(f"/api/v1/download/{session_id}", query_string={"access_token": busy_key},
                       headers=browser).status_code == 429
 
 
@@ -99,10 +99,10 @@ def test_counting_a_query_token_authenticates_nothing(limited, redis_client):
     client = limited(trusted_proxies=1)
     key = ApiKeyStore(redis_client).create(f"query-{uuid.uuid4().hex[:6]}")
 
-    answer = client.get("/api/capacity", query_string={"access_token": key},
+    answer = client.get("/api/v1/capacity", query_string={"access_token": key},
                         headers={"X-Forwarded-For": _new_address()})
 
-    assert answer.status_code == 401  # /api/capacity takes the key from the header only
+    assert answer.status_code == 401  # /api/v1/capacity takes the key from the header only
 
 
 def test_links_keep_the_scheme_the_trusted_proxy_saw(settings, redis_client):
@@ -113,7 +113,7 @@ def test_links_keep_the_scheme_the_trusted_proxy_saw(settings, redis_client):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = INGRESS_POD
 
-    answer = client.post("/api/upload", data={"file": (io.BytesIO(b"1. Define force. [1]\n"), "q.txt")},
+    answer = client.post("/api/v1/upload", data={"file": (io.BytesIO(b"1. Define force. [1]\n"), "q.txt")},
                          content_type="multipart/form-data",
                          headers={"Authorization": f"Bearer {key}", "X-Forwarded-Proto": "https",
                                   "X-Forwarded-For": _new_address()})

@@ -14,7 +14,7 @@ from tests.waiting import wait_for_session
 
 
 def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
-    return client.post("/api/upload", files={"file": (name, data)})
+    return client.post("/api/v1/upload", files={"file": (name, data)})
 
 
 def test_an_uploaded_paper_is_answered_and_downloadable_through_a_signed_url(client, storage):
@@ -68,7 +68,7 @@ def test_a_paper_without_questions_fails_with_a_message_a_person_can_act_on(clie
 
     assert final["status"] == "failed"
     assert "no numbered questions" in final["error"]
-    conflict = client.get(f"/api/download/{body['session_id']}")
+    conflict = client.get(f"/api/v1/download/{body['session_id']}")
     assert conflict.status_code == 409
     assert "no numbered questions" in conflict.json()["error"]["message"]
 
@@ -129,9 +129,9 @@ Time: 1 hour                         Max. Marks: 20
 
 def events_of(stack, api_key: str, session_id: str) -> list[dict]:
     seen = []
-    token = httpx.post(f"{stack.layout.api_url}/api/sessions/{session_id}/token",
+    token = httpx.post(f"{stack.layout.api_url}/api/v1/sessions/{session_id}/token",
                        headers={"Authorization": f"Bearer {api_key}"}).json()["access_token"]
-    with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
+    with httpx.stream("GET", f"{stack.layout.api_url}/api/v1/sessions/{session_id}/events",
                       params={"access_token": token}, timeout=120) as response:
         for line in response.iter_lines():
             if line.startswith("data: "):

@@ -56,7 +56,7 @@ def record_key(tenant: str, key: str) -> str:
 
 
 def upload(client, key: str, **kwargs):
-    return client.post("/api/upload", files={"file": ("quiz.txt", QUIZ)}, headers={"Idempotency-Key": key},
+    return client.post("/api/v1/upload", files={"file": ("quiz.txt", QUIZ)}, headers={"Idempotency-Key": key},
                        **kwargs)
 
 
@@ -187,7 +187,7 @@ def test_a_failed_final_write_still_lets_a_retry_get_the_original_session(stack,
 
     signals.after_task_publish.connect(cut_once_published, weak=False)
     try:
-        first = app.test_client().post("/api/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
+        first = app.test_client().post("/api/v1/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
                                        content_type="multipart/form-data",
                                        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key})
     finally:
@@ -206,7 +206,7 @@ def test_a_failed_final_write_still_lets_a_retry_get_the_original_session(stack,
     assert retry.status_code == 202 and retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json()["session_id"] == session_id
     assert wait_for_session(client, session_id)["status"] == "complete"
-    listed = [s["session_id"] for s in client.get("/api/sessions", params={"limit": 100}).json()["sessions"]]
+    listed = [s["session_id"] for s in client.get("/api/v1/sessions", params={"limit": 100}).json()["sessions"]]
     assert listed.count(session_id) == 1
     assert json.loads(redis_client.get(record_key("tests", key)))["queued"] is True
 
@@ -250,7 +250,7 @@ def test_a_job_whose_enqueue_failed_and_whose_clean_up_failed_is_queued_by_the_r
 
     signals.before_task_publish.connect(cut_before_publishing, weak=False)
     try:
-        first = app.test_client().post("/api/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
+        first = app.test_client().post("/api/v1/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
                                        content_type="multipart/form-data",
                                        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key})
     finally:

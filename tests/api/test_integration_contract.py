@@ -18,7 +18,7 @@ QUIZ = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
 
 
 def upload(client, data: bytes = QUIZ, name: str = "quiz.txt", headers=None, **form) -> httpx.Response:
-    return client.post("/api/upload", files={"file": (name, data)}, data=form, headers=headers or {})
+    return client.post("/api/v1/upload", files={"file": (name, data)}, data=form, headers=headers or {})
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ class TestTenants:
         session_id = upload(client).json()["session_id"]
         wait_for_session(client, session_id)
 
-        for path in (f"/api/sessions/{session_id}", f"/api/sessions/{session_id}/result.json",
-                     f"/api/sessions/{session_id}/events", f"/api/download/{session_id}"):
+        for path in (f"/api/v1/sessions/{session_id}", f"/api/v1/sessions/{session_id}/result.json",
+                     f"/api/v1/sessions/{session_id}/events", f"/api/v1/download/{session_id}"):
             response = other_tenant.get(path)
             assert response.status_code == 404, path
             assert response.json()["error"]["code"] == "not_found"
@@ -50,7 +50,7 @@ class TestTenants:
     def test_the_session_list_shows_only_the_tenants_own(self, client, other_tenant):
         mine = upload(client).json()["session_id"]
 
-        listed = [s["session_id"] for s in other_tenant.get("/api/sessions").json()["sessions"]]
+        listed = [s["session_id"] for s in other_tenant.get("/api/v1/sessions").json()["sessions"]]
 
         assert mine not in listed
 
@@ -64,7 +64,7 @@ class TestIdempotency:
         assert first.status_code == second.status_code == 202
         assert second.json() == first.json()
         assert second.headers["Idempotent-Replayed"] == "true"
-        sessions = client.get("/api/sessions", params={"limit": 100}).json()["sessions"]
+        sessions = client.get("/api/v1/sessions", params={"limit": 100}).json()["sessions"]
         assert [s["session_id"] for s in sessions].count(first.json()["session_id"]) == 1
 
     def test_the_same_key_with_a_different_body_is_422(self, client):
@@ -96,8 +96,8 @@ class TestLiveProgress:
         session_id = upload(client, EXAMPLE_PAPER.read_bytes(), "paper.pdf").json()["session_id"]
         events = []
         # EventSource cannot send headers: a short-lived token for this session rides as access_token.
-        token = client.post(f"/api/sessions/{session_id}/token").json()["access_token"]
-        with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
+        token = client.post(f"/api/v1/sessions/{session_id}/token").json()["access_token"]
+        with httpx.stream("GET", f"{stack.layout.api_url}/api/v1/sessions/{session_id}/events",
                           params={"access_token": token}, timeout=120) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             event = None
@@ -119,8 +119,8 @@ class TestLiveProgress:
         session_id = str(uuid.uuid4())
         store.create(Session(id=session_id, tenant="tests", filename="p.pdf", input_key="k"))
         seen = []
-        token = client.post(f"/api/sessions/{session_id}/token").json()["access_token"]
-        with httpx.stream("GET", f"{stack.layout.api_url}/api/sessions/{session_id}/events",
+        token = client.post(f"/api/v1/sessions/{session_id}/token").json()["access_token"]
+        with httpx.stream("GET", f"{stack.layout.api_url}/api/v1/sessions/{session_id}/events",
                           params={"access_token": token}, timeout=30) as response:
             lines = response.iter_lines()
             for line in lines:
@@ -136,7 +136,7 @@ class TestLiveProgress:
         assert seen[1]["message"] == "answering 4/10"
 
     def test_the_stream_needs_a_key(self, anonymous):
-        assert anonymous.get(f"/api/sessions/{uuid.uuid4()}/events").status_code == 401
+        assert anonymous.get(f"/api/v1/sessions/{uuid.uuid4()}/events").status_code == 401
 
 
 class TestSessionList:
@@ -146,7 +146,7 @@ class TestSessionList:
             created = [upload(c).json()["session_id"] for _ in range(5)]
             pages, cursor = [], None
             while True:
-                body = c.get("/api/sessions", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+                body = c.get("/api/v1/sessions", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
                 pages.append([s["session_id"] for s in body["sessions"]])
                 cursor = body["next_cursor"]
                 if not cursor:
@@ -159,15 +159,15 @@ class TestSessionList:
         session_id = upload(client).json()["session_id"]
         wait_for_session(client, session_id)
 
-        complete = client.get("/api/sessions", params={"status": "complete", "limit": 100}).json()["sessions"]
+        complete = client.get("/api/v1/sessions", params={"status": "complete", "limit": 100}).json()["sessions"]
 
         assert session_id in [s["session_id"] for s in complete]
         assert all(s["status"] == "complete" for s in complete)
-        assert client.get("/api/sessions", params={"status": "bogus"}).status_code == 400
-        assert client.get("/api/sessions", params={"limit": 0}).status_code == 400
-        assert client.get("/api/sessions", params={"cursor": "not-a-cursor"}).status_code == 400
+        assert client.get("/api/v1/sessions", params={"status": "bogus"}).status_code == 400
+        assert client.get("/api/v1/sessions", params={"limit": 0}).status_code == 400
+        assert client.get("/api/v1/sessions", params={"cursor": "not-a-cursor"}).status_code == 400
         for number_redis_refuses in ("nan", "NaN", "inf", "-inf"):  # float() reads them; a client must not retry
-            assert client.get("/api/sessions", params={"cursor": number_redis_refuses}).status_code == 400
+            assert client.get("/api/v1/sessions", params={"cursor": number_redis_refuses}).status_code == 400
 
 
 class TestRateLimits:
@@ -177,7 +177,7 @@ class TestRateLimits:
         client = app.test_client()
         headers = {"Authorization": f"Bearer {key}"}
 
-        answers = [client.get("/api/capacity", headers=headers) for _ in range(4)]
+        answers = [client.get("/api/v1/capacity", headers=headers) for _ in range(4)]
 
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert answers[0].headers["RateLimit-Policy"] == '"default";q=3;w=60'
@@ -191,7 +191,7 @@ class TestCapacityAndDocs:
     def test_capacity_reports_the_queue_and_an_estimate(self, client):
         wait_for_session(client, upload(client).json()["session_id"])
 
-        body = client.get("/api/capacity").json()
+        body = client.get("/api/v1/capacity").json()
 
         assert body["queued"] >= 0 and body["running"] >= 0
         assert body["workers"] is None  # no cluster here: falls back to the queue alone
@@ -202,9 +202,9 @@ class TestCapacityAndDocs:
         spec = anonymous.get("/openapi.json").json()
 
         assert spec["openapi"].startswith("3.")
-        for path in ("/api/upload", "/api/sessions/{session_id}", "/api/sessions/{session_id}/events",
-                     "/api/sessions/{session_id}/result.json", "/api/download/{session_id}", "/api/knowledge",
-                     "/api/capacity"):
+        for path in ("/api/v1/upload", "/api/v1/sessions/{session_id}", "/api/v1/sessions/{session_id}/events",
+                     "/api/v1/sessions/{session_id}/result.json", "/api/v1/download/{session_id}", "/api/v1/knowledge",
+                     "/api/v1/capacity"):
             assert path in spec["paths"], path
         assert anonymous.get("/docs").status_code == 200
 
@@ -219,17 +219,17 @@ def test_uploads_have_their_own_tighter_limit(settings, redis_client):
     def post():
         import io
 
-        return client.post("/api/upload", data={"file": (io.BytesIO(QUIZ), "q.txt")}, content_type="multipart/form-data")
+        return client.post("/api/v1/upload", data={"file": (io.BytesIO(QUIZ), "q.txt")}, content_type="multipart/form-data")
 
     assert [post().status_code, post().status_code] == [202, 429]
-    assert client.get("/api/capacity").status_code == 200  # other routes keep the general limit
+    assert client.get("/api/v1/capacity").status_code == 200  # other routes keep the general limit
 
 
 def test_a_tenant_reads_and_rotates_its_webhook_secret(client, other_tenant):
-    first = client.get("/api/webhook-secret").json()["secret"]
+    first = client.get("/api/v1/webhook-secret").json()["secret"]
 
-    rotated = client.post("/api/webhook-secret/rotate").json()["secret"]
+    rotated = client.post("/api/v1/webhook-secret/rotate").json()["secret"]
 
     assert first.startswith("whsec_") and rotated.startswith("whsec_") and rotated != first
-    assert client.get("/api/webhook-secret").json()["secret"] == rotated
-    assert other_tenant.get("/api/webhook-secret").json()["secret"] not in (first, rotated)
+    assert client.get("/api/v1/webhook-secret").json()["secret"] == rotated
+    assert other_tenant.get("/api/v1/webhook-secret").json()["secret"] not in (first, rotated)

@@ -34,12 +34,12 @@ PAPER = b"Data Structures Quiz\n1. What is a linked list? [2]\n2. What does LIFO
 
 
 def wait_until_indexed(client, kb_id: str, timeout: float = 60) -> dict:
-    return poll_until(client, f"/api/knowledge/{kb_id}", {"ready", "failed"}, timeout)
+    return poll_until(client, f"/api/v1/knowledge/{kb_id}", {"ready", "failed"}, timeout)
 
 
 @pytest.fixture
 def knowledge_base(client) -> str:
-    response = client.post("/api/knowledge", data={"name": "DS notes"}, files={"file": ("notes.md", NOTES)})
+    response = client.post("/api/v1/knowledge", data={"name": "DS notes"}, files={"file": ("notes.md", NOTES)})
     assert response.status_code == 202, response.text
     return response.json()["knowledge_base_id"]
 
@@ -56,7 +56,7 @@ def test_notes_are_indexed_by_a_worker_and_reported(client, knowledge_base):
 def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
     wait_until_indexed(client, knowledge_base)
 
-    upload = client.post("/api/upload", data={"knowledge_base": knowledge_base}, files={"file": ("quiz.txt", PAPER)})
+    upload = client.post("/api/v1/upload", data={"knowledge_base": knowledge_base}, files={"file": ("quiz.txt", PAPER)})
     session_id = upload.json()["session_id"]
     final = wait_for_session(client, session_id)
 
@@ -72,7 +72,7 @@ def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
 def test_a_duplicate_document_is_skipped_and_said_so(client, knowledge_base):
     wait_until_indexed(client, knowledge_base)
 
-    response = client.post(f"/api/knowledge/{knowledge_base}/documents", files={"file": ("copy.md", NOTES)})
+    response = client.post(f"/api/v1/knowledge/{knowledge_base}/documents", files={"file": ("copy.md", NOTES)})
 
     assert response.status_code == 200
     assert response.json()["skipped"][0]["filename"] == "copy.md"
@@ -83,7 +83,7 @@ def test_adding_a_document_reindexes(client, knowledge_base):
     first = wait_until_indexed(client, knowledge_base)
 
     more = b"# Queues\n\nA queue is first-in, first-out (FIFO): enqueue at the back, dequeue at the front.\n" * 3
-    assert client.post(f"/api/knowledge/{knowledge_base}/documents", files={"file": ("queues.md", more)}).status_code == 202
+    assert client.post(f"/api/v1/knowledge/{knowledge_base}/documents", files={"file": ("queues.md", more)}).status_code == 202
     second = wait_until_indexed(client, knowledge_base)
 
     assert second["status"] == "ready"
@@ -99,7 +99,7 @@ def test_adding_a_document_reindexes(client, knowledge_base):
 def test_unusable_documents_are_refused_and_no_base_is_left(client, redis_client, name, data, status):
     before = set(redis_client.scan_iter("qagen:kb:*"))
 
-    response = client.post("/api/knowledge", files={"file": (name, data)})
+    response = client.post("/api/v1/knowledge", files={"file": (name, data)})
 
     assert response.status_code == status
     assert response.json()["error"]["message"]
@@ -111,11 +111,11 @@ def test_a_deleted_base_is_gone_with_its_objects(client, knowledge_base, storage
     wait_until_indexed(client, knowledge_base)
     assert storage.list_keys(f"tenants/tests/knowledge/{knowledge_base}/")
 
-    assert client.delete(f"/api/knowledge/{knowledge_base}").status_code == 204
+    assert client.delete(f"/api/v1/knowledge/{knowledge_base}").status_code == 204
 
-    assert client.get(f"/api/knowledge/{knowledge_base}").status_code == 404
+    assert client.get(f"/api/v1/knowledge/{knowledge_base}").status_code == 404
     assert storage.list_keys(f"tenants/tests/knowledge/{knowledge_base}/") == []
-    upload = client.post("/api/upload", data={"knowledge_base": knowledge_base}, files={"file": ("q.txt", PAPER)})
+    upload = client.post("/api/v1/upload", data={"knowledge_base": knowledge_base}, files={"file": ("q.txt", PAPER)})
     assert upload.status_code == 404
 
 
@@ -140,6 +140,6 @@ def test_another_keys_base_is_404(client, anonymous, redis_client, knowledge_bas
 
     other = ApiKeyStore(redis_client).create("other-tenant")
 
-    response = anonymous.get(f"/api/knowledge/{knowledge_base}", headers={"Authorization": f"Bearer {other}"})
+    response = anonymous.get(f"/api/v1/knowledge/{knowledge_base}", headers={"Authorization": f"Bearer {other}"})
 
     assert response.status_code == 404

@@ -58,17 +58,17 @@ def test_an_upload_beyond_the_slots_gets_503_with_retry_after_and_other_routes_d
     body, content_type = _multipart(PAPER * 2000)
     slow = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])))
     try:
-        slow.sendall((f"POST /api/upload HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer {key}\r\n"
+        slow.sendall((f"POST /api/v1/upload HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer {key}\r\n"
                       f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode())
         slow.sendall(body[: len(body) // 2])  # a large upload still arriving: it holds the one slot
         _wait(lambda: slots._value == 0)
 
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
             started = time.monotonic()
-            refused = client.post("/api/upload", files={"file": ("q.txt", PAPER)})
+            refused = client.post("/api/v1/upload", files={"file": ("q.txt", PAPER)})
             waited = time.monotonic() - started
             healthy = client.get("/healthz")
-            capacity = client.get("/api/capacity")
+            capacity = client.get("/api/v1/capacity")
 
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
         assert refused.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -84,17 +84,17 @@ def test_an_upload_beyond_the_slots_gets_503_with_retry_after_and_other_routes_d
 
     _wait(lambda: slots._value == 1)
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-        assert client.post("/api/upload", files={"file": ("q.txt", PAPER)}).status_code == 202
+        assert client.post("/api/v1/upload", files={"file": ("q.txt", PAPER)}).status_code == 202
 
 
 def test_a_refused_or_failed_upload_gives_its_slot_back(one_slot_api):
     base, key, slots = one_slot_api
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-        assert client.post("/api/upload", files={"file": ("junk.pdf", b"\x00\x01\x02" * 100)}).status_code == 415
-        assert client.post("/api/upload", files={"file": ("empty.txt", b"")}).status_code == 400
-        assert client.post("/api/knowledge", files={"file": ("n.txt", b"")}).status_code in (400, 415)
-        assert client.post("/api/upload", files={"file": ("q.txt", PAPER)}).status_code == 202
-        anonymous = httpx.post(f"{base}/api/upload", files={"file": ("q.txt", PAPER)})
+        assert client.post("/api/v1/upload", files={"file": ("junk.pdf", b"\x00\x01\x02" * 100)}).status_code == 415
+        assert client.post("/api/v1/upload", files={"file": ("empty.txt", b"")}).status_code == 400
+        assert client.post("/api/v1/knowledge", files={"file": ("n.txt", b"")}).status_code in (400, 415)
+        assert client.post("/api/v1/upload", files={"file": ("q.txt", PAPER)}).status_code == 202
+        anonymous = httpx.post(f"{base}/api/v1/upload", files={"file": ("q.txt", PAPER)})
         assert anonymous.status_code == 401
     assert slots._value == 1
 
@@ -104,4 +104,4 @@ def test_an_upload_waits_briefly_for_a_slot_rather_than_failing_at_once(one_slot
     assert slots.acquire(timeout=1)  # a slot busy for a moment, as with a paper being stored
     threading.Timer(0.5, slots.release).start()
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-        assert client.post("/api/upload", files={"file": ("q.txt", PAPER)}).status_code == 202
+        assert client.post("/api/v1/upload", files={"file": ("q.txt", PAPER)}).status_code == 202

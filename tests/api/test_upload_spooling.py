@@ -13,7 +13,7 @@ from api.files import IN_MEMORY_UPLOAD_BYTES
 def _stream_of_an_upload(settings, size: int):
     app = create_app(settings)
     data = {"file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * size), "paper.pdf")}
-    with app.test_request_context("/api/upload", method="POST", data=data, content_type="multipart/form-data"):
+    with app.test_request_context("/api/v1/upload", method="POST", data=data, content_type="multipart/form-data"):
         upload = request.files["file"]
         return upload.stream, upload.read()
 

@@ -89,7 +89,7 @@ def test_wait_stops_at_the_review_event_and_returns_at_once_when_already_in_revi
         again = client.wait(job.session_id, timeout=5)
         after = [request.url.path for request, _ in transport.exchanges]
 
-    status, events = f"/api/sessions/{job.session_id}", f"/api/sessions/{job.session_id}/events"
+    status, events = f"/api/v1/sessions/{job.session_id}", f"/api/v1/sessions/{job.session_id}/events"
     assert parsed.awaiting_review and again.awaiting_review
     # One status, then (unless the parse was already done) one stream, which ended at `review`.
     assert during in ([status, events], [status]), during

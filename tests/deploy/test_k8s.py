@@ -470,7 +470,7 @@ def test_the_ingress_routes_the_public_paths_and_not_the_probes_or_metrics(overl
             assert _routed(paths, concrete), f"{route} is public but the Ingress does not route it"
     for private in ("/metrics", "/readyz", "/healthz", "/readyz/", "/metricsx", "/anything-else"):
         assert not _routed(paths, private), private
-    assert _routed(paths, "/api/sessions/x/events") and not _routed(paths, "/apix")
+    assert _routed(paths, "/api/v1/sessions/x/events") and not _routed(paths, "/apix")
 
 
 def test_metrics_have_their_own_port_admitted_only_from_the_monitoring_namespace(overlay):

@@ -64,7 +64,7 @@ def test_procfile_web_and_worker_under_honcho_complete_a_job(stack, redis_client
                    f"the Procfile's web on $PORT={port} (log: {tmp_path / 'web.log'})", 0.2)
         key = ApiKeyStore(redis_client).create("procfile")
         headers = {"Authorization": f"Bearer {key}"}
-        upload = httpx.post(f"{api}/api/upload", headers=headers, timeout=30,
+        upload = httpx.post(f"{api}/api/v1/upload", headers=headers, timeout=30,
                             files={"file": ("sample-paper.pdf", EXAMPLE_PAPER.read_bytes())})
         assert upload.status_code == 202, upload.text
         session_id = upload.json()["session_id"]
@@ -80,7 +80,7 @@ def test_procfile_web_and_worker_under_honcho_complete_a_job(stack, redis_client
             if session_id in _unacked_ids(redis_client):
                 seen_running = True  # KEDA's `running` trigger counts it
                 assert redis_client.llen(queue) == 0
-            body = httpx.get(f"{api}/api/sessions/{session_id}", headers=headers, timeout=10).json()
+            body = httpx.get(f"{api}/api/v1/sessions/{session_id}", headers=headers, timeout=10).json()
             if body["status"] in ("complete", "failed"):
                 break
             time.sleep(0.05)
@@ -92,7 +92,7 @@ def test_procfile_web_and_worker_under_honcho_complete_a_job(stack, redis_client
         # pool process's first paper also freezes its libraries then: worker/gc_freeze.py).
         wait_until(lambda: session_id not in _unacked_ids(redis_client), 10, "the job's message to be acknowledged", 0.05)
         assert redis_client.llen(queue) == 0
-        download = httpx.get(f"{api}/api/download/{session_id}", headers=headers, timeout=10)
+        download = httpx.get(f"{api}/api/v1/download/{session_id}", headers=headers, timeout=10)
         assert download.status_code == 302 and "X-Amz-Signature=" in download.headers["Location"]
         # The job ran in the Procfile's worker (concurrency from the environment).
         assert "concurrency: 1 (prefork)" in log and session_id in log

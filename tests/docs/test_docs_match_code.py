@@ -414,7 +414,7 @@ def test_the_headers_curl_sends_in_the_docs_are_ones_the_api_reads():
 def test_the_form_fields_curl_posts_in_the_docs_are_fields_of_the_routes_schema():
     from api.schemas import KnowledgeIn, UploadIn
 
-    schemas = {"/api/upload": UploadIn, "/api/knowledge": KnowledgeIn}
+    schemas = {"/api/v1/upload": UploadIn, "/api/v1/knowledge": KnowledgeIn}
     posted = 0
     for command, where in curl_commands():
         fields = re.findall(r"-F ['\"]?(\w+)=", command)

@@ -23,13 +23,13 @@ def test_a_created_key_works_is_listed_and_stops_working_when_revoked(stack):
     headers = {"Authorization": f"Bearer {key}"}
 
     assert created.returncode == 0 and key.startswith("qk_")
-    assert httpx.get(f"{stack.layout.api_url}/api/sessions", headers=headers).status_code == 200
+    assert httpx.get(f"{stack.layout.api_url}/api/v1/sessions", headers=headers).status_code == 200
     listed = qagen(stack, "keys", "list", "--tenant", "cli-tenant").stdout
     assert key_id in listed and key not in listed
 
     assert qagen(stack, "keys", "revoke", key_id).returncode == 0
 
-    assert httpx.get(f"{stack.layout.api_url}/api/sessions", headers=headers).status_code == 401
+    assert httpx.get(f"{stack.layout.api_url}/api/v1/sessions", headers=headers).status_code == 401
     assert qagen(stack, "keys", "revoke", key_id).returncode == 1
 
 

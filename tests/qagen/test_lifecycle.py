@@ -43,7 +43,7 @@ def tenant_client(stack, key: str) -> httpx.Client:
 
 
 def answered(client, **headers: str) -> str:
-    response = client.post("/api/upload", files={"file": ("quiz.txt", PAPER)}, headers=headers)
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)}, headers=headers)
     assert response.status_code == 202, response.text
     session_id = response.json()["session_id"]
     assert wait_for_session(client, session_id)["status"] == "complete"
@@ -51,7 +51,7 @@ def answered(client, **headers: str) -> str:
 
 
 def ready_knowledge_base(client) -> str:
-    response = client.post("/api/knowledge", data={"name": "notes"}, files={"file": ("notes.md", NOTES)})
+    response = client.post("/api/v1/knowledge", data={"name": "notes"}, files={"file": ("notes.md", NOTES)})
     assert response.status_code == 202, response.text
     kb_id = response.json()["knowledge_base_id"]
     assert wait_until_indexed(client, kb_id)["status"] == "ready"
@@ -93,8 +93,8 @@ def test_the_sweep_removes_what_no_live_session_or_base_references_and_keeps_the
     assert not (orphans | {foreign}) & remaining
     assert live <= remaining and young in remaining
     assert "Swept:" in swept.stderr
-    assert client.get(f"/api/sessions/{live_session}/result.json").status_code == 200
-    answered_with_notes = client.post("/api/upload", data={"knowledge_base": kb_id}, files={"file": ("q.txt", PAPER)})
+    assert client.get(f"/api/v1/sessions/{live_session}/result.json").status_code == 200
+    answered_with_notes = client.post("/api/v1/upload", data={"knowledge_base": kb_id}, files={"file": ("q.txt", PAPER)})
     assert wait_for_session(client, answered_with_notes.json()["session_id"])["status"] == "complete"
 
 
@@ -105,7 +105,7 @@ def test_tenants_delete_removes_keys_sessions_bases_records_and_objects(stack, c
     with tenant_client(stack, key) as doomed:
         session_id = answered(doomed, **{"Idempotency-Key": "once"})
         kb_id = ready_knowledge_base(doomed)
-        assert doomed.get("/api/webhook-secret").status_code == 200
+        assert doomed.get("/api/v1/webhook-secret").status_code == 200
     kept_session = answered(client)
     assert in_bucket(minio_client, settings, f"sessions/{tenant}/") and in_bucket(minio_client, settings,
                                                                                    f"tenants/{tenant}/")
@@ -121,7 +121,7 @@ def test_tenants_delete_removes_keys_sessions_bases_records_and_objects(stack, c
     assert result.returncode == 0, result.stderr
     assert "1 key(s), 1 session(s), 1 knowledge base(s)" in result.stdout
     with tenant_client(stack, key) as doomed:
-        assert doomed.get("/api/sessions").status_code == 401
+        assert doomed.get("/api/v1/sessions").status_code == 401
     assert in_bucket(minio_client, settings, f"sessions/{tenant}/") == set()
     assert in_bucket(minio_client, settings, f"tenants/{tenant}/") == set()
     assert not redis_client.exists(key_for(session_id), index_for(tenant), f"qagen:kb:{kb_id}")
@@ -132,7 +132,7 @@ def test_tenants_delete_removes_keys_sessions_bases_records_and_objects(stack, c
     with pytest.raises(Exception):
         KnowledgeBaseStore(redis_client).fetch(kb_id)
     # Nobody else's data moved.
-    assert client.get(f"/api/sessions/{kept_session}").json()["status"] == "complete"
+    assert client.get(f"/api/v1/sessions/{kept_session}").json()["status"] == "complete"
     assert len(in_bucket(minio_client, settings, object_prefix("tests", kept_session))) == 3
 
 

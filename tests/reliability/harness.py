@@ -88,14 +88,14 @@ class Upload:
 
 def upload(client: httpx.Client, data: bytes, filename: str, *, callback_url: str | None = None,
            deadline_seconds: float = 120.0, max_wait: float = 1.0) -> Upload:
-    """POST /api/upload, retrying on 503 (after Retry-After, capped at `max_wait` for speed)
+    """POST /api/v1/upload, retrying on 503 (after Retry-After, capped at `max_wait` for speed)
     and on connection errors, until 202 or another final answer."""
     result = Upload(None)
     deadline = time.monotonic() + deadline_seconds
     form = {"callback_url": callback_url} if callback_url else None
     while time.monotonic() < deadline:
         try:
-            response = client.post("/api/upload", files={"file": (filename, data)}, data=form)
+            response = client.post("/api/v1/upload", files={"file": (filename, data)}, data=form)
         except httpx.TransportError:
             result.statuses.append(0)
             time.sleep(0.5)
@@ -120,7 +120,7 @@ def wait_all(client: httpx.Client, session_ids: list[str], timeout: float) -> di
             if sid in done:
                 continue
             try:
-                response = client.get(f"/api/sessions/{sid}")
+                response = client.get(f"/api/v1/sessions/{sid}")
             except httpx.TransportError:
                 continue
             if response.status_code == 200 and response.json()["status"] in ("complete", "failed"):

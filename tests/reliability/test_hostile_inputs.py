@@ -59,7 +59,7 @@ def test_hostile_inputs_get_a_clear_answer_and_the_worker_survives(rstack, rredi
     for name, filename, build, expected in CASES:
         data = build()
         started = time.monotonic()
-        response = rclient.post("/api/upload", files={"file": (filename, data)})
+        response = rclient.post("/api/v1/upload", files={"file": (filename, data)})
         if isinstance(expected, int):
             outcomes.append(f"{name}: {response.status_code}")
             body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
@@ -117,7 +117,7 @@ def test_hostile_notes_end_as_a_clear_error_on_the_knowledge_base_and_the_worker
     for name, filename, build, expected in CASES:
         expected = NOTES_STATUS.get(name, expected)
         started = time.monotonic()
-        response = rclient.post("/api/knowledge", data={"name": name}, files={"file": (filename, build())})
+        response = rclient.post("/api/v1/knowledge", data={"name": name}, files={"file": (filename, build())})
         if isinstance(expected, int):
             outcomes.append(f"{name}: {response.status_code}")
             if response.status_code != expected or not response.json().get("error", {}).get("message"):
@@ -129,7 +129,7 @@ def test_hostile_notes_end_as_a_clear_error_on_the_knowledge_base_and_the_worker
         kb_id = response.json()["knowledge_base_id"]
         deadline, body = time.monotonic() + 120, {}
         while time.monotonic() < deadline:
-            body = rclient.get(f"/api/knowledge/{kb_id}").json()
+            body = rclient.get(f"/api/v1/knowledge/{kb_id}").json()
             if body["status"] != "indexing":
                 break
             time.sleep(0.3)

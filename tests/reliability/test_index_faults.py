@@ -20,7 +20,7 @@ from tests.reliability.conftest import workers
 
 
 def create_base(client, files: list[tuple[str, bytes]], name: str = "notes") -> str:
-    response = client.post("/api/knowledge", data={"name": name},
+    response = client.post("/api/v1/knowledge", data={"name": name},
                            files=[("file", (filename, data)) for filename, data in files])
     assert response.status_code == 202, response.text
     return response.json()["knowledge_base_id"]
@@ -29,7 +29,7 @@ def create_base(client, files: list[tuple[str, bytes]], name: str = "notes") -> 
 def wait_settled(client, kb_id: str, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = client.get(f"/api/knowledge/{kb_id}").json()
+        body = client.get(f"/api/v1/knowledge/{kb_id}").json()
         if body["status"] != "indexing":
             return body
         time.sleep(0.3)
@@ -43,7 +43,7 @@ def test_notes_that_kill_their_worker_every_time_fail_the_base_after_the_cap(rst
         kb_id = create_base(rclient, [("unit-1-scan.pdf", harness.scanned_notes_pdf(8))], "poison notes")
         kills, deadline = 0, time.monotonic() + 200
         while time.monotonic() < deadline:
-            body = rclient.get(f"/api/knowledge/{kb_id}").json()
+            body = rclient.get(f"/api/v1/knowledge/{kb_id}").json()
             if body["status"] != "indexing":
                 break
             token = rredis.get(INDEX_LEASES.lease_prefix + kb_id)

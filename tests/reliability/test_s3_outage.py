@@ -32,7 +32,7 @@ def test_s3_outage_of_15_s_during_processing(rstack, rredis, rstorage, rclient, 
         n = 0
         while time.monotonic() - stopped_at < OUTAGE_SECONDS:
             try:
-                response = rclient.post("/api/upload", files={"file": (f"during-{n}.txt", harness.paper(31000 + n, 2))})
+                response = rclient.post("/api/v1/upload", files={"file": (f"during-{n}.txt", harness.paper(31000 + n, 2))})
             except httpx.TransportError:
                 during[0] += 1
                 continue

@@ -1,6 +1,6 @@
 """Event streams cannot starve the API (issue 16).
 
-32 open `/api/sessions/{id}/events` streams once took every thread of the API (2 gunicorn
+32 open `/api/v1/sessions/{id}/events` streams once took every thread of the API (2 gunicorn
 processes x 16 threads): /healthz and every other tenant's requests timed out, and a stream
 held its thread up to 15 s after its client had gone. Here an API of its own (the production
 defaults: 2 processes, 16 request threads + 32 stream threads each, 20 streams per tenant)
@@ -62,7 +62,7 @@ def _tenant(rredis) -> tuple[str, str]:
 
 
 def _queued_session(api: LocalStack, key: str, n: int) -> str:
-    response = httpx.post(f"{api.layout.api_url}/api/upload", headers={"Authorization": f"Bearer {key}"},
+    response = httpx.post(f"{api.layout.api_url}/api/v1/upload", headers={"Authorization": f"Bearer {key}"},
                           files={"file": (f"streams-{n}.txt", harness.paper(n, questions=2))}, timeout=30)
     assert response.status_code == 202, response.text
     return response.json()["session_id"]

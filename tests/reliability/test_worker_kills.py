@@ -168,7 +168,7 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_the_cap(rstack, rred
         sid = up.session_id
         kills, deadline = 0, time.monotonic() + 120
         while time.monotonic() < deadline:
-            body = rclient.get(f"/api/sessions/{sid}").json()
+            body = rclient.get(f"/api/v1/sessions/{sid}").json()
             if body["status"] == "failed":
                 break
             token = harness.lease_holders(rredis).get(sid)

@@ -112,7 +112,7 @@ def test_a_teacher_uploads_a_paper_watches_it_answered_previews_and_downloads_it
 
     # The preview lists every question of the paper.
     session_id = page.locator("#download").get_attribute("data-session")
-    result = httpx.get(f"{web_url}api/sessions/{session_id}/result.json",
+    result = httpx.get(f"{web_url}api/v1/sessions/{session_id}/result.json",
                        headers={"Authorization": f"Bearer {web_key}"}).json()
     numbers = [q["number"] for q in result["questions"]]
     assert numbers
@@ -144,9 +144,9 @@ def test_a_teacher_uploads_a_paper_watches_it_answered_previews_and_downloads_it
     with pdfplumber.open(io.BytesIO(data)) as document:
         text = "\n".join(p.extract_text() or "" for p in document.pages)
     assert "Question 1" in text
-    assert all(re.search(r"/(events|api/download/[^/?]+)\?access_token=qst_", url)
+    assert all(re.search(r"/(events|api/v1/download/[^/?]+)\?access_token=qst_", url)
                for url, _, _ in responses if "access_token" in url)
-    assert any("/api/download/" in url and status == 302 for url, status, _ in responses), responses
+    assert any("/api/v1/download/" in url and status == 302 for url, status, _ in responses), responses
     assert not any(web_key in url for url, _, _ in responses)  # the key never travels in a URL
 
     # Phone widths: nothing wider than the screen.
@@ -197,7 +197,7 @@ def test_notes_dropped_with_a_paper_ground_the_answers_and_are_cited(page, web_u
 def test_progress_falls_back_to_polling_when_the_event_stream_fails(page, web_url, web_key):
     page.route(re.compile(r".*/events\?.*"), lambda route: route.abort())
     polls = []
-    page.on("request", lambda r: polls.append(r.url) if re.search(r"/api/sessions/[^/?]+$", r.url) else None)
+    page.on("request", lambda r: polls.append(r.url) if re.search(r"/api/v1/sessions/[^/?]+$", r.url) else None)
     page.goto(web_url)
     save_key(page, web_key)
     page.get_by_label("Choose a paper").set_input_files(
@@ -226,7 +226,7 @@ def test_hostile_text_from_the_api_is_shown_as_text_never_run(page, web_url):
                             "options": [{"label": "A", "text": hostile}], "alternatives": [], "answer": answer,
                             "parts": [{"label": hostile, "text": hostile, "marks": None, "parts": [], "options": [],
                                        "answer": answer}]}]}
-    page.route(re.compile(r".*/api/sessions\?.*"),
+    page.route(re.compile(r".*/api/v1/sessions\?.*"),
                lambda route: route.fulfill(json={"sessions": [session], "next_cursor": None}))
     page.route(re.compile(r".*/result\.json$"), lambda route: route.fulfill(json=paper))
     page.goto(web_url)
@@ -263,7 +263,7 @@ def test_the_preview_shows_what_the_parse_found_papers_and_the_papers_answer_key
              "warnings": ["The numbering jumps from 2 to 4: check whether question 3 is on the paper.",
                           "The file holds 2 papers; their questions are listed one paper after another."],
              "confidence": "low"}
-    page.route(re.compile(r".*/api/sessions\?.*"),
+    page.route(re.compile(r".*/api/v1/sessions\?.*"),
                lambda route: route.fulfill(json={"sessions": [session], "next_cursor": None}))
     page.route(re.compile(r".*/result\.json$"), lambda route: route.fulfill(json=paper))
     page.goto(web_url)
@@ -286,10 +286,10 @@ def test_the_preview_shows_what_the_parse_found_papers_and_the_papers_answer_key
 
 def test_api_errors_appear_in_words_in_the_alert_region(page, web_url, web_key, anonymous, client, artifacts):
     wrong = "qk_not-a-real-key"
-    refusal = anonymous.get("/api/sessions", params={"limit": 1}, headers={"Authorization": f"Bearer {wrong}"})
+    refusal = anonymous.get("/api/v1/sessions", params={"limit": 1}, headers={"Authorization": f"Bearer {wrong}"})
     assert refusal.status_code == 401
     junk = b"\x00\x01\x02\x03 not a paper \xff\xfe" * 64
-    unsupported = client.post("/api/upload", files={"file": ("paper.bin", junk)})
+    unsupported = client.post("/api/v1/upload", files={"file": ("paper.bin", junk)})
     assert unsupported.status_code == 415
 
     # A wrong key: the API's own message, and the key is not kept.

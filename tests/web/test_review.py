@@ -38,7 +38,7 @@ def upload_for_review(page, web_url: str, web_key: str) -> str:
     expect(box).not_to_be_checked()  # off by default
     box.check()
     page.get_by_label("Choose a paper").set_input_files(files=[QUIZ_FILE])
-    with page.expect_response(lambda r: r.url.endswith("/api/upload") and r.request.method == "POST") as info:
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/upload") and r.request.method == "POST") as info:
         page.get_by_role("button", name="Answer this paper").click()
     upload = info.value
     assert upload.status == 202, upload.text()
@@ -57,7 +57,7 @@ def put_caret(page, label: str, offset: int) -> None:
 
 
 def api_get(web_url: str, web_key: str, path: str) -> httpx.Response:
-    return httpx.get(f"{web_url}api/sessions/{path}", headers={"Authorization": f"Bearer {web_key}"})
+    return httpx.get(f"{web_url}api/v1/sessions/{path}", headers={"Authorization": f"Bearer {web_key}"})
 
 
 # ------------------------------------------------------------------- the whole journey
@@ -106,8 +106,8 @@ def test_a_merge_and_a_split_on_the_page_change_what_is_answered(page, web_url, 
     expect(page.locator("#job-heading")).to_be_focused()
     expect(page.locator("progress#progress")).to_have_attribute("value", "100", timeout=JOB_TIMEOUT_MS)
     expect(page.get_by_role("status").filter(has_text="Status:")).to_contain_text("Status: complete")
-    assert ("PUT", f"{web_url}api/sessions/{session_id}/paper", 200) in responses, responses
-    assert ("POST", f"{web_url}api/sessions/{session_id}/answer", 202) in responses, responses
+    assert ("PUT", f"{web_url}api/v1/sessions/{session_id}/paper", 200) in responses, responses
+    assert ("POST", f"{web_url}api/v1/sessions/{session_id}/answer", 202) in responses, responses
     expect(page.locator("#download")).to_be_visible()
 
     # The answers follow the edit: question 2 is one question, question 5 two.
@@ -322,12 +322,12 @@ def test_fields_the_editor_does_not_show_are_kept_and_api_text_stays_text(page, 
         else:
             route.fulfill(json=paper)
 
-    page.route(re.compile(r".*/api/sessions\?.*"), lambda route: route.fulfill(json={"sessions": [session], "next_cursor": None}))
-    page.route(re.compile(r".*/api/sessions/s-9/paper$"), on_paper)
-    page.route(re.compile(r".*/api/sessions/s-9/answer$"), lambda route: route.fulfill(
+    page.route(re.compile(r".*/api/v1/sessions\?.*"), lambda route: route.fulfill(json={"sessions": [session], "next_cursor": None}))
+    page.route(re.compile(r".*/api/v1/sessions/s-9/paper$"), on_paper)
+    page.route(re.compile(r".*/api/v1/sessions/s-9/answer$"), lambda route: route.fulfill(
         status=202, json={"session_id": "s-9", "status": "queued"}))
-    page.route(re.compile(r".*/api/sessions/s-9/token$"), lambda route: route.fulfill(status=503, json={}))
-    page.route(re.compile(r".*/api/sessions/s-9$"), lambda route: route.fulfill(json={**session, "status": "queued"}))
+    page.route(re.compile(r".*/api/v1/sessions/s-9/token$"), lambda route: route.fulfill(status=503, json={}))
+    page.route(re.compile(r".*/api/v1/sessions/s-9$"), lambda route: route.fulfill(json={**session, "status": "queued"}))
     page.goto(web_url)
     save_key(page, "qk_test")
     page.get_by_role("button", name=re.compile("Check the questions")).click()

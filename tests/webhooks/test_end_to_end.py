@@ -38,7 +38,7 @@ def celery_messages(redis_client, queue: str) -> list[str]:
 
 
 def upload(client, callback_url: str) -> str:
-    response = client.post("/api/upload", files={"file": ("quiz.txt", PAPER)}, data={"callback_url": callback_url})
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)}, data={"callback_url": callback_url})
     assert response.status_code == 202, response.text
     return response.json()["session_id"]
 
@@ -143,7 +143,7 @@ def test_a_session_finished_without_its_webhook_gets_it_when_the_task_runs_again
 
 
 def test_an_upload_with_a_refused_callback_is_refused_with_the_reason(webhook_stack, client):
-    response = client.post("/api/upload", files={"file": ("quiz.txt", b"1. Define velocity. [1]\n")},
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", b"1. Define velocity. [1]\n")},
                            data={"callback_url": "http://169.254.169.254/latest/meta-data"})
 
     assert response.status_code == 422, response.text
@@ -152,7 +152,7 @@ def test_an_upload_with_a_refused_callback_is_refused_with_the_reason(webhook_st
 
 
 def test_an_upload_with_review_gets_one_parsed_event_then_one_complete_event(webhook_stack, client, receiver):
-    response = client.post("/api/upload", files={"file": ("quiz.txt", PAPER)},
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)},
                            data={"callback_url": receiver.url(), "review": "true"})
     session_id = response.json()["session_id"]
 
@@ -161,9 +161,9 @@ def test_an_upload_with_review_gets_one_parsed_event_then_one_complete_event(web
     assert event["type"] == parsed.headers["Qagen-Event-Type"] == "session.parsed"
     assert event["id"] == event_id_for(session_id, "awaiting_review")
     assert event["data"]["status"] == "awaiting_review" and event["data"]["question_count"] == 2
-    assert client.get(f"/api/sessions/{session_id}").json()["status"] == "awaiting_review"
+    assert client.get(f"/api/v1/sessions/{session_id}").json()["status"] == "awaiting_review"
 
-    assert client.post(f"/api/sessions/{session_id}/answer").status_code == 202
+    assert client.post(f"/api/v1/sessions/{session_id}/answer").status_code == 202
     assert wait_for_session(client, session_id)["status"] == "complete"
     requests = receiver.wait_for(2, timeout=60)
     time.sleep(2)  # a duplicate would arrive now
