@@ -22,8 +22,8 @@ a key); errors are always `{"error": {"code", "message"}}`. See the README for a
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import (capacity, errors, health, knowledge, metrics, openapi, ratelimit, review, sessions, upload_slots,
-                     uploads, versions, web, webhook_secret)
+    from api import (capacity, errors, health, idempotency, knowledge, metrics, openapi, ratelimit, review, sessions,
+                     upload_slots, uploads, versions, web, webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.register_blueprint(web.bp)
     openapi.init_app(app)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
+    # After the rate limit; before the upload slots: a malformed Idempotency-Key takes none.
+    idempotency.init_app(app)
     # After the rate limit: an upload refused by it takes no slot.
     app.extensions["qagen.upload_slots"] = upload_slots.init_app(app, settings.upload_concurrency)
     if settings.trusted_proxies:

@@ -12,7 +12,9 @@ import os
 
 from qagen.settings import get_settings
 
-worker_class = "gthread"
+# gunicorn's gthread worker, whose own refusals (a bad header, an over-long request line)
+# are JSON like every other error of the API (api/gunicorn_worker.py).
+worker_class = "api.gunicorn_worker.JsonErrorWorker"
 request_threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 threads = request_threads + get_settings().sse_streams_per_process
 timeout = 60
@@ -57,8 +59,10 @@ def post_worker_init(worker):
     gc.freeze()
     # Streams get only the threads beyond the request threads, whatever gunicorn was finally
     # given (GUNICORN_CMD_ARGS="--threads N"; a sync worker has one thread: no streams).
-    kind = worker.cfg.worker_class_str if worker is not None else None
-    if kind in ("gthread", "sync"):
+    from gunicorn.workers.gthread import ThreadWorker
+    from gunicorn.workers.sync import SyncWorker
+
+    if isinstance(worker, (ThreadWorker, SyncWorker)):
         from api.streams import fit_to_threads
 
-        fit_to_threads(worker.wsgi, worker.cfg.threads if kind == "gthread" else 1, request_threads)
+        fit_to_threads(worker.wsgi, worker.cfg.threads if isinstance(worker, ThreadWorker) else 1, request_threads)

@@ -41,6 +41,7 @@ PENDING_TTL_SECONDS = 10
 HEARTBEAT_SECONDS = PENDING_TTL_SECONDS / 3
 FINAL_WRITE_PATIENCE_SECONDS = 5.0
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
 
 # Extend / delete the record only while it is still the one this request wrote.
 _EXTEND_IF_MINE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end " \
@@ -144,8 +145,7 @@ def idempotent(view=None, *, recover: Callable[[str], bool] | None = None):
             key = request.headers.get(HEADER)
             if key is None:
                 return view(*args, **kwargs)
-            if not 1 <= len(key) <= 255 or not key.isprintable():
-                raise ApiError(400, "bad_idempotency_key", "Idempotency-Key must be 1-255 printable characters.")
+            check_key(key)
             record_key = f"qagen:idempotency:{g.tenant}:{hashlib.sha256(key.encode()).hexdigest()}"
             claim = _Claim(services().redis, record_key, _fingerprint())
             for attempt in range(3):
@@ -172,9 +172,29 @@ def idempotent(view=None, *, recover: Callable[[str], bool] | None = None):
                 g.pop("idempotency", None)
             return response
 
+        wrapped.checks_idempotency_key = True  # outer decorators copy it (functools.wraps): init_app's hook
         return wrapped
 
     return decorate(view) if view is not None else decorate
+
+
+def check_key(key: str) -> None:
+    """An Idempotency-Key is 1-255 printable ASCII characters; an empty one is refused, not ignored."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
+        raise ApiError(400, "bad_idempotency_key",
+                       f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters, e.g. a UUID.")
+
+
+def init_app(app) -> None:
+    """Refuse a malformed Idempotency-Key on the routes that honour one, before their body is read
+    or validated (a 400 `bad_idempotency_key`, not a form's validation error or a silent no-key)."""
+
+    @app.before_request
+    def _check_idempotency_key():
+        view = app.view_functions.get(request.endpoint or "")
+        key = request.headers.get(HEADER)
+        if key is not None and getattr(view, "checks_idempotency_key", False):
+            check_key(key)
 
 
 def _in_progress() -> ApiError:

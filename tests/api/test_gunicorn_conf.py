@@ -8,7 +8,7 @@ import importlib
 
 def test_a_worker_freezes_what_the_loaded_app_holds_once_it_is_loaded():
     conf = importlib.import_module("api.gunicorn_conf")
-    assert conf.worker_class == "gthread" and conf.accesslog is None
+    assert conf.worker_class == "api.gunicorn_worker.JsonErrorWorker" and conf.accesslog is None
     assert not hasattr(conf, "post_fork")  # gunicorn loads the app after post_fork: too early to freeze
     gc.unfreeze()
     try:

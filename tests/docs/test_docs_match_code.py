@@ -384,8 +384,9 @@ def curl_commands() -> list[tuple[str, str]]:
             if fence.group(1) not in ("", "sh", "bash", "shell", "console"):
                 continue
             joined = re.sub(r"\\\n\s*", " ", fence.group(2))
-            found += [(line.split(" #")[0], str(path.relative_to(REPO))) for line in joined.splitlines()
-                      if line.lstrip().startswith("curl ")]
+            # A command of its own, or one whose answer a variable keeps: `SESSION=$(curl ... | field session_id)`.
+            found += [(line[line.index("curl "):].split(" #")[0], str(path.relative_to(REPO)))
+                      for line in joined.splitlines() if re.match(r"\s*(?:\w+=\$\()?curl ", line)]
     return found
 
 
