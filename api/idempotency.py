@@ -3,7 +3,9 @@
 The same key and body from the same tenant replays the original response (no second
 job); the same key with a different body is 422; a retry while the first request is still
 being handled is 409. Only successful responses are remembered, so a failed request can
-be retried with the same key. Answers are remembered 24 hours.
+be retried with the same key. Answers are remembered 24 hours. A view whose answer holds a
+secret (a new API key) is `idempotent(sealed=True)`: its answer is remembered sealed with
+the caller's API key (api/sealing.py), and only a retry with that key opens it.
 
 A key never stays locked (issue 16):
 - The pending record lives PENDING_TTL_SECONDS, and a heartbeat thread extends it while the
@@ -30,7 +32,9 @@ from functools import wraps
 from flask import g, make_response, request
 from redis.exceptions import RedisError
 
+from api.auth import presented_key
 from api.errors import ApiError
+from api.sealing import seal, unseal
 from api.services import services
 from qagen.jobs.records import patiently
 
@@ -65,8 +69,8 @@ def _fingerprint() -> str:
 class _Claim:
     """One request's hold on an idempotency key: its pending record, heartbeat and answer."""
 
-    def __init__(self, redis, key: str, fingerprint: str):
-        self.redis, self.key, self.fingerprint = redis, key, fingerprint
+    def __init__(self, redis, key: str, fingerprint: str, seal_with: str | None = None):
+        self.redis, self.key, self.fingerprint, self.seal_with = redis, key, fingerprint, seal_with
         self.pending = json.dumps({"state": "pending", "fingerprint": fingerprint, "owner": uuid.uuid4().hex})
         self.accepted: str | None = None  # the record accept() wrote (or tried to)
         self._stop = threading.Event()
@@ -91,8 +95,10 @@ class _Claim:
                 continue  # a blip: the next beat tries again
 
     def record(self, body: str, status: int, location: str | None, ref: str | None, queued: bool) -> str:
+        if self.seal_with:
+            body = seal(body, self.seal_with, self.key)
         done = json.dumps({"state": "done", "fingerprint": self.fingerprint, "status": status, "body": body,
-                           "location": location, "ref": ref, "queued": queued})
+                           "location": location, "ref": ref, "queued": queued, "sealed": bool(self.seal_with)})
         if not queued:
             self.accepted = done
         self.redis.set(self.key, done, ex=TTL_SECONDS)
@@ -132,8 +138,11 @@ def accept(body: dict, status: int, headers: dict[str, str] | None = None, ref: 
         claim.record(json.dumps(body), status, (headers or {}).get("Location"), ref, queued=False)
 
 
-def idempotent(view=None, *, recover: Callable[[str], bool] | None = None):
+def idempotent(view=None, *, recover: Callable[[str], bool] | None = None, sealed: bool = False):
     """Make a POST (or PUT) view safe to retry with an Idempotency-Key (after require_key).
+
+    `sealed`: remember the answer sealed with the caller's API key, which then takes part in
+    the request's fingerprint (the same Idempotency-Key with another key is 422).
 
     `recover(ref)`, for views that call `accept()`: make sure the accepted work goes on (queue
     its job again if need be) and return True, or return False when the work is gone.
@@ -147,7 +156,11 @@ def idempotent(view=None, *, recover: Callable[[str], bool] | None = None):
                 return view(*args, **kwargs)
             check_key(key)
             record_key = f"qagen:idempotency:{g.tenant}:{hashlib.sha256(key.encode()).hexdigest()}"
-            claim = _Claim(services().redis, record_key, _fingerprint())
+            fingerprint, seal_with = _fingerprint(), presented_key() if sealed else None
+            if seal_with:
+                fingerprint = hashlib.sha256(f"{fingerprint} {hashlib.sha256(seal_with.encode()).hexdigest()}"
+                                             .encode()).hexdigest()
+            claim = _Claim(services().redis, record_key, fingerprint, seal_with)
             for attempt in range(3):
                 if claim.take():
                     break
@@ -224,7 +237,13 @@ def _replay(claim: _Claim, recover: Callable[[str], bool] | None):
             claim.redis.set(claim.key, json.dumps(record), xx=True, keepttl=True)
         except RedisError:
             pass  # the next retry recovers again (a duplicate job drops out at its lease)
-    response = make_response(record["body"], record["status"])
+    body = record["body"]
+    if record.get("sealed"):
+        body = unseal(body, claim.seal_with or "", claim.key)
+        if body is None:
+            raise ApiError(422, "idempotency_key_reused",
+                           "This Idempotency-Key was already used with a different request; use a new key.")
+    response = make_response(body, record["status"])
     response.mimetype = "application/json"
     response.headers["Idempotent-Replayed"] = "true"
     if record.get("location"):

@@ -199,12 +199,14 @@ def keys_create(tenant: str) -> None:
 @keys.command("list")
 @click.option("--tenant", help="Only this tenant's keys.")
 def keys_list(tenant: str | None) -> None:
-    """List keys (id, tenant, created); the keys themselves are never stored."""
+    """List keys (id, tenant, created, and when a rotated key stops working); the keys themselves are never stored."""
     import time as _time
 
     for record in _key_store().list(tenant):
         created = _time.strftime("%Y-%m-%d %H:%M", _time.gmtime(record.created_at))
-        click.echo(f"{record.id}  {record.tenant}  {created} UTC")
+        ends = "" if record.expires_at is None else \
+            f"  expires {_time.strftime('%Y-%m-%d %H:%M:%S', _time.gmtime(record.expires_at))} UTC"
+        click.echo(f"{record.id}  {record.tenant}  {created} UTC{ends}")
 
 
 @keys.command("revoke")

@@ -4,6 +4,11 @@ The record is JSON in Redis at `key_for(id)`; documents and the built index live
 bucket under `knowledge/<id>/`. Every change to the document list bumps `generation`
 under a per-base lock, and an index build saves its result only if the generation it
 read is still current, so concurrent additions never leave a stale index marked ready.
+
+A tenant's bases are listed by `tenant_index_for(tenant)`, a sorted set of ids scored by
+creation time, written with the record and removed with it (tenant deletion removes the
+set with the rest of `qagen:tenant:<tenant>:*`). Bases made before the set existed are put
+in it once, by the first listing after an upgrade (`ensure_tenant_index`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import redis
 from qagen.errors import NotFound
 
 KEY_PREFIX = "qagen:kb:"
+# Set once every base made before the per-tenant sets existed has been put in its tenant's.
+BACKFILLED_KEY = "qagen:knowledge:tenant-index:backfilled"
+_BACKFILL_LOCK = "qagen:knowledge:tenant-index:backfill-lock"
 
 
 class KnowledgeBaseNotFound(NotFound):
@@ -93,6 +101,11 @@ def run_key_for(kb_id: str) -> str:
     return f"{KEY_PREFIX}{kb_id}:run"
 
 
+def tenant_index_for(tenant: str) -> str:
+    """A tenant's knowledge bases: a sorted set of ids scored by creation time."""
+    return f"qagen:tenant:{tenant}:knowledge"
+
+
 def prefix_for(tenant: str, kb_id: str) -> str:
     """Where a knowledge base's objects live in the bucket."""
     return f"tenants/{tenant}/knowledge/{kb_id}/"
@@ -117,7 +130,11 @@ class KnowledgeBaseStore:
 
     def create(self, tenant: str, name: str) -> KnowledgeBase:
         kb = KnowledgeBase(id=str(uuid.uuid4()), tenant=tenant, name=name, created_at=time.time())
-        self._save(kb)
+        kb.updated_at = kb.created_at
+        pipe = self.client.pipeline()  # MULTI: never a base its tenant cannot list
+        pipe.set(key_for(kb.id), json.dumps(asdict(kb), default=lambda v: v.value))
+        pipe.zadd(tenant_index_for(tenant), {kb.id: kb.created_at})
+        pipe.execute()
         return kb
 
     def fetch(self, kb_id: str) -> KnowledgeBase:
@@ -171,4 +188,64 @@ class KnowledgeBaseStore:
 
     def delete(self, kb_id: str) -> None:
         with self.locked(kb_id):
-            self.client.delete(key_for(kb_id), run_key_for(kb_id))
+            raw = self.client.get(key_for(kb_id))
+            pipe = self.client.pipeline()
+            pipe.delete(key_for(kb_id), run_key_for(kb_id))
+            if raw is not None:
+                pipe.zrem(tenant_index_for(json.loads(raw)["tenant"]), kb_id)
+            pipe.execute()
+
+    def list_for_tenant(self, tenant: str, *, limit: int = 20,
+                        after: tuple[float, str] | None = None) -> tuple[list[KnowledgeBase], tuple[float, str] | None]:
+        """The tenant's bases newest first, those after `after` (the (score, id) of the last one
+        seen: equal scores are ordered by id, so none is skipped); and `after` for the next page."""
+        self.ensure_tenant_index()
+        index = tenant_index_for(tenant)
+        upper = "+inf" if after is None else repr(after[0])
+        found: list[tuple[KnowledgeBase, float]] = []
+        stale: list[str] = []
+        offset = 0
+        while len(found) <= limit:
+            batch = self.client.zrevrangebyscore(index, upper, "-inf", start=offset, num=limit + 1, withscores=True)
+            if not batch:
+                break
+            offset += len(batch)
+            ids = [(member.decode(), score) for member, score in batch]
+            if after is not None:  # equal scores come in descending id order
+                ids = [(kb_id, score) for kb_id, score in ids if score != after[0] or kb_id < after[1]]
+            records = self.client.mget([key_for(kb_id) for kb_id, _ in ids]) if ids else []
+            for (kb_id, score), raw in zip(ids, records):
+                kb = KnowledgeBase.from_json(raw) if raw is not None else None
+                if kb is None or kb.tenant != tenant:
+                    stale.append(kb_id)  # deleted meanwhile (or never this tenant's): not listed
+                    continue
+                found.append((kb, score))
+        if stale:
+            self.client.zrem(index, *stale)
+        if len(found) > limit:
+            last, score = found[limit - 1]
+            return [kb for kb, _ in found[:limit]], (score, last.id)
+        return [kb for kb, _ in found], None
+
+    def ensure_tenant_index(self) -> None:
+        """Put every base made before the per-tenant sets existed in its tenant's, once.
+
+        One SCAN of the keyspace, the first time any tenant lists its bases after an upgrade;
+        a listing that finds another process doing it lists what is indexed so far.
+        """
+        if self.client.exists(BACKFILLED_KEY) or not self.client.set(_BACKFILL_LOCK, "1", nx=True, ex=300):
+            return
+        try:
+            for name in self.client.scan_iter(match=KEY_PREFIX + "*", count=1000):
+                if b":" in name[len(KEY_PREFIX):]:  # :run, :lock
+                    continue
+                try:
+                    raw = self.client.get(name)
+                    kb = KnowledgeBase.from_json(raw) if raw else None
+                except (redis.ResponseError, ValueError, TypeError, KeyError):
+                    continue  # not a base's record
+                if kb is not None:
+                    self.client.zadd(tenant_index_for(kb.tenant), {kb.id: kb.created_at}, nx=True)
+            self.client.set(BACKFILLED_KEY, str(time.time()))
+        finally:
+            self.client.delete(_BACKFILL_LOCK)

@@ -15,6 +15,9 @@ the signature and the retry schedule, for receivers: docs/webhooks.md.
   re-validate, sign, deliver, record, decide the next delay); the record's next attempt
   is on a schedule in Redis (`qagen:webhooks:due`).
 - `sending`: `deliver`, one HTTP attempt to a pinned address, with a deadline.
+- `redelivery`: a session's delivery records for its tenant (`session_deliveries`) and
+  `redeliver`, the next attempt of an event scheduled now (GET/POST
+  /api/v1/sessions/{id}/deliveries...).
 - `dispatcher`: the loop that claims due events and runs their attempts; an attempt that
   dies with its process comes due again when its claim ends.
 
@@ -67,6 +70,7 @@ from qagen.webhooks.dispatcher import (
     parse_schedule,
     scheduled_at,
 )
+from qagen.webhooks.redelivery import AttemptInProgress, EventNotFound, redeliver, session_deliveries, session_event
 from qagen.webhooks.sending import (
     DEFAULT_TIMEOUT_SECONDS,
     EVENT_ID_HEADER,
@@ -89,5 +93,6 @@ __all__ = [
     "record_key",
     "Dispatcher", "adopt_unscheduled", "claim_due", "ensure_scheduled", "iter_records", "parse_schedule",
     "scheduled_at",
+    "AttemptInProgress", "EventNotFound", "redeliver", "session_deliveries", "session_event",
     "SECRET_GRACE_SECONDS", "SIGNATURE_HEADER", "WebhookSecrets", "new_secret", "sign", "verify",
 ]

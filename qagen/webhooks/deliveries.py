@@ -237,7 +237,9 @@ def attempt_delivery(client: redis.Redis, event_id: str, *, allow: str = "",
             return Outcome(event_id, "skipped", attempts=record["attempts"], error="not due yet (duplicate message)")
 
         secret = (secrets or WebhookSecrets(client)).signing_secrets(record["tenant"])
+        started = time.monotonic()
         result = deliver(record, secret, timeout, allow=allow, dns_timeout=dns_timeout)
+        duration = round(time.monotonic() - started, 3)
 
         attempts = record["attempts"] + 1
         done_at = time.time()
@@ -245,7 +247,7 @@ def attempt_delivery(client: redis.Redis, event_id: str, *, allow: str = "",
         record["last_status_code"] = result.status_code
         record["last_error"] = result.error
         record["history"] = (record.get("history") or [])[-(MAX_HISTORY - 1):] + [
-            {"at": done_at, "status_code": result.status_code, "error": result.error}]
+            {"at": done_at, "status_code": result.status_code, "error": result.error, "duration_seconds": duration}]
         if result.delivered:
             record.update(status="delivered", delivered_at=done_at, next_attempt_at=None)
             outcome = Outcome(event_id, "delivered", attempts, status_code=result.status_code)
