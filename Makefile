@@ -8,8 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the browser the web page's end-to-end test drives (Playwright cannot download one here);
 # wrk: the load generator of the API benchmark.
 APT_PACKAGES := redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-hin qpdf poppler-utils chromium wrk
+# The TypeScript client generated in the tests (tests/api/test_generated_clients.py): its npm
+# packages, pinned in its package-lock.json; Node.js and npm from Debian when node is missing.
+TS_CLIENT := tests/api/ts_client
 
-.PHONY: help deps system-deps demo test test-reliability up lock clean eval-parse eval-answers bench
+.PHONY: help deps system-deps node-deps demo test test-reliability up lock clean eval-parse eval-answers bench
 
 help:
 	@echo "make demo   - start the local stack, answer the example paper via the API, save out/*.pdf"
@@ -41,10 +44,20 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 
 deps: system-deps $(VENV)/.installed
 
+node-deps: $(TS_CLIENT)/node_modules/.installed
+
+$(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "Installing Debian packages: nodejs npm"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m devtools demo
 
-test: deps
+test: deps node-deps
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-reliability: deps

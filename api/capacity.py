@@ -15,7 +15,8 @@ bp = APIBlueprint("capacity", __name__, tag="Service")
 @bp.get("/capacity")
 @require_key
 @bp.output(Capacity)
-@bp.doc(security="BearerAuth", responses={401: "Missing or invalid API key", 429: "Rate limited"})
+@bp.doc(security="BearerAuth", responses={401: "Missing or invalid API key", 429: "Rate limited"},
+        operation_id="get_capacity")
 def capacity():
     """Queue depth, jobs running, and the estimated wait before a new job starts"""
     s = services().settings

@@ -13,6 +13,7 @@ bp = APIBlueprint("health", __name__, tag="Probes")
 
 @bp.get("/healthz")
 @bp.output(Health)
+@bp.doc(operation_id="liveness")
 def healthz():
     """Alive: the process answers (checks nothing else, so a slow dependency never restarts it)"""
     return {"status": "ok"}
@@ -21,7 +22,7 @@ def healthz():
 @bp.get("/readyz")
 @bp.output(Health, description="Redis and the S3 bucket answer")
 @bp.doc(responses={503: {"description": "Not ready: the checks name what is down",
-                         "content": {"application/json": {"schema": Health}}}})
+                         "content": {"application/json": {"schema": Health}}}}, operation_id="readiness")
 def readyz():
     """Ready: Redis and the S3 bucket answer; 503 naming what is down otherwise"""
     checks: dict[str, str] = {}

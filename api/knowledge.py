@@ -23,6 +23,9 @@ bp = APIBlueprint("knowledge", __name__, tag="Knowledge bases")
 
 AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 FOUND = {**AUTH, 404: "No such knowledge base for this tenant"}
+# All the documents were already in the base: nothing stored or indexed, the base as it is.
+DUPLICATES = {200: {"description": "Every document was a duplicate: nothing to index (`skipped` says why)",
+                    "content": {"application/json": {"schema": KnowledgeOut}}}}
 UPLOAD = {**AUTH, 400: "Missing or empty document", 409: "Same Idempotency-Key in progress",
           413: "Too large", 415: "Not a document type qagen reads",
           422: "Idempotency-Key reused with a different body", 503: "Briefly unavailable"}
@@ -98,7 +101,7 @@ def reindex(kb_id: str) -> bool:
 @require_key
 @bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
 @bp.output(KnowledgeOut, status_code=202, description="Accepted: documents stored, indexing started")
-@bp.doc(security="BearerAuth", responses={**UPLOAD, 200: "Every document was a duplicate: nothing to index"})
+@bp.doc(security="BearerAuth", responses={**UPLOAD, **DUPLICATES}, operation_id="create_knowledge_base")
 @idempotency.idempotent(recover=reindex)
 def create(form: dict):
     """Create a knowledge base from one or more documents (field `file`, repeatable)"""
@@ -119,7 +122,7 @@ def create(form: dict):
 @require_key
 @bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
 @bp.output(KnowledgeOut, status_code=202, description="Accepted: the base is re-indexed")
-@bp.doc(security="BearerAuth", responses={**UPLOAD, **FOUND, 200: "Every document was a duplicate"})
+@bp.doc(security="BearerAuth", responses={**UPLOAD, **FOUND, **DUPLICATES}, operation_id="add_knowledge_documents")
 @idempotency.idempotent(recover=reindex)
 def add_documents(kb_id: str, form: dict):
     """Add documents to a knowledge base; it is re-indexed"""
@@ -129,7 +132,7 @@ def add_documents(kb_id: str, form: dict):
 @bp.get("/knowledge/<kb_id>")
 @require_key
 @bp.output(KnowledgeOut)
-@bp.doc(security="BearerAuth", responses=FOUND)
+@bp.doc(security="BearerAuth", responses=FOUND, operation_id="get_knowledge_base")
 def show(kb_id: str):
     """A knowledge base's documents, chunk count and indexing status"""
     return owned_knowledge_base(kb_id).to_public()
@@ -138,7 +141,7 @@ def show(kb_id: str):
 @bp.delete("/knowledge/<kb_id>")
 @require_key
 @bp.output(Empty, status_code=204, description="Deleted")
-@bp.doc(security="BearerAuth", responses=FOUND)
+@bp.doc(security="BearerAuth", responses=FOUND, operation_id="delete_knowledge_base")
 def delete(kb_id: str):
     """Delete a knowledge base, its documents and its index"""
     kb = owned_knowledge_base(kb_id)

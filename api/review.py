@@ -47,7 +47,8 @@ def _not_in_review(session_status: str) -> ApiError:
 @require_key
 @bp.output(PaperOut, description="The parsed paper (its warnings and confidence); `answer` is null throughout")
 @bp.doc(security="BearerAuth", responses={**FOUND, 409: "No parsed paper stored: the session is still queued or "
-                                                        "parsing, or was uploaded without review"})
+                                                        "parsing, or was uploaded without review"},
+        operation_id="get_session_paper")
 def get_paper(session_id: str):
     """The parsed questions of a session uploaded with review"""
     session = owned_session(session_id)
@@ -64,7 +65,8 @@ def get_paper(session_id: str):
 @bp.doc(security="BearerAuth", responses={
     **FOUND, 400: "The body is not JSON", 409: NOT_IN_REVIEW + " (nothing was changed)",
     413: "The body is larger than the limit", 415: "Not application/json",
-    422: "The paper breaks the schema or a limit: error.detail maps each field's path to the problem"})
+    422: "The paper breaks the schema or a limit: error.detail maps each field's path to the problem"},
+    operation_id="replace_session_paper")
 @idempotency.idempotent
 def put_paper(session_id: str):
     """Replace the parsed questions (only while the session is awaiting review)"""
@@ -94,7 +96,8 @@ def put_paper(session_id: str):
                                                      "events_url as after an upload")
 @bp.doc(security="BearerAuth", responses={**FOUND, 409: NOT_IN_REVIEW + " (e.g. it was already sent on: "
                                                          "continuing twice starts one job)",
-                                          503: "The queue is briefly unavailable; retry (the session stays in review)"})
+                                          503: "The queue is briefly unavailable; retry (the session stays in review)"},
+        operation_id="answer_session")
 @idempotency.idempotent
 def answer(session_id: str):
     """Answer the checked questions: the job goes on from the stored paper, with no re-parse"""

@@ -8,8 +8,17 @@ from apiflask.validators import Length, OneOf, Range
 
 from qagen.model import CONFIDENCE_LEVELS
 
+# OpenAPI formats, for generated clients' types: a timestamp is an RFC 3339 string (a datetime),
+# a session's or knowledge base's id a UUID, a link an absolute URI.
+TIMESTAMP = {"format": "date-time"}
+ID = {"format": "uuid"}
+LINK = {"format": "uri"}
+
 STATUSES = ["queued", "running", "awaiting_review", "complete", "failed"]
 REVIEW_VALUES = ["true", "false", "True", "False", "1", "0", "yes", "no", "on", "off", ""]
+# A yes/no form or query field: documented as a boolean (its text "true" or "false"); the API also
+# takes the other spellings in REVIEW_VALUES, which a generated client's enum could not name apart.
+FLAG = {"type": "boolean", "enum": [True, False]}
 REVIEW_HELP = ("true: the job stops after parsing (status awaiting_review) for a person to check the questions "
                "(GET/PUT .../paper), then POST .../answer (docs/review.md).")
 WARNINGS_HELP = ("What the parse found for a person to check on the printed paper, one sentence each "
@@ -31,31 +40,32 @@ class Error(Schema):
 
 class UploadIn(Schema):
     file = File(required=True, metadata={"description": "The paper: PDF, DOCX, PNG/JPEG or text (judged by content)."})
-    knowledge_base = String(validate=Length(max=64), metadata={"description": "Ground answers in this knowledge base."})
+    knowledge_base = String(validate=Length(max=64),
+                            metadata={**ID, "description": "Ground answers in this knowledge base (its id)."})
     callback_url = URL(schemes={"http", "https"}, validate=Length(max=2048),
-                       metadata={"description": "Receives a signed webhook when the session completes or fails "
-                                                "(and, with review, when it is parsed)."})
+                       metadata={**LINK, "description": "Receives a signed webhook when the session completes or "
+                                                        "fails (and, with review, when it is parsed)."})
     review = String(validate=OneOf(REVIEW_VALUES),
-                    metadata={"description": REVIEW_HELP + " Also accepted as a query parameter."})
+                    metadata={**FLAG, "description": REVIEW_HELP + " Also accepted as a query parameter."})
 
 
 class UploadQuery(Schema):
-    review = String(validate=OneOf(REVIEW_VALUES),
-                    metadata={"description": REVIEW_HELP})
+    review = String(validate=OneOf(REVIEW_VALUES), metadata={**FLAG, "description": REVIEW_HELP})
 
 
 class Submission(Schema):
-    session_id = String(required=True)
-    status_url = String(required=True)
-    download_url = String(required=True)
-    events_url = String(required=True)
-    result_url = String(required=True)
-    paper_url = String(required=True, metadata={"description": "GET/PUT the parsed paper (with review)."})
-    answer_url = String(required=True, metadata={"description": "POST to answer the checked paper (with review)."})
+    session_id = String(required=True, metadata=ID)
+    status_url = String(required=True, metadata=LINK)
+    download_url = String(required=True, metadata=LINK)
+    events_url = String(required=True, metadata=LINK)
+    result_url = String(required=True, metadata=LINK)
+    paper_url = String(required=True, metadata={**LINK, "description": "GET/PUT the parsed paper (with review)."})
+    answer_url = String(required=True, metadata={**LINK, "description": "POST to answer the checked paper (with "
+                                                                       "review)."})
 
 
 class SessionOut(Schema):
-    session_id = String(required=True)
+    session_id = String(required=True, metadata=ID)
     status = String(required=True, validate=OneOf(STATUSES))
     stage = String(required=True)
     progress = Integer(required=True, validate=Range(0, 100))
@@ -68,11 +78,11 @@ class SessionOut(Schema):
                     metadata={"description": WARNINGS_HELP + " null until the paper has been parsed."})
     confidence = String(allow_none=True, validate=OneOf(CONFIDENCE_LEVELS),
                         metadata={"description": CONFIDENCE_HELP + " null until the paper has been parsed."})
-    knowledge_base_id = String(allow_none=True)
-    created_at = String(allow_none=True)
-    started_at = String(allow_none=True)
-    finished_at = String(allow_none=True)
-    updated_at = String(allow_none=True)
+    knowledge_base_id = String(allow_none=True, metadata=ID)
+    created_at = String(allow_none=True, metadata=TIMESTAMP)
+    started_at = String(allow_none=True, metadata=TIMESTAMP)
+    finished_at = String(allow_none=True, metadata=TIMESTAMP)
+    updated_at = String(allow_none=True, metadata=TIMESTAMP)
 
 
 class SessionListQuery(Schema):
@@ -104,11 +114,11 @@ class SessionTokenOut(Schema):
     access_token = String(required=True, metadata={"description": "qst_...: opens this session's event stream and "
                                                                   "download as ?access_token= until it expires."})
     token_type = String(required=True, validate=OneOf(["session"]))
-    session_id = String(required=True)
+    session_id = String(required=True, metadata=ID)
     expires_in = Integer(required=True, metadata={"description": "Seconds the token lives."})
-    expires_at = String(required=True)
-    events_url = String(required=True, metadata={"description": "The event stream's URL with the token."})
-    download_url = String(required=True, metadata={"description": "The download's URL with the token."})
+    expires_at = String(required=True, metadata=TIMESTAMP)
+    events_url = String(required=True, metadata={**LINK, "description": "The event stream's URL with the token."})
+    download_url = String(required=True, metadata={**LINK, "description": "The download's URL with the token."})
 
 
 class KnowledgeIn(Schema):
@@ -130,7 +140,7 @@ class SkippedOut(Schema):
 
 
 class KnowledgeOut(Schema):
-    knowledge_base_id = String(required=True)
+    knowledge_base_id = String(required=True, metadata=ID)
     name = String(required=True)
     status = String(required=True, validate=OneOf(["indexing", "ready", "failed"]))
     error = String(allow_none=True)

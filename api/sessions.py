@@ -54,7 +54,7 @@ def complete_session(session_id: str) -> Session:
 @bp.get("/sessions/<session_id>")
 @require_key
 @bp.output(SessionOut)
-@bp.doc(security="BearerAuth", responses=FOUND)
+@bp.doc(security="BearerAuth", responses=FOUND, operation_id="get_session")
 def status(session_id: str):
     """A session's status, stage and progress"""
     return owned_session(session_id).to_public()
@@ -65,7 +65,7 @@ def status(session_id: str):
 @bp.output(Empty, status_code=204, description="Deleted: the record, the upload, the PDF, result.json, the "
                                                 "session's webhook and Idempotency-Key records")
 @bp.doc(security="BearerAuth", responses={**FOUND, 503: "Storage briefly unavailable; try again (the session is "
-                                                        "not deleted yet)"})
+                                                        "not deleted yet)"}, operation_id="delete_session")
 def delete(session_id: str):
     """Delete a session and everything stored for it; a running job is stopped"""
     from qagen.lifecycle import delete_session
@@ -80,7 +80,7 @@ def delete(session_id: str):
 @require_key
 @bp.input(SessionListQuery, location="query", arg_name="query")
 @bp.output(SessionList)
-@bp.doc(security="BearerAuth", responses={**AUTH, 400: "Invalid query"})
+@bp.doc(security="BearerAuth", responses={**AUTH, 400: "Invalid query"}, operation_id="list_sessions")
 def list_sessions(query: dict):
     """The tenant's sessions, newest first, with a cursor for the next page"""
     before = None
@@ -101,7 +101,7 @@ def list_sessions(query: dict):
 @bp.post("/sessions/<session_id>/token")
 @require_key
 @bp.output(SessionTokenOut, description="A token for this session's event stream and download, and both links")
-@bp.doc(security="BearerAuth", responses=FOUND)
+@bp.doc(security="BearerAuth", responses=FOUND, operation_id="create_session_token")
 def session_token(session_id: str):
     """A short-lived token for the links that cannot send headers (EventSource, downloads)"""
     owned_session(session_id)
@@ -115,6 +115,21 @@ def session_token(session_id: str):
             "events_url": link("sessions.events"), "download_url": link("sessions.download")}
 
 
+EVENTS_HELP = (
+    "Events, each `event: <type>`, `id: <updated_at>` (not on `gone`) and one `data:` line of JSON:\n"
+    "- `progress`: the session (SessionOut) whenever it changes, while it is queued or running;\n"
+    "- `done`: the session (SessionOut) once it is complete or failed; the stream ends;\n"
+    "- `review`: the session (SessionOut) once it is awaiting review; the stream ends (open it again after "
+    "POST .../answer);\n"
+    "- `gone`: `{\"code\": \"not_found\", \"message\"}` (ErrorBody) when the session expired or was deleted; "
+    "the stream ends.\n"
+    "The stream opens with `retry: 2000` and sends `: keep-alive` comments between events; it ends after "
+    "QAGEN_SSE_MAX_SECONDS, and an EventSource reconnects by itself.")
+EVENTS_EXAMPLE = ("retry: 2000\n\nevent: progress\nid: 2026-12-05T10:00:01.250Z\ndata: {\"session_id\": \"6f5d...\", "
+                  "\"status\": \"running\", \"progress\": 47, ...}\n\nevent: done\nid: 2026-12-05T10:00:09.800Z\n"
+                  "data: {\"session_id\": \"6f5d...\", \"status\": \"complete\", \"progress\": 100, ...}\n\n")
+
+
 def _sse(event: str, data: dict, event_id: str | None = None) -> str:
     lines = [f"event: {event}"] + ([f"id: {event_id}"] if event_id else [])
     return "\n".join(lines) + f"\ndata: {json.dumps(data)}\n\n"
@@ -123,11 +138,15 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
 @bp.get("/sessions/<session_id>/events")
 @require_session_access
 @bp.input(EventsQuery, location="query", arg_name="query")
-@bp.doc(security=LINK_AUTH, responses={**FOUND, 200: "text/event-stream: `progress` events with the session, "
-                                                      "then one `done` event (or, for a session awaiting review, "
-                                                      "one `review` event); keep-alive comments between them",
-                                       429: "Rate limited, or too many streams open (the tenant's, or this "
-                                            "server's): poll the status instead, or retry after Retry-After"})
+@bp.doc(security=LINK_AUTH, operation_id="stream_session_events", responses={
+    **FOUND, 200: {"description": "The session's progress as Server-Sent Events (text/event-stream)",
+                   "headers": {"Cache-Control": {"description": "no-cache", "schema": {"type": "string"}},
+                               "X-Accel-Buffering": {"description": "no: a proxy passes each event on at once",
+                                                     "schema": {"type": "string"}}},
+                   "content": {"text/event-stream": {"schema": {"type": "string", "description": EVENTS_HELP},
+                                                     "example": EVENTS_EXAMPLE}}},
+    429: "Rate limited, or too many streams open (the tenant's, or this server's): poll the status instead, or "
+         "retry after Retry-After"})
 def events(session_id: str, query: dict):
     """Live progress as Server-Sent Events until the session is done"""
     owned_session(session_id)
@@ -175,7 +194,7 @@ def events(session_id: str, query: dict):
 @bp.get("/sessions/<session_id>/result.json")
 @require_key
 @bp.output(PaperOut, description="The parsed paper with an answer on every question and part")
-@bp.doc(security="BearerAuth", responses=READY)
+@bp.doc(security="BearerAuth", responses=READY, operation_id="get_session_result")
 def result(session_id: str):
     """The answers as JSON, for LMS import"""
     return stored_json(complete_session(session_id).result_json_key, "result")
@@ -192,7 +211,15 @@ def stored_json(key: str, what: str) -> dict:
 @bp.get("/download/<session_id>")
 @require_session_access
 @bp.input(DownloadQuery, location="query", arg_name="query")
-@bp.doc(security=LINK_AUTH, responses={**READY, 302: "Redirect to a signed, short-lived URL of the PDF"})
+@bp.doc(security=LINK_AUTH, operation_id="download_session_pdf", responses={
+    **READY, 302: {"description": "Redirect to a signed, short-lived URL of the PDF; no body",
+                   "headers": {"Location": {"description": "The signed URL (the object store's, with a "
+                                                           "Content-Disposition filename)", "required": True,
+                                            "schema": {"type": "string", "format": "uri"}},
+                               "Cache-Control": {"description": "no-store", "schema": {"type": "string"}}}},
+    200: {"description": "What a client that follows the redirect receives from the signed URL (the object "
+                         "store answers, not this API): the PDF",
+          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 def download(session_id: str, query: dict):
     """The answered PDF: a redirect to a signed download URL"""
     session = complete_session(session_id)
@@ -201,5 +228,7 @@ def download(session_id: str, query: dict):
     expires = query.get("expires_in") or s.settings.signed_url_ttl_seconds
     url = s.storage.signed_url(session.result_key, expires, filename)
     response = redirect(url, code=302)
+    response.set_data(b"")  # no body: Location is the answer
+    del response.headers["Content-Type"]
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -88,7 +88,7 @@ def _callback(url: str | None) -> str | None:
 @bp.output(Submission, status_code=202, description="Accepted: follow status_url or events_url")
 @bp.doc(security="BearerAuth", responses=ERRORS,
         description="Upload a question paper; answers 202 with where to follow the job. Send an "
-                    "`Idempotency-Key` header to make retries safe.")
+                    "`Idempotency-Key` header to make retries safe.", operation_id="upload_paper")
 @idempotency.idempotent(recover=requeue)
 def upload(form: dict, query: dict):
     """Submit a paper"""

@@ -17,7 +17,7 @@ AUTH = {401: "Missing or invalid API key", 429: "Rate limited"}
 @bp.get("/webhook-secret")
 @require_key
 @bp.output(WebhookSecret)
-@bp.doc(security="BearerAuth", responses=AUTH)
+@bp.doc(security="BearerAuth", responses=AUTH, operation_id="get_webhook_secret")
 def show():
     """The secret that signs this tenant's webhook events (created on first use)"""
     return {"secret": WebhookSecrets(services().redis).get_or_create(g.tenant)}
@@ -26,7 +26,7 @@ def show():
 @bp.post("/webhook-secret/rotate")
 @require_key
 @bp.output(WebhookSecret)
-@bp.doc(security="BearerAuth", responses=AUTH)
+@bp.doc(security="BearerAuth", responses=AUTH, operation_id="rotate_webhook_secret")
 def rotate():
     """Replace the secret; events keep carrying a signature with the old one for 24 hours"""
     return {"secret": WebhookSecrets(services().redis).rotate(g.tenant)}
