@@ -9,15 +9,11 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
-from api.schemas import KnowledgeOut
+from api.schemas import ID, LINK, TIMESTAMP, KnowledgeOut
 from qagen.apikeys import MAX_GRACE_SECONDS
 from qagen.webhooks import EVENT_TYPES
 
 DEFAULT_GRACE_SECONDS = 86_400
-# OpenAPI formats, for generated clients' types (as api/schemas.py's): RFC 3339 times, UUIDs, URIs.
-TIMESTAMP = {"format": "date-time"}
-ID = {"format": "uuid"}
-LINK = {"format": "uri"}
 CURSOR_HELP = "`next_cursor` from the previous page; omit for the first page."
 
 

@@ -5,6 +5,8 @@ Nothing here is mocked: tests talk to the same servers production uses.
 
 from __future__ import annotations
 
+import uuid
+
 from pathlib import Path
 
 import httpx
@@ -60,6 +62,14 @@ def api_key(redis_client) -> str:
 @pytest.fixture
 def client(stack, api_key):
     with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def other_tenant(stack, redis_client):
+    """A client with the key of another tenant than "tests" (a new one per test)."""
+    key = ApiKeyStore(redis_client).create(f"other-{uuid.uuid4().hex[:8]}")
+    with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
         yield c
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import time
 import uuid
 
-import httpx
 import pytest
 from minio import Minio
 
-from qagen.apikeys import ApiKeyStore
 from qagen.jobs import leases
 from qagen.jobs.records import key_for, object_prefix
 from qagen.knowledge.store import KnowledgeBaseStore
@@ -23,13 +21,6 @@ from tests.waiting import wait_for_session
 def minio_client(settings) -> Minio:
     return Minio(settings.s3_endpoint.removeprefix("http://"), access_key=settings.s3_access_key,
                  secret_key=settings.s3_secret_key.get_secret_value(), secure=False)
-
-
-@pytest.fixture
-def other_tenant(stack, redis_client):
-    key = ApiKeyStore(redis_client).create(f"other-{uuid.uuid4().hex[:6]}")
-    with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-        yield c
 
 
 def objects(minio_client, settings, session_id: str, tenant: str = "tests") -> set[str]:

@@ -21,13 +21,6 @@ def upload(client, data: bytes = QUIZ, name: str = "quiz.txt", headers=None, **f
     return client.post("/api/v1/upload", files={"file": (name, data)}, data=form, headers=headers or {})
 
 
-@pytest.fixture
-def other_tenant(stack, redis_client):
-    key = ApiKeyStore(redis_client).create(f"other-{uuid.uuid4().hex[:6]}")
-    with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-        yield c
-
-
 class TestTenants:
     def test_another_tenants_session_is_404_on_every_route(self, client, other_tenant):
         session_id = upload(client).json()["session_id"]

@@ -10,7 +10,6 @@ import uuid
 import httpx
 import pytest
 
-from qagen.apikeys import ApiKeyStore
 from qagen.jobs.leases import ACTIVE_KEY, lease_key
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
@@ -32,13 +31,6 @@ def upload_for_review(client: httpx.Client, **params) -> str:
 
 def wait_for_review(client: httpx.Client, session_id: str) -> dict:
     return poll_until(client, f"/api/v1/sessions/{session_id}", {"awaiting_review", "complete", "failed"})
-
-
-@pytest.fixture
-def other_tenant(stack, redis_client):
-    key = ApiKeyStore(redis_client).create(f"other-{uuid.uuid4().hex[:8]}")
-    with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-        yield c
 
 
 @pytest.fixture

@@ -154,3 +154,22 @@ def finished_session(status: str = "complete", **extra) -> dict:
     }
     session.update(extra)
     return session
+
+
+QUIZ = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
+
+
+@pytest.fixture
+def webhook_stack(stack):
+    """The shared stack, whose webhook dispatcher may call the loopback receiver."""
+    if "loopback" not in stack.env.get("QAGEN_WEBHOOK_ALLOW", ""):
+        pytest.skip("the test stack was started without QAGEN_WEBHOOK_ALLOW=loopback")
+    return stack
+
+
+def upload_quiz(client, callback_url: str | None) -> str:
+    """Upload the two-question quiz (with a callback, when given); its session id."""
+    data = {"callback_url": callback_url} if callback_url else {}
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", QUIZ)}, data=data)
+    assert response.status_code == 202, response.text
+    return response.json()["session_id"]

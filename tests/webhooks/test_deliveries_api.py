@@ -12,39 +12,13 @@ import json
 import time
 import uuid
 
-import httpx
 import pytest
 
 from devtools.stack import wait_until
-from qagen.apikeys import ApiKeyStore
 from qagen.webhooks import (AttemptInProgress, EventNotFound, WebhookSecrets, enqueue_once, event_for, event_id_for,
                             load_record, redeliver, scheduled_at, verify)
 from tests.waiting import wait_for_session
-from tests.webhooks.conftest import finished_session
-
-PAPER = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
-
-
-@pytest.fixture
-def webhook_stack(stack):
-    if "loopback" not in stack.env.get("QAGEN_WEBHOOK_ALLOW", ""):
-        pytest.skip("the test stack was started without QAGEN_WEBHOOK_ALLOW=loopback")
-    return stack
-
-
-@pytest.fixture
-def other_tenant(stack, redis_client):
-    key = ApiKeyStore(redis_client).create(f"deliveries-{uuid.uuid4().hex[:8]}")
-    with httpx.Client(base_url=stack.layout.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-        yield c
-
-
-def upload(client, callback_url: str | None) -> str:
-    data = {"callback_url": callback_url} if callback_url else {}
-    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)}, data=data)
-    assert response.status_code == 202, response.text
-    return response.json()["session_id"]
-
+from tests.webhooks.conftest import finished_session, upload_quiz
 
 def deliveries(client, session_id: str) -> list[dict]:
     response = client.get(f"/api/v1/sessions/{session_id}/deliveries")
@@ -69,7 +43,7 @@ def settled(client, session_id: str, attempts: int, status: str = "delivered", t
 
 def test_each_attempt_is_shown_and_a_redelivery_sends_the_event_again(webhook_stack, client, receiver, redis_client):
     receiver.plan([500])
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
     assert wait_for_session(client, session_id)["status"] == "complete"
 
@@ -104,7 +78,7 @@ def test_each_attempt_is_shown_and_a_redelivery_sends_the_event_again(webhook_st
 
 def test_a_failed_event_gets_a_new_attempt(webhook_stack, client, receiver):
     receiver.plan([410])  # Gone: no more attempts
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
     failed = settled(client, session_id, attempts=1, status="failed")
     assert failed["last_status_code"] == 410 and failed["next_attempt_at"] is None
@@ -117,7 +91,7 @@ def test_a_failed_event_gets_a_new_attempt(webhook_stack, client, receiver):
 
 def test_a_pending_event_waiting_for_its_retry_is_moved_to_now(webhook_stack, client, receiver, redis_client):
     receiver.plan([(503, {"Retry-After": "600"})])  # the next attempt ten minutes away
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
     pending = settled(client, session_id, attempts=1, status="pending")
     assert pending["next_attempt_at"] > pending["history"][0]["at"]
@@ -131,7 +105,7 @@ def test_a_pending_event_waiting_for_its_retry_is_moved_to_now(webhook_stack, cl
 
 
 def test_another_tenant_sees_nothing_and_cannot_redeliver(webhook_stack, client, other_tenant, receiver):
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
     settled(client, session_id, attempts=1)
 
@@ -139,14 +113,14 @@ def test_another_tenant_sees_nothing_and_cannot_redeliver(webhook_stack, client,
     refused = other_tenant.post(f"/api/v1/sessions/{session_id}/deliveries/{event_id}/redeliver")
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
     # The other tenant's own session cannot reach this event either.
-    theirs = upload(other_tenant, None)
+    theirs = upload_quiz(other_tenant, None)
     assert other_tenant.post(f"/api/v1/sessions/{theirs}/deliveries/{event_id}/redeliver").status_code == 404
     time.sleep(1.5)
     assert len(receiver.requests) == 1
 
 
 def test_unknown_events_are_404_and_a_session_without_a_callback_has_no_deliveries(webhook_stack, client):
-    session_id = upload(client, None)
+    session_id = upload_quiz(client, None)
     assert wait_for_session(client, session_id)["status"] == "complete"
 
     assert deliveries(client, session_id) == []
@@ -158,7 +132,7 @@ def test_unknown_events_are_404_and_a_session_without_a_callback_has_no_deliveri
 
 def test_a_redelivery_during_an_attempt_is_409_and_changes_nothing(webhook_stack, client, receiver):
     receiver.delay = 3.0  # the first attempt stays in flight for 3 s
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
     receiver.wait_for(1, timeout=60)
 

@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 
-import pytest
 from kombu.transport.redis import Channel
 
 from devtools.stack import free_port, wait_until
@@ -20,15 +19,7 @@ from qagen.jobs.queue import make_celery
 from qagen.jobs.records import Session, SessionStore
 from qagen.webhooks import WebhookSecrets, event_id_for, load_record, record_key, scheduled_at, verify
 from tests.waiting import wait_for_session
-
-PAPER = b"Quiz\n1. Define velocity. [1]\n2. Define acceleration. [1]\n"
-
-
-@pytest.fixture
-def webhook_stack(stack):
-    if "loopback" not in stack.env.get("QAGEN_WEBHOOK_ALLOW", ""):
-        pytest.skip("the test stack was started without QAGEN_WEBHOOK_ALLOW=loopback")
-    return stack
+from tests.webhooks.conftest import QUIZ, upload_quiz
 
 
 def celery_messages(redis_client, queue: str) -> list[str]:
@@ -37,15 +28,9 @@ def celery_messages(redis_client, queue: str) -> list[str]:
     return [m.decode() if isinstance(m, bytes) else m for m in raw]
 
 
-def upload(client, callback_url: str) -> str:
-    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)}, data={"callback_url": callback_url})
-    assert response.status_code == 202, response.text
-    return response.json()["session_id"]
-
-
 def test_an_upload_with_a_callback_gets_exactly_one_signed_complete_event(webhook_stack, client, redis_client,
                                                                            receiver):
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
 
     final = wait_for_session(client, session_id)
     assert final["status"] == "complete"
@@ -73,7 +58,7 @@ def test_an_upload_with_a_callback_gets_exactly_one_signed_complete_event(webhoo
 def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt_through_the_real_schedule(
         webhook_stack, client, redis_client, receiver):
     receiver.plan([500, 503])
-    session_id = upload(client, receiver.url())
+    session_id = upload_quiz(client, receiver.url())
     event_id = event_id_for(session_id, "complete")
 
     [first] = receiver.wait_for(1, timeout=60)
@@ -97,7 +82,7 @@ def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt_through_th
 
 def test_an_unreachable_callback_leaves_nothing_for_keda_to_count(webhook_stack, client, redis_client):
     """Issue 16: a retry waiting in kombu's `unacked` hash kept a worker pod up for the ~4 h of its retries."""
-    session_id = upload(client, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
+    session_id = upload_quiz(client, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
     event_id = event_id_for(session_id, "complete")
     assert wait_for_session(client, session_id)["status"] == "complete"
     wait_until(lambda: (load_record(redis_client, event_id) or {}).get("attempts", 0) >= 2, 30,
@@ -118,7 +103,7 @@ def test_a_callback_host_name_is_resolved_and_pinned_by_the_dispatcher(webhook_s
                                                                         hosts):
     name = hosts.unique()
     hosts[name] = ["127.0.0.1"]  # the system resolver (in the API and the dispatcher) answers loopback
-    session_id = upload(client, f"http://{name}:{receiver.port}/hook?course=7")
+    session_id = upload_quiz(client, f"http://{name}:{receiver.port}/hook?course=7")
 
     [request] = receiver.wait_for(1, timeout=60)
 
@@ -152,7 +137,7 @@ def test_an_upload_with_a_refused_callback_is_refused_with_the_reason(webhook_st
 
 
 def test_an_upload_with_review_gets_one_parsed_event_then_one_complete_event(webhook_stack, client, receiver):
-    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", PAPER)},
+    response = client.post("/api/v1/upload", files={"file": ("quiz.txt", QUIZ)},
                            data={"callback_url": receiver.url(), "review": "true"})
     session_id = response.json()["session_id"]
 
