@@ -32,7 +32,7 @@ from functools import wraps
 from flask import g, make_response, request
 from redis.exceptions import RedisError
 
-from api.auth import presented_key
+from api.auth import current_tenant, presented_key
 from api.errors import ApiError
 from api.sealing import seal, unseal
 from api.services import services
@@ -206,7 +206,8 @@ def init_app(app) -> None:
     def _check_idempotency_key():
         view = app.view_functions.get(request.endpoint or "")
         key = request.headers.get(HEADER)
-        if key is not None and getattr(view, "checks_idempotency_key", False):
+        # Without a valid key the view answers 401 first: who asks comes before what they send.
+        if key is not None and getattr(view, "checks_idempotency_key", False) and current_tenant() is not None:
             check_key(key)
 
 

@@ -189,3 +189,10 @@ def test_the_api_runs_this_worker():
 
     conf = importlib.import_module("api.gunicorn_conf")
     assert load_class(conf.worker_class) is JsonErrorWorker and issubclass(JsonErrorWorker, ThreadWorker)
+
+
+def test_without_a_valid_api_key_a_bad_idempotency_key_still_gets_the_401(anonymous):
+    response = anonymous.post("/api/v1/upload", headers={"Idempotency-Key": "a\tb"},
+                              files={"file": ("q.txt", b"1. Why?\n")})
+
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
