@@ -33,10 +33,39 @@ def print_table(title: str, header: list[str], rows: list[list[object]]) -> None
 
 
 def record(section: str, data: dict) -> None:
-    """Merge one benchmark's figures into bench/results.json under `section`."""
+    """Merge one benchmark's figures into bench/results.json under `section`, with the commit measured."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[section] = data
+    results[section] = {**data, "measured": provenance()}
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+def provenance() -> dict:
+    """What was measured and when: the commit (`git rev-parse HEAD`), whether the tree differed
+    from it (and in which files), and the time (UTC)."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    repo = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    changed = sorted(line[3:] for line in (status or "").splitlines() if line.strip())
+    return {"commit": head.strip() if head else None, "dirty": bool(changed) if status is not None else None,
+            "changed_files": changed, "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def production_default(name: str):  # type: ignore[no-untyped-def]
+    """A setting's production value: its default in qagen.settings.Settings (not this shell's environment)."""
+    from qagen.settings import Settings
+
+    return Settings.model_fields[name].default
 
 
 # -- the combined summary (`python -m bench`) ---------------------------------------------------
@@ -74,6 +103,28 @@ def _num(value: float) -> str:
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def metric_key(metric: str) -> str:
+    """A stable name for a summary row ("API uploads/s, 1 MiB PDF, 4 connection(s)" -> "api-uploads-s-1-mib-pdf-4-connection-s")."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", metric.lower()).strip("-")
+
+
+def metrics(rows: list[Row], section_of: dict[int, str] | None = None) -> dict[str, dict]:
+    """Every summary row by `metric_key`, with its figures and the module that measured it:
+    what a generated docs page reads. A key that repeats gets "-2", "-3", ... in row order."""
+    out: dict[str, dict] = {}
+    for index, row in enumerate(rows):
+        key = metric_key(row.metric) or f"row-{index}"
+        base, n = key, 2
+        while key in out:
+            key, n = f"{base}-{n}", n + 1
+        out[key] = {"metric": row.metric.strip(), "value": row.ours, "unit": row.unit, "peer": row.peer,
+                    "peer_name": row.peer_name, "ratio": row.ratio, "target": row.target, "met": row.met,
+                    "note": row.note, "module": (section_of or {}).get(index)}
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
