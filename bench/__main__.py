@@ -9,6 +9,13 @@ per metric, our figure, the floor or peer measured in the same run, their ratio,
 and whether it is met. Every figure is a median over repeated runs. The in-process
 benchmarks run first; the service benchmarks share one Redis and one SeaweedFS (started
 on free loopback ports, removed at the end) and start their own API and worker processes.
+The answer benchmark's rate-limit run uses that Redis too (the limiter is shared through
+it in production), so the stack starts there.
+
+bench/results.json records the commit measured (`git rev-parse HEAD`), whether the tree
+differed from it (and in which files), when the run started and finished, and every
+summary row under "metrics" by a stable key (`bench.common.metric_key`) with its value,
+peer, ratio, target and module: what docs/performance.md's figures are read from.
 docs/performance.md explains the figures and how to read them.
 """
 
@@ -27,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (RESULTS, Row, cpu_accounting, foreign_cpu_fraction, machine,  # noqa: E402
-                          summary_markdown, wait_until_quiet)
+                          metrics, provenance, summary_markdown, wait_until_quiet)
 
 
 class Context:
@@ -63,7 +70,10 @@ def _render(ctx: Context):
 def _answer(ctx: Context):
     from bench import bench_answer
 
-    return bench_answer.run(repeats=1 if ctx.quick else 3, rate_limit=not ctx.quick)
+    rate_limit = not ctx.quick
+    # The rate-limit run shares the limiter through Redis, as production does: the stack's.
+    return bench_answer.run(repeats=1 if ctx.quick else 3, rate_limit=rate_limit,
+                            redis_url=ctx.stack().settings.redis_url if rate_limit else None)
 
 
 def _keda(ctx: Context):
@@ -110,7 +120,7 @@ def _api(ctx: Context):
 def _memory(ctx: Context):
     from bench import bench_memory
 
-    return bench_memory.run(ctx.stack())
+    return bench_memory.run(ctx.stack(), repeats=1 if ctx.quick else 3)
 
 
 def _scaling(ctx: Context):
@@ -148,13 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in names if n not in args.skip.split(",")]
 
     started = time.perf_counter()
+    # The commit measured (and whether the tree differed from it), read before anything runs.
+    measured = provenance()
     results: dict = {"machine": machine(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "quick": args.quick, "modules": {}, "summary": []}
+                     "commit": measured["commit"], "dirty": measured["dirty"],
+                     "changed_files": measured["changed_files"], "quick": args.quick,
+                     "modules_run": names, "modules": {}, "summary": [], "metrics": {}}
     busy = wait_until_quiet(0, window=1.0)  # one 1-second look, no waiting
     if busy > 0.05:
         print(f"note: other processes are using {busy:.0%} of the machine: they will disturb the figures "
               "(--wait-quiet waits for them before each module)", file=sys.stderr)
     rows: list[Row] = []
+    section_of: dict[int, str] = {}  # summary row index -> module
     failed = []
     ctx = Context(args.quick)
     try:
@@ -177,11 +192,13 @@ def main(argv: list[str] | None = None) -> int:
             if foreign > 0.05:
                 print(f"warning: other processes used {foreign:.0%} of the machine during '{name}'; "
                       "its figures are disturbed (rerun on a quiet machine, or with --wait-quiet)", file=sys.stderr)
+            section_of.update({len(rows) + i: name for i in range(len(module_rows))})
             rows += module_rows
             results["modules"][name] = {"seconds": round(seconds, 1), "load_average_before": round(load_before, 2),
                                         "load_average_after": round(os.getloadavg()[0], 2),
                                         "other_processes_cpu_share": round(foreign, 3), "details": details}
             results["summary"] = [asdict(row) for row in rows]
+            results["metrics"] = metrics(rows, section_of)
             results["duration_s"] = round(time.perf_counter() - started, 1)
             args.out.write_text(json.dumps(results, indent=2, default=_plain) + "\n")
             print(f"<== {name}: {seconds:.0f} s", flush=True)
@@ -190,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - started
     results["duration_s"] = round(total, 1)
+    results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     results["summary_markdown"] = summary_markdown(rows)
     args.out.write_text(json.dumps(results, indent=2, default=_plain) + "\n")
     m = results["machine"]

@@ -83,3 +83,11 @@ def test_provenance_names_the_commit_measured():
     measured = provenance()
     assert measured["commit"] == head
     assert isinstance(measured["dirty"], bool) and measured["time"].endswith("+00:00")
+
+
+def test_memory_figures_are_medians_over_the_runs_at_every_depth():
+    from bench.bench_memory import median_figures
+
+    runs = [{"job_seconds": s, "idle": {"main": {"rss": r, "pss": r / 2}}, "label": "x"}
+            for s, r in [(3.0, 100.0), (1.0, 300.0), (2.0, 200.0)]]
+    assert median_figures(runs) == {"job_seconds": 2.0, "idle": {"main": {"rss": 200.0, "pss": 100.0}}, "label": "x"}
