@@ -102,9 +102,17 @@ def upload(form: dict, query: dict):
     session_id = str(uuid.uuid4())
     input_key = f"{object_prefix(g.tenant, session_id)}input/{filename}"
     s.storage.put(input_key, data, CONTENT_TYPES[kind])
+    return start_session(session_id, filename, input_key, kb_id, callback_url, _review(form, query))
+
+
+def start_session(session_id: str, filename: str, input_key: str, kb_id: str | None, callback_url: str | None,
+                  review: bool) -> tuple[dict, int, dict[str, str]]:
+    """Create the session of an upload stored at `input_key` and queue its job: the 202 answer.
+    Shared with the direct upload (api/direct_uploads.py); the input is removed when it fails."""
+    s = services()
     try:
         s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
-                                  knowledge_base_id=kb_id, callback_url=callback_url, review=_review(form, query),
+                                  knowledge_base_id=kb_id, callback_url=callback_url, review=review,
                                   # deleted with the session (qagen.lifecycle.delete_session)
                                   idempotency_record=getattr(g.get("idempotency"), "key", None)))
     except Exception:

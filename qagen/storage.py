@@ -197,3 +197,29 @@ class S3Storage:
             params["ResponseContentDisposition"] = content_disposition(filename)
         # Signing is local: no request reaches the public endpoint here.
         return self.signer.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    # ------------------------------------------------------------------ direct uploads (docs/direct-uploads.md)
+
+    def presigned_post(self, key: str, max_bytes: int, expires_in: int) -> dict:
+        """A form (`url`, `fields`) that lets its holder POST one file of 1..`max_bytes` bytes to
+        exactly `key` until it expires; the bucket itself enforces all three (the signed policy).
+        Signed locally by the public-endpoint client, like `signed_url`."""
+        return self.signer.generate_presigned_post(self.bucket, key, Fields=None, ExpiresIn=expires_in,
+                                                   Conditions=[["content-length-range", 1, max_bytes]])
+
+    def head(self, key: str) -> tuple[int, str]:
+        """(size in bytes, ETag) of the object at `key`; NotFound when there is none."""
+        reply = self._call("head_object", Key=key)
+        return int(reply["ContentLength"]), str(reply.get("ETag", ""))
+
+    def get_range(self, key: str, length: int, etag: str | None = None) -> bytes:
+        """The object's first `length` bytes (all of it when shorter), of the version `etag` when given."""
+        extra = {"IfMatch": etag} if etag else {}
+        return self._call("get_object", Key=key, Range=f"bytes=0-{max(0, length - 1)}", **extra)["Body"].read()
+
+    def copy(self, source: str, key: str, content_type: str, etag: str | None = None) -> None:
+        """A server-side copy of `source` to `key` (the bytes never leave the store), of the version
+        `etag` when given (PreconditionFailed, a ClientError, when it changed)."""
+        extra = {"CopySourceIfMatch": etag} if etag else {}
+        self._call("copy_object", Key=key, CopySource={"Bucket": self.bucket, "Key": source},
+                   ContentType=content_type, MetadataDirective="REPLACE", **extra)
