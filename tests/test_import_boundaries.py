@@ -1,5 +1,7 @@
 """The API process stays light: it never imports the pipeline's heavy libraries; a worker
-loads them in its pool processes when the first job needs them, not on its start-up path."""
+loads them in its pool processes when the first job needs them, not on its start-up path;
+and a job loads only what it needs: litellm (seconds to import) never for the offline engine,
+matplotlib and seaborn only for a chart or a formula (docs/performance.md, cold start)."""
 
 from __future__ import annotations
 
@@ -47,3 +49,40 @@ def test_importing_the_model_layer_never_touches_the_network():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
 
     assert result.stdout.strip() == "0", result.stderr
+
+
+def test_answering_a_paper_with_the_offline_engine_never_imports_litellm():
+    """The offline engine is called directly (qagen.answering.engine); litellm is for other models."""
+    code = (
+        "import sys\n"
+        "from qagen.pipeline.run import run_pipeline\n"
+        "from qagen.settings import get_settings\n"
+        "settings = get_settings()\n"
+        "assert settings.model == 'qagen/offline'\n"
+        "paper = b'Test\\n\\n1. State Newton\\'s second law of motion. [2]\\n2. Solve for x: 2x + 3 = 11. [2]\\n'\n"
+        "result = run_pipeline(paper, 'p.txt', settings)\n"
+        "assert result.pdf.startswith(b'%PDF') and result.paper.questions[1].answer.status == 'answered'\n"
+        "print(','.join(m for m in ('litellm', 'openai', 'tiktoken', 'qagen.llm.client') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("QAGEN_MODEL", "QAGEN_PARSE_CHECK")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_a_paper_without_charts_or_formulas_is_typeset_without_matplotlib():
+    """The fonts come from matplotlib's data folder, found without importing it (~0.2 s with numpy)."""
+    code = (
+        "import sys\n"
+        "from qagen.model import Answer, Paper, Question\n"
+        "from qagen.pipeline.render import render_pdf\n"
+        "paper = Paper(title='T', questions=[Question(number='1', text='Define inertia.', marks=None,\n"
+        "              answer=Answer(text='Inertia is the resistance of a body to a change in its motion.'))])\n"
+        "assert render_pdf(paper, [], model='qagen/offline').startswith(b'%PDF')\n"
+        "print(','.join(m for m in ('matplotlib', 'seaborn', 'numpy', 'sympy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

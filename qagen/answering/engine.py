@@ -6,6 +6,9 @@ Policy in one place:
   with exponential backoff and jitter (the SDK's own retries are off, so a 429 storm is
   not multiplied);
 - every call has a timeout;
+- the offline engine (QAGEN_MODEL=qagen/offline, the default) is called directly, in a
+  thread; litellm is imported only for other models (qagen.llm.loading), and the answer
+  stage is where a background import of it is waited for;
 - the answer a paper itself prints for a question (`Question.given_answer`) is passed as the
   first source, cited as "the paper's answer key"; a sub-part gets the lines of it under its
   own label when the key is labelled part by part (`key_for_part`);
@@ -25,28 +28,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import litellm
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from qagen.answering.cache import AnswerCache, cache_key
 from qagen.answering.limiter import ModelRateLimiter
 from qagen.answering.mathcheck import check_answer
 from qagen.errors import ModelError, TransientError
-from qagen.llm import client as _client  # noqa: F401  (registers the offline engine)
-from qagen.llm.offline import PROVIDER as OFFLINE_PROVIDER
+from qagen.llm.loading import is_offline, load as load_litellm, refusals, transient_model_errors
 from qagen.llm.prompt import answer_key_passage, parse_reply, question_messages
 from qagen.model import Answer, Paper, Part, Question
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_MODEL_ERRORS = (
-    litellm.RateLimitError,
-    litellm.Timeout,
-    litellm.APIConnectionError,
-    litellm.ServiceUnavailableError,
-    litellm.InternalServerError,
-    litellm.BadGatewayError,
-)
 
 
 @dataclass
@@ -139,6 +131,8 @@ class AnswerEngine:
         """Fill `answer` on every answerable item; call `on_answered(done, total)` after each."""
         items = work_items(paper)
         if items:
+            if not is_offline(self.model):
+                load_litellm()  # here, not in the event loop: it may wait for a background import
             asyncio.run(self._answer_all(items, on_answered))
         return paper
 
@@ -178,7 +172,7 @@ class AnswerEngine:
         async with semaphore:
             text = await self._call(messages)
         answer = parse_reply(text, passages)
-        if not self.model.startswith(OFFLINE_PROVIDER + "/"):
+        if not is_offline(self.model):
             answer = check_answer(item.text, work.context, answer)
         self.cache.put(key, answer)
         return answer
@@ -221,8 +215,12 @@ class AnswerEngine:
         return list(vectors)
 
     async def _call(self, messages: list[dict[str, str]]) -> str:
+        if is_offline(self.model):
+            return await self._call_offline(messages)
+        litellm = load_litellm()
+        transient = transient_model_errors(litellm)
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TRANSIENT_MODEL_ERRORS),
+            retry=retry_if_exception_type(transient),
             stop=stop_after_attempt(self.max_attempts),
             wait=wait_exponential_jitter(initial=self.backoff_initial_seconds, max=self.backoff_max_seconds),
             reraise=True,
@@ -238,10 +236,22 @@ class AnswerEngine:
                         timeout=self.timeout_seconds,
                         max_retries=0,
                     )
-        except TRANSIENT_MODEL_ERRORS as exc:
+        except transient as exc:
             raise TransientError(f"{type(exc).__name__} from {self.model} after {self.max_attempts} attempts") from exc
-        except (litellm.AuthenticationError, litellm.PermissionDeniedError, litellm.NotFoundError,
-                litellm.BadRequestError) as exc:
+        except refusals(litellm) as exc:
             raise ModelError(f"The model {self.model!r} refused the request ({type(exc).__name__}: "
                              f"{str(exc)[:160]}); check QAGEN_MODEL and the provider's API key.") from exc
         return response.choices[0].message.content or ""
+
+    async def _call_offline(self, messages: list[dict[str, str]]) -> str:
+        """The offline engine's reply, computed in a thread (its maths has a time budget; the
+        event loop stays free). Deterministic, so a failure is not retried: the item is
+        answered as failed, as any item whose model call failed, and logged as the bug it is."""
+        from qagen.llm.offline import offline_answer
+
+        await self.limiter.acquire(self.model)
+        try:
+            return await asyncio.to_thread(offline_answer, messages)
+        except Exception as exc:
+            log.exception("the offline engine failed on a question")
+            raise TransientError(f"{type(exc).__name__} from {self.model}: {str(exc)[:160]}") from exc

@@ -1,4 +1,7 @@
-"""Calling a model: one function over litellm, with the offline engine registered."""
+"""Calling a model: one function over litellm, with the offline engine registered.
+
+Importing this module imports and configures litellm (seconds): go through
+`qagen.llm.loading.load()`, which imports it only for a model that needs it."""
 
 from __future__ import annotations
 
@@ -7,10 +10,10 @@ from dataclasses import dataclass
 import litellm
 
 from qagen.errors import TransientError
-from qagen.llm import offline
+from qagen.llm import offline_litellm
 from qagen.settings import Settings
 
-offline.register()
+offline_litellm.register()
 litellm.telemetry = False
 litellm.suppress_debug_info = True  # no "Give Feedback" banners in worker logs on every retried 429
 

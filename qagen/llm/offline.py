@@ -1,6 +1,7 @@
-"""The offline engine: an in-process litellm custom provider, so qagen runs with no key and no network.
+"""The offline engine: qagen's own answerer, so qagen runs with no key and no network.
 
-    litellm.completion(model="qagen/offline", messages=question_messages(...))
+    offline_answer(question_messages(...))          # what qagen.answering.engine calls
+    litellm.completion(model="qagen/offline", ...)  # the same, through litellm (qagen.llm.offline_litellm)
 
 It reads the messages that `qagen.llm.prompt.question_messages` builds and replies in the
 same JSON contract a language model is asked for. It never invents text:
@@ -16,13 +17,9 @@ same JSON contract a language model is asked for. It never invents text:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
-
-import litellm
 
 from qagen.llm.prompt import ANSWER_KEY, Prompt, SourceText, read_messages
 
@@ -163,36 +160,3 @@ def offline_reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def offline_answer(messages: list[dict[str, Any]]) -> str:
     """The reply as the JSON text a model would send."""
     return json.dumps(offline_reply(messages), ensure_ascii=False)
-
-
-class OfflineEngine(litellm.CustomLLM):
-    def completion(self, *args: Any, **kwargs: Any) -> Any:
-        model_response = kwargs["model_response"]
-        model_response.choices[0].message.content = offline_answer(kwargs["messages"])
-        model_response.model = f"{PROVIDER}/{kwargs.get('model') or 'offline'}"
-        return model_response
-
-    async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-        # The maths runs in worker threads with a time budget; keep the event loop free meanwhile.
-        return await asyncio.to_thread(self.completion, *args, **kwargs)
-
-    def streaming(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        yield _chunk(offline_answer(kwargs["messages"]))
-
-    async def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-        text = await asyncio.to_thread(offline_answer, kwargs["messages"])
-        yield _chunk(text)
-
-
-def _chunk(text: str) -> dict[str, Any]:
-    return {"text": text, "is_finished": True, "finish_reason": "stop", "index": 0, "tool_use": None,
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
-
-
-def register() -> None:
-    """Make `qagen/<anything>` model strings call the offline engine (idempotent)."""
-    providers = [p for p in litellm.custom_provider_map if p.get("provider") != PROVIDER]
-    providers.append({"provider": PROVIDER, "custom_handler": OfflineEngine()})
-    litellm.custom_provider_map = providers
-
-

@@ -22,9 +22,7 @@ import random
 import time
 from dataclasses import replace
 
-import litellm
-
-from qagen.llm import client as _client  # noqa: F401  (registers the offline engine, quiets litellm)
+from qagen.llm.loading import load as load_litellm, transient_model_errors  # litellm: on the first check
 from qagen.model import Paper
 from qagen.parsing.model_check import apply_reply, response_format
 from qagen.settings import Settings
@@ -42,8 +40,6 @@ LISTING_TEXT_CHARS = 40_000
 # look must leave the answers their time.
 CHECK_BUDGET_SECONDS = 300.0
 
-_TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.ServiceUnavailableError,
-              litellm.InternalServerError, litellm.BadGatewayError)
 
 SYSTEM = """You check how a parser split a question paper into its top-level questions.
 You get the paper's text as read from its pages, between <<<PAGES and PAGES>>>, and the
@@ -110,6 +106,8 @@ def second_look(paper: Paper, page_text: str, settings: Settings, *, backoff_sec
 
 def call_model(messages: list[dict[str, str]], settings: Settings, *, backoff_seconds: float = 1.0) -> str:
     """The model's reply to `messages`, asked for as JSON of the corrections' schema; raises CheckFailed."""
+    litellm = load_litellm()
+    transient = transient_model_errors(litellm)
     deadline = time.monotonic() + CHECK_BUDGET_SECONDS
     attempts = settings.llm_max_attempts
     attempt = 0
@@ -130,7 +128,7 @@ def call_model(messages: list[dict[str, str]], settings: Settings, *, backoff_se
                 max_retries=0,  # retries belong to one layer (this loop), not the SDK as well
             )
             return response.choices[0].message.content or ""
-        except _TRANSIENT as exc:
+        except transient as exc:
             log.info("the model's check of the parse, attempt %d of %d: %s", attempt, attempts, exc)
             if attempt >= attempts:
                 raise CheckFailed(f"it did not answer after {attempts} attempt{'s' if attempts > 1 else ''}") from exc

@@ -11,9 +11,25 @@ from qagen.pipeline.progress import Progress, no_progress, within
 from qagen.settings import OFFLINE_MODEL, Settings
 
 
+# What reading a PDF and finding its questions imports. The reading runs in a fork of this
+# process (qagen.documents.sandbox): imported here first, every fork inherits them (and their
+# compiled patterns) instead of importing them again, ~60 ms of every job (docs/performance.md,
+# cold start). DOCX, image and OCR readers still load in the child, when a file needs them.
+READER_MODULES = ("qagen.documents", "qagen.documents.pdf", "qagen.documents.layout", "qagen.parsing.segment")
+
+
+def warm_readers() -> None:
+    """Import the PDF reader and the segmenter in this process (once; cheap after that)."""
+    import importlib
+
+    for name in READER_MODULES:
+        importlib.import_module(name)
+
+
 def parse(data: bytes, filename: str = "", *, max_pages: int = 60) -> Paper:
     from qagen.parsing import parse_document
 
+    warm_readers()
     return parse_document(data, filename, max_pages=max_pages)
 
 
@@ -30,6 +46,7 @@ def parse_and_check(data: bytes, filename: str, settings: Settings, progress: Pr
     from qagen.llm.parse_check import second_look
     from qagen.parsing import parse_document_with_text
 
+    warm_readers()
     paper, page_text = parse_document_with_text(data, filename, max_pages=settings.max_pages)
     progress("parsing", within("parsing", 0.5), "checking the questions with the model")
     return second_look(paper, page_text, settings)

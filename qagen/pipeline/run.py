@@ -35,11 +35,24 @@ def parse_paper(data: bytes, filename: str, settings: Settings, progress: Progre
     """The parse stage: the questions found in the upload (qagen.parsing), with the parse's warnings."""
     from qagen.pipeline.parse import parse_and_check
 
+    _load_model_library_meanwhile(settings)
     progress("parsing", within("parsing", 0), "reading the paper")
     paper = parse_and_check(data, filename, settings, progress)
     count = len(paper.questions)
     progress("parsing", within("parsing", 1), f"found {count} question{'s' if count != 1 else ''}")
     return paper
+
+
+def _load_model_library_meanwhile(settings: Settings) -> None:
+    """For a model behind litellm (seconds to import), import it while the paper is read: in a
+    thread started once the reader has forked (qagen.llm.loading says why then); the answer
+    stage waits for it. The offline engine needs no litellm; an unforked reading (the CLI) would
+    only share this process's CPU with the import, so there it stays where it was."""
+    from qagen.documents.sandbox import limits
+    from qagen.llm.loading import load_in_background, needs_litellm
+
+    if needs_litellm(settings.model) and limits() is not None:
+        load_in_background(after_fork=True)
 
 
 def finish_paper(paper: Paper, settings: Settings, progress: Progress = no_progress,

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 def litellm_offline():
     import litellm
 
-    from qagen.llm import offline
+    from qagen.llm import offline_litellm
 
-    offline.register()
+    offline_litellm.register()
     return litellm

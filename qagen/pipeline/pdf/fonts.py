@@ -29,11 +29,10 @@ def register_fonts() -> None:
     with _lock:
         if _done:
             return
-        import matplotlib
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
 
-        base = f"{matplotlib.get_data_path()}/fonts/ttf/"
+        base = f"{_matplotlib_data_path()}/fonts/ttf/"
         for name in (SANS, SANS_BOLD, SANS_ITALIC, SANS_BOLD_ITALIC, MONO, MONO_BOLD, MONO_ITALIC, MONO_BOLD_ITALIC):
             pdfmetrics.registerFont(TTFont(name, f"{base}{name}.ttf"))
         pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_ITALIC,
@@ -41,3 +40,15 @@ def register_fonts() -> None:
         pdfmetrics.registerFontFamily(MONO, normal=MONO, bold=MONO_BOLD, italic=MONO_ITALIC,
                                       boldItalic=MONO_BOLD_ITALIC)
         _done = True
+
+
+def _matplotlib_data_path() -> str:
+    """matplotlib.get_data_path() without importing matplotlib (~0.17 s, numpy with it): a
+    paper without charts or formulas never needs it (docs/performance.md, cold start)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("matplotlib is needed for its DejaVu fonts")
+    return str(Path(spec.origin).with_name("mpl-data"))
