@@ -2,6 +2,7 @@
 
     qagen submit FILE [--knowledge ID] [--callback-url URL] [--wait] [-o OUT.pdf]
     qagen submit FILE --review [--prompt/--no-prompt]   (stops after parsing: check the questions first)
+    qagen submit FILE --direct                          (the file goes straight to the bucket)
     qagen paper get SESSION [-o FILE] [--format json|text]
     qagen paper put SESSION FILE   (checked here first: an invalid file is never sent)
     qagen paper answer SESSION [--wait] [-o OUT.pdf]
@@ -96,15 +97,17 @@ def detail_lines(detail: Any, path: str = "", limit: int = 20) -> list[str]:
               help="Stop after parsing and print the questions, to check (and correct) them before they are answered.")
 @click.option("--prompt/--no-prompt", default=None,
               help="With --review: ask whether to answer now [default: when on a terminal], or leave it in review.")
+@click.option("--direct", is_flag=True,
+              help="Send the file straight to the bucket with a presigned form (docs/direct-uploads.md).")
 @api_options
 def submit(api: QagenClient, paper: Path, knowledge_base: str | None, callback_url: str | None, wait: bool,
-           output: Path | None, timeout: float | None, review: bool, prompt: bool | None) -> None:
+           output: Path | None, timeout: float | None, review: bool, prompt: bool | None, direct: bool) -> None:
     """Upload PAPER to the qagen API; with --wait, follow it and download the answers.
 
     With --review the job stops once the paper is parsed: the questions are printed, and on
     a terminal you are asked whether to answer them; otherwise the session stays awaiting
     review for `qagen paper get/put/answer SESSION`."""
-    job = api.upload(paper, knowledge_base=knowledge_base, callback_url=callback_url, review=review)
+    job = api.upload(paper, knowledge_base=knowledge_base, callback_url=callback_url, review=review, direct=direct)
     if review:
         _review_then_answer(api, job.session_id, paper, output, timeout, prompt)
         return

@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from qagen.client.direct import upload_direct
 from qagen.client.errors import QagenAPIError, QagenConnectionError, WaitTimeout, error_from
 from qagen.client.models import Capacity, KnowledgeBase, SessionStatus, Submission, changed
 from qagen.client.retries import backoff, retry_after, retryable
@@ -102,17 +103,21 @@ class QagenClient:
 
     def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, filename: str | None = None, *,
                knowledge_base: str | None = None, callback_url: str | None = None,
-               idempotency_key: str | None = None, review: bool = False) -> Submission:
+               idempotency_key: str | None = None, review: bool = False, direct: bool = False) -> Submission:
         """Submit a paper (a path, or bytes with `filename`); returns where to follow the new session.
 
         With `review`, the job stops after parsing (status `awaiting_review`) until `answer()`
-        continues it; `paper()`/`put_paper()` read and correct the questions meanwhile."""
+        continues it; `paper()`/`put_paper()` read and correct the questions meanwhile. With
+        `direct`, the file goes straight to the bucket with a presigned form (docs/direct-uploads.md)."""
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             data, name = bytes(path_or_bytes), filename or "paper"
         else:
             path = Path(path_or_bytes)
             data, name = path.read_bytes(), filename or path.name
         key = idempotency_key or str(uuid.uuid4())
+        if direct:
+            return upload_direct(self, data, name, key=key, knowledge_base=knowledge_base, callback_url=callback_url,
+                                 review=review)
         form = {k: v for k, v in {"knowledge_base": knowledge_base, "callback_url": callback_url,
                                   "review": "true" if review else None}.items() if v}
         response = self._request("POST", "/api/v1/upload", files={"file": (name, data)}, data=form,
