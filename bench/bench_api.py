@@ -212,7 +212,7 @@ def peer_child(threads: int, seconds: float, start_at: float, queue: str) -> Non
             started = time.perf_counter()
             try:
                 one()
-            except Exception as exc:  # counted, as wrk counts the API's failures
+            except Exception as exc:  # noqa: BLE001  (counted, as wrk counts the API's failures)
                 failed.append(f"{type(exc).__name__}: {exc}")
                 continue
             mine.append((time.perf_counter() - started) * 1000)
@@ -273,7 +273,7 @@ def run_peer(env: dict[str, str], connections: int, seconds: int, queue: str) ->
 def run(stack, seconds: int = 5, levels: tuple[int, ...] = (1, 4, 16), repeats: int = 3) -> tuple[list[Row], dict]:
     import httpx
 
-    from bench.stack import PeakSampler, cpu_seconds, memory_mib, process_tree
+    from bench.stack import PeakSampler, cpu_seconds, process_tree
 
     import shutil
 

@@ -49,7 +49,7 @@ def provenance() -> dict:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30)
+            done = subprocess.run(["git", *args], check=False, cwd=repo, capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return None
         return done.stdout if done.returncode == 0 else None
