@@ -22,12 +22,13 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, Integer, String, URL
 from apiflask.validators import Length, OneOf
 from botocore.exceptions import ClientError
-from flask import current_app, g
+from flask import current_app, g, request
 
 from api import idempotency
 from api.auth import require_key
@@ -80,6 +81,19 @@ SESSION_ERRORS = {400: "Invalid field, or the uploaded file is empty", 401: "Mis
                   413: "Upload too large", 415: "Not a paper qagen reads (the upload is removed)",
                   422: "Idempotency-Key reused with a different body, or callback URL refused",
                   429: "Rate limited", 503: "Storage or queue briefly unavailable"}
+
+
+@bp.after_app_request
+def _page_may_post_to_the_bucket(response):
+    """The page (api/web.py, `connect-src 'self'`) sends large papers straight to the bucket: allow
+    exactly the bucket's public origin, the one forms are signed for, and no other."""
+    policy = response.headers.get("Content-Security-Policy")
+    if request.blueprint == "web" and policy and "connect-src 'self'" in policy:
+        endpoint = urlsplit(services().settings.signing_endpoint)
+        origin = f"{endpoint.scheme}://{endpoint.netloc}"
+        response.headers["Content-Security-Policy"] = policy.replace("connect-src 'self'",
+                                                                     f"connect-src 'self' {origin}", 1)
+    return response
 
 
 def pending_key(tenant: str, upload_id: str) -> str:

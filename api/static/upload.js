@@ -4,6 +4,7 @@
 
 import { ApiError, api, currentKey } from './api.js';
 import { clearError, el, showError } from './dom.js';
+import { DIRECT_FROM_BYTES, uploadDirect } from './direct-upload.js';
 import { follow } from './events.js';
 import { refreshSessions } from './sessions.js';
 
@@ -75,12 +76,13 @@ async function onUpload(event) {
     let knowledgeBase = null;
     if (notes.length) knowledgeBase = await uploadNotes(notes, paper.name);
     el.uploadButton.textContent = 'Sending the paper…';
-    const form = new FormData();
-    form.append('file', paper, paper.name);
-    if (knowledgeBase) form.append('knowledge_base', knowledgeBase);
+    const fields = { filename: paper.name };
+    if (knowledgeBase) fields.knowledge_base = knowledgeBase;
     // Stop after parsing, for the teacher to check the questions (docs/review.md).
-    if (el.reviewBox.checked) form.append('review', 'true');
-    const body = await api('api/v1/upload', { method: 'POST', body: form });
+    if (el.reviewBox.checked) fields.review = 'true';
+    // A large paper goes straight to the bucket (docs/direct-uploads.md), when it can.
+    const body = (paper.size >= DIRECT_FROM_BYTES && await uploadDirect(paper, fields))
+      || await uploadMultipart(paper, fields);
     follow(body.session_id, { filename: paper.name, status: 'queued', progress: 0, stage: 'queued', message: '' });
     refreshSessions();
   } catch (error) {
@@ -89,6 +91,13 @@ async function onUpload(event) {
     el.uploadButton.disabled = false;
     el.uploadButton.textContent = 'Answer this paper';
   }
+}
+
+function uploadMultipart(paper, fields) {
+  const form = new FormData();
+  form.append('file', paper, paper.name);
+  for (const [name, value] of Object.entries(fields)) if (name !== 'filename') form.append(name, value);
+  return api('api/v1/upload', { method: 'POST', body: form });
 }
 
 async function uploadNotes(files, paperName) {
