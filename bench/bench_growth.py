@@ -118,17 +118,37 @@ def _reset_peak() -> bool:
         return False
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the sandbox's fork), user + system."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def _stage(function, figures: dict, name: str):  # type: ignore[no-untyped-def]
-    """Run `function`, appending its wall seconds and peak RSS growth (MiB) to figures[name]."""
+    """Run `function`, appending its wall and CPU seconds and peak RSS growth (MiB) to figures[name]."""
     resettable = _reset_peak()
     start_rss = _status_kib("VmRSS")
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     result = function()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     peak = _status_kib("VmHWM") if resettable else start_rss
-    figures.setdefault(name, {"s": [], "mib": []})
-    figures[name]["s"].append(seconds)
-    figures[name]["mib"].append(max(0, peak - start_rss) / 1024)
+    entry = figures.setdefault(name, {"s": [], "cpu": [], "mib": []})
+    entry["s"].append(seconds)
+    entry["cpu"].append(cpu)
+    entry["mib"].append(max(0, peak - start_rss) / 1024)
+    return result
+
+
+def _heap_stage(function, heaps: dict, name: str):  # type: ignore[no-untyped-def]
+    """Run `function` under tracemalloc (already started); heaps[name] = its peak Python heap above the start, MiB."""
+    import tracemalloc
+
+    tracemalloc.reset_peak()
+    start = tracemalloc.get_traced_memory()[0]
+    result = function()
+    heaps[name] = (tracemalloc.get_traced_memory()[1] - start) / 2**20
     return result
 
 
@@ -147,7 +167,7 @@ def run_job(case: dict, repeats: int) -> dict:
     """Measure one paper (in this process: call it in a fresh one); the figures as a dict."""
     import resource
 
-    from bench.generated_papers import generated_paper
+    from bench.generated_papers import generated_paper, page_count
     from qagen.answering.engine import AnswerEngine, work_items
     from qagen.documents import sandbox
     from qagen.parsing import parse_document
@@ -186,19 +206,34 @@ def run_job(case: dict, repeats: int) -> dict:
         charts = _stage(lambda p=paper: draw_diagrams(p), figures, "diagrams")
         pdf = _stage(lambda p=paper, c=charts: render_pdf(p, c, model=OFFLINE_MODEL), figures, "render")
         if pdf_pages is None:
-            from bench.generated_papers import page_count
-
             pdf_pages = page_count(pdf)
-    from bench.generated_papers import page_count
+    job_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before tracemalloc's own memory
+
+    # One more pass under tracemalloc (slower, so not timed): each stage's peak Python heap.
+    import tracemalloc
+
+    heaps: dict[str, float] = {}
+    tracemalloc.start()
+    try:
+        traced = _heap_stage(lambda: parse_document(data, filename), heaps, "parse")
+        if index is not None:
+            _heap_stage(lambda: AnswerEngine(model=OFFLINE_MODEL, knowledge=index).answer_paper(copy.deepcopy(traced)),
+                        heaps, "answer+kb")
+        _heap_stage(lambda: AnswerEngine(model=OFFLINE_MODEL).answer_paper(traced), heaps, "answer")
+        traced_charts = _heap_stage(lambda: draw_diagrams(traced), heaps, "diagrams")
+        _heap_stage(lambda: render_pdf(traced, traced_charts, model=OFFLINE_MODEL), heaps, "render")
+    finally:
+        tracemalloc.stop()
 
     return {
         "case": case, "name": case_name(case), "repeats": repeats,
         "pages": page_count(data) if data[:4] == b"%PDF" else case.get("pages"),
         "questions_found": len(paper.questions), "items": len(work_items(paper)), "charts": len(charts),
         "answer_pdf_pages": pdf_pages, "knowledge": index is not None,
-        "stages": {name: {"s": statistics.median(v["s"]), "mib": statistics.median(v["mib"]), "runs_s": v["s"]}
+        "stages": {name: {"s": statistics.median(v["s"]), "cpu": statistics.median(v["cpu"]),
+                          "rss_mib": max(v["mib"]), "heap_mib": heaps.get(name), "runs_s": v["s"]}
                    for name, v in figures.items()},
-        "job_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "job_peak_mib": job_peak,
     }
 
 
@@ -213,36 +248,90 @@ def measure_in_child(case: dict, repeats: int, timeout: float = 600) -> dict:
 
 # -- the table and the fits --------------------------------------------------------------------
 
-def fits(jobs: list[dict]) -> dict:
-    """Per stage: the exponent against questions (and for the parse stages against pages) over the generated papers."""
+def _exponent(jobs: list[dict], stage: str, size: str, figure: str) -> dict | None:
+    have = [j for j in jobs if j["stages"].get(stage, {}).get(figure) is not None]
+    sizes = [j["case"][size] for j in have]
+    if len(set(sizes)) < 2:
+        return None
+    a, b, r2 = fit_power_law(sizes, [max(j["stages"][stage][figure], 1e-6) for j in have])
+    return {"a": a, "b": b, "r2": r2, "points": len(have), "worse_than_linear": b > WORSE_THAN_LINEAR}
+
+
+def top_decade(jobs: list[dict], stage: str, figure: str = "cpu") -> float | None:
+    """The exponent between the two generated papers of the most pages with the fewest and most questions
+    (60 pages, 50 and 500 questions): the questions' effect alone, without the fixed costs of small papers."""
+    pages = max((j["case"]["pages"] for j in jobs), default=None)
+    same = sorted((j for j in jobs if j["case"]["pages"] == pages and stage in j["stages"]),
+                  key=lambda j: j["case"]["questions"])
+    if len(same) < 2 or same[0]["case"]["questions"] == same[-1]["case"]["questions"]:
+        return None
+    import math
+
+    low, high = same[0], same[-1]
+    return math.log(max(high["stages"][stage][figure], 1e-6) / max(low["stages"][stage][figure], 1e-6)) / math.log(
+        high["case"]["questions"] / low["case"]["questions"])
+
+
+def fits(jobs: list[dict], figure: str = "s") -> dict:
+    """Per stage, over the generated papers: the exponent of `figure` (wall "s", "cpu", "heap_mib") against
+    questions, for the parse stages also against pages, and the top decade's (`top_decade`)."""
     generated = [j for j in jobs if j["case"]["source"] == "generated"]
     out: dict[str, dict] = {}
     for stage in STAGES:
-        have = [j for j in generated if stage in j["stages"]]
-        if len({j["case"]["questions"] for j in have}) < 2:
+        entry = _exponent(generated, stage, "questions", figure)
+        if entry is None:
             continue
-        times = [j["stages"][stage]["s"] for j in have]
-        a, b, r2 = fit_power_law([j["case"]["questions"] for j in have], times)
-        entry = {"vs": "questions", "a": a, "b": b, "r2": r2, "worse_than_linear": b > WORSE_THAN_LINEAR,
-                 "points": len(have)}
+        entry["vs"] = "questions"
         if stage.startswith("parse"):
-            pa, pb, pr2 = fit_power_law([j["case"]["pages"] for j in have], times)
-            entry["pages"] = {"a": pa, "b": pb, "r2": pr2, "worse_than_linear": pb > WORSE_THAN_LINEAR}
+            entry["pages"] = _exponent(generated, stage, "pages", figure)
+        entry["top_decade_b"] = top_decade(generated, stage, figure)
+        by_pages = entry.get("pages") or {}
+        entry["flagged"] = (entry["worse_than_linear"] or by_pages.get("worse_than_linear", False)
+                            or (entry["top_decade_b"] or 0) > WORSE_THAN_LINEAR)
         out[stage] = entry
     return out
 
 
-def table_rows(jobs: list[dict]) -> list[list[object]]:
+def time_rows(jobs: list[dict]) -> list[list[object]]:
     rows = []
     for j in jobs:
-        cells: list[object] = [j["name"], j["pages"], j["questions_found"], j["items"]]
+        cells: list[object] = [j["name"], j["pages"], j["questions_found"], j["items"], j["charts"]]
         for stage in STAGES:
             s = j["stages"].get(stage)
-            cells.append("-" if s is None else (f"{s['s']:.3f} s" if stage == "parse sandbox"
-                                                else f"{s['s']:.3f} s / {s['mib']:.0f} MiB"))
-        cells.append(f"{j['job_peak_mib']:.0f} MiB")
+            cells.append("-" if s is None else f"{s['s']:.3f} ({s['cpu']:.3f})")
         rows.append(cells)
     return rows
+
+
+def memory_rows(jobs: list[dict]) -> list[list[object]]:
+    rows = []
+    for j in jobs:
+        cells: list[object] = [j["name"]]
+        for stage in STAGES:
+            s = j["stages"].get(stage)
+            if s is None or stage == "parse sandbox":
+                continue
+            heap = "-" if s.get("heap_mib") is None else f"{s['heap_mib']:.1f}"
+            cells.append(f"{heap} / {s['rss_mib']:.1f}")
+        cells.append(f"{j['job_peak_mib']:.0f}")
+        rows.append(cells)
+    return rows
+
+
+def fit_rows(cpu: dict, wall: dict, heap: dict) -> list[list[object]]:
+    rows = []
+    for stage, f in cpu.items():
+        pages = f.get("pages")
+        w, h = wall.get(stage), heap.get(stage)
+        top = f.get("top_decade_b")
+        rows.append([stage, f"{f['b']:.2f}", f"{f['r2']:.2f}", f"{w['b']:.2f}" if w else "",
+                     f"{pages['b']:.2f}" if pages else "", "" if top is None else f"{top:.2f}",
+                     f"{h['b']:.2f}" if h else "", "WORSE than linear" if f["flagged"] else "linear or better"])
+    return rows
+
+
+FIT_HEADER = ["stage", "b cpu vs questions", "r2", "b wall vs questions", "b cpu vs pages",
+              "b cpu, 60 pages 50->500 q", "b heap vs questions", "verdict (cpu)"]
 
 
 def measure(repeats: int = 3, corpus: bool = True) -> dict:
@@ -253,38 +342,35 @@ def measure(repeats: int = 3, corpus: bool = True) -> dict:
         job = measure_in_child(case, repeats)
         jobs.append(job)
         print(f"  {job['name']}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    header = ["paper", "pages", "questions", "items"] + [s + (" (time)" if s == "parse sandbox" else " (time / peak)")
-                                                         for s in STAGES] + ["job peak RSS"]
-    print_table(f"Cost as the work grows: median of {repeats}, each paper in a fresh process "
-                "(peak = RSS growth over the stage)", header, table_rows(jobs))
-    fitted = fits(jobs)
-    fit_rows = []
-    for stage, f in fitted.items():
-        pages = f.get("pages")
-        fit_rows.append([stage, f"{f['b']:.2f}", f"{f['r2']:.3f}", f"{pages['b']:.2f}" if pages else "",
-                         "WORSE than linear" if f["worse_than_linear"] or (pages and pages["worse_than_linear"])
-                         else "linear or better"])
-    print_table("Fitted time = a * size^b over the generated papers", ["stage", "b (questions)", "r2",
-                                                                      "b (pages)", "verdict"], fit_rows)
-    return {"repeats": repeats, "grid": [list(c) for c in GRID], "jobs": jobs, "fits": fitted,
-            "seconds": time.perf_counter() - started,
-            "method": "fresh process per paper; time median of repeats; peak = VmHWM - VmRSS over the stage "
-                      "(clear_refs); parse in-process, parse sandbox through qagen.documents.sandbox"}
+    stages = [s for s in STAGES if any(s in j["stages"] for j in jobs)]
+    print_table(f"Cost as the work grows: wall s (CPU s) per stage, median of {repeats}, each paper in a fresh "
+                "process", ["paper", "pages", "questions", "items", "charts"] + stages, time_rows(jobs))
+    print_table("Peak memory per stage: Python heap (tracemalloc) / RSS growth over the stage, MiB; the job's peak "
+                "RSS", ["paper"] + [s for s in stages if s != "parse sandbox"] + ["job peak RSS"], memory_rows(jobs))
+    cpu, wall, heap = fits(jobs, "cpu"), fits(jobs, "s"), fits(jobs, "heap_mib")
+    print_table("Fitted cost = a * size^b over the generated papers", FIT_HEADER, fit_rows(cpu, wall, heap))
+    return {"repeats": repeats, "grid": [list(c) for c in GRID], "jobs": jobs,
+            "fits": {"cpu": cpu, "wall": wall, "heap": heap}, "seconds": time.perf_counter() - started,
+            "method": "fresh process per paper after a warm-up paper; wall and CPU (self + children) median of "
+                      "repeats; RSS growth = VmHWM - VmRSS over the stage (clear_refs), max of repeats; heap = "
+                      "tracemalloc peak over the stage in one extra pass; parse in-process, parse sandbox through "
+                      "qagen.documents.sandbox"}
 
 
 def run(repeats: int = 3, corpus: bool = True):
-    """For `python -m bench`: one summary row per stage (its exponent), and the details."""
+    """For `python -m bench`: one summary row per stage (its CPU-time exponent against questions), and the details."""
     result = measure(repeats, corpus)
     rows = []
-    for stage, f in result["fits"].items():
-        worst = max([f["b"]] + ([f["pages"]["b"]] if "pages" in f else []))
-        biggest = max((j for j in result["jobs"] if j["case"]["source"] == "generated"),
-                      key=lambda j: j["case"]["questions"])
+    biggest = max((j for j in result["jobs"] if j["case"]["source"] == "generated"),
+                  key=lambda j: j["case"]["questions"])
+    for stage, f in result["fits"]["cpu"].items():
         note = f"{biggest['stages'][stage]['s']:.2f} s at {biggest['case']['questions']} questions"
-        if "pages" in f:
-            note += f"; exponent vs pages {f['pages']['b']:.2f}"
-        rows.append(Row(f"growth: {stage} time exponent vs questions", f["b"], "", target=f"<= {WORSE_THAN_LINEAR}",
-                        met=worst <= WORSE_THAN_LINEAR, note=note))
+        if f.get("top_decade_b") is not None:
+            note += f"; 50->500 questions at 60 pages {f['top_decade_b']:.2f}"
+        if f.get("pages"):
+            note += f"; vs pages {f['pages']['b']:.2f}"
+        rows.append(Row(f"growth: {stage} CPU time exponent vs questions", f["b"], "",
+                        target=f"<= {WORSE_THAN_LINEAR}", met=not f["flagged"], note=note))
     return rows, result
 
 
@@ -294,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one repeat")
     parser.add_argument("--no-corpus", action="store_true", help="the generated papers only")
     parser.add_argument("--record", action="store_true", help="merge the figures into bench/results.json")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--job", help=argparse.SUPPRESS)  # internal: measure one paper, print JSON
     args = parser.parse_args(argv)
     if args.job:
@@ -302,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(1 if args.quick else args.repeats, not args.no_corpus)
     if args.record:
         record("growth", result)
-    return 1 if any(f["worse_than_linear"] for f in result["fits"].values()) else 0
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 1 if any(f["flagged"] for f in result["fits"]["cpu"].values()) else 0
 
 
 if __name__ == "__main__":

@@ -33,14 +33,24 @@ def test_the_fit_needs_two_distinct_sizes():
 def test_stages_are_flagged_against_questions_and_the_parse_also_against_pages():
     def job(pages, questions, parse, answer):
         return {"case": {"source": "generated", "pages": pages, "questions": questions},
-                "pages": pages, "stages": {"parse": {"s": parse}, "answer": {"s": answer}}}
+                "pages": pages, "stages": {"parse": {"cpu": parse}, "answer": {"cpu": answer}}}
 
-    jobs = [job(p, q, 0.01 * p, 0.001 * q * q) for p, q in [(1, 5), (5, 50), (60, 500)]]
-    jobs.append({"case": {"source": "corpus", "file": "x.pdf"}, "pages": 3, "stages": {"answer": {"s": 1e6}}})
-    result = fits(jobs)  # the corpus paper is not in the fit
-    assert result["answer"]["b"] == pytest.approx(2.0) and result["answer"]["worse_than_linear"]
+    jobs = [job(p, q, 0.01 * p, 0.001 * q * q) for p, q in [(1, 5), (5, 50), (60, 50), (60, 500)]]
+    jobs.append({"case": {"source": "corpus", "file": "x.pdf"}, "pages": 3, "stages": {"answer": {"cpu": 1e6}}})
+    result = fits(jobs, "cpu")  # the corpus paper is not in the fit
+    assert result["answer"]["b"] == pytest.approx(2.0) and result["answer"]["flagged"]
+    assert result["answer"]["top_decade_b"] == pytest.approx(2.0)
     assert result["parse"]["pages"]["b"] == pytest.approx(1.0) and not result["parse"]["pages"]["worse_than_linear"]
+    assert result["parse"]["top_decade_b"] == pytest.approx(0.0)  # the same 60 pages
     assert "pages" not in result["answer"]
+
+
+def test_fixed_costs_hide_nothing_from_the_top_decade():
+    # 50 ms fixed + quadratic: the fit over the grid (5..500) says 0.68, the 50->500 step 1.5.
+    jobs = [{"case": {"source": "generated", "pages": p, "questions": q}, "pages": p,
+             "stages": {"render": {"cpu": 0.05 + 1e-5 * q * q}}} for p, q in GRID]
+    result = fits(jobs, "cpu")["render"]
+    assert result["b"] < 1.15 and result["top_decade_b"] > 1.15 and result["flagged"]
 
 
 def test_the_grid_keeps_only_plausible_papers():
