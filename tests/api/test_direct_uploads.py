@@ -168,3 +168,16 @@ def test_the_sweep_removes_an_abandoned_upload_and_keeps_a_live_one(client, stor
 @pytest.mark.parametrize("path", ["/api/v1/uploads/direct", f"/api/v1/uploads/direct/{uuid.uuid4()}/session"])
 def test_both_routes_need_a_key(anonymous, path):
     assert anonymous.post(path).status_code == 401
+
+
+def test_forms_count_against_the_upload_rate_limit(settings, redis_client):
+    from qagen.apikeys import ApiKeyStore
+
+    app = create_app(settings.model_copy(update={"upload_rate_limit": "1/minute"}))
+    key = ApiKeyStore(redis_client).create(f"direct-limit-{uuid.uuid4().hex[:8]}")
+    with app.test_client() as api:
+        headers = {"Authorization": f"Bearer {key}"}
+        assert api.post("/api/v1/uploads/direct", headers=headers).status_code == 201
+        refused = api.post("/api/v1/uploads/direct", headers=headers)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert refused.headers["Retry-After"]
