@@ -76,6 +76,12 @@ def _answer(ctx: Context):
                             redis_url=ctx.stack().settings.redis_url if rate_limit else None)
 
 
+def _growth(ctx: Context):
+    from bench import bench_growth
+
+    return bench_growth.run(repeats=1 if ctx.quick else 3)
+
+
 def _keda(ctx: Context):
     import contextlib
     import io
@@ -133,12 +139,14 @@ MODULES = {
     "parse": _parse,
     "render": _render,
     "answer": _answer,
+    "growth": _growth,
     "keda": _keda,
     "worker": _worker,
     "e2e": _e2e,
     "api": _api,
     "memory": _memory,
     "scaling": _scaling,
+    "direct": lambda ctx: __import__("bench.bench_direct_upload", fromlist=["bench"]).bench(ctx),
 }
 
 

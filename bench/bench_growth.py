@@ -364,7 +364,7 @@ def run(repeats: int = 3, corpus: bool = True):
     biggest = max((j for j in result["jobs"] if j["case"]["source"] == "generated"),
                   key=lambda j: j["case"]["questions"])
     for stage, f in result["fits"]["cpu"].items():
-        note = f"{biggest['stages'][stage]['s']:.2f} s at {biggest['case']['questions']} questions"
+        note = f"{biggest['stages'][stage]['cpu']:.2f} s of CPU at {biggest['case']['questions']} questions"
         if f.get("top_decade_b") is not None:
             note += f"; 50->500 questions at 60 pages {f['top_decade_b']:.2f}"
         if f.get("pages"):
