@@ -10,9 +10,10 @@ from qagen.settings import get_settings
 
 # worker.recovery connects the signals that start the lost-job sweeper and bound parsing;
 # worker.gc_freeze the one that freezes a pool process's libraries after its first paper;
-# worker.housekeeping the ones that start the object sweep and check the bucket's expiry rule.
+# worker.housekeeping the ones that start the object sweep and check the bucket's expiry rule;
+# worker.warmup the one that warms each pool process up while it waits for its first task.
 app = make_celery(get_settings(), include=("worker.tasks", "worker.webhook_tasks", "worker.recovery",
-                                           "worker.gc_freeze", "worker.housekeeping"))
+                                           "worker.gc_freeze", "worker.housekeeping", "worker.warmup"))
 
 
 @setup_logging.connect

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from functools import lru_cache
 
@@ -37,9 +38,19 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_SECONDS = (5, 20, 60)
 
 
-@lru_cache(maxsize=1)
+_resources_lock = threading.Lock()
+
+
 def _resources():
-    """Clients made once per worker process (after the prefork, never shared across it)."""
+    """Clients made once per worker process (after the prefork, never shared across it); the
+    pool process's warm-up thread makes them (worker/warmup.py), and a task that needs them
+    meanwhile waits for those rather than making its own."""
+    with _resources_lock:
+        return _make_resources()
+
+
+@lru_cache(maxsize=1)
+def _make_resources():
     settings = get_settings()
     redis = redis_from_settings(settings)
     return (redis, SessionStore(redis, settings.session_ttl_seconds, patience_seconds=REDIS_PATIENCE_SECONDS),

@@ -39,6 +39,8 @@ _lock = threading.Lock()
 _thread: threading.Thread | None = None
 _armed = False  # start the import after the next fork in this process
 _seconds: float | None = None  # how long the background import took
+_primed = False
+_prime_model = ""  # the model whose first call the background import warms (prime)
 
 
 def is_offline(model: str) -> bool:
@@ -81,12 +83,14 @@ def refusals(litellm: ModuleType) -> tuple[type[BaseException], ...]:
             litellm.BadRequestError)
 
 
-def load_in_background(*, after_fork: bool = False) -> None:
-    """Import litellm in a thread: now, or (`after_fork`) right after this process's next fork."""
-    global _armed
+def load_in_background(*, after_fork: bool = False, model: str = "") -> None:
+    """Import litellm in a thread: now, or (`after_fork`) right after this process's next fork;
+    with `model`, then `prime` it."""
+    global _armed, _prime_model
     if loaded():
         return
     with _lock:
+        _prime_model = model
         if _thread is not None:
             return
         if after_fork and hasattr(os, "register_at_fork"):
@@ -107,11 +111,31 @@ def _start() -> None:  # under _lock
     _thread.start()
 
 
+def prime(model: str) -> None:
+    """One call answered by litellm itself (`mock_response`: no network, no provider): its first
+    call's own imports and set-up (~0.5 s here) are then paid outside the answer stage."""
+    global _primed
+    if _primed:
+        return
+    _primed = True
+    import asyncio
+
+    litellm = load()
+    try:
+        asyncio.run(litellm.acompletion(model=model, messages=[{"role": "user", "content": "warm-up"}],
+                                        mock_response="ok", max_retries=0))
+    except Exception as exc:  # only a warm-up: the first real call pays instead
+        log.info("litellm's warm-up call failed: %s", exc)
+
+
 def _import() -> None:
     global _seconds
     started = time.perf_counter()
     try:
         import qagen.llm.client  # noqa: F401
+
+        if _prime_model:
+            prime(_prime_model)
     except BaseException:  # load() imports again where it is needed, and raises there
         log.exception("importing litellm in the background failed")
     _seconds = time.perf_counter() - started

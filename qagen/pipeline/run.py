@@ -52,7 +52,7 @@ def _load_model_library_meanwhile(settings: Settings) -> None:
     from qagen.llm.loading import load_in_background, needs_litellm
 
     if needs_litellm(settings.model) and limits() is not None:
-        load_in_background(after_fork=True)
+        load_in_background(after_fork=True, model=settings.model)
 
 
 def finish_paper(paper: Paper, settings: Settings, progress: Progress = no_progress,
