@@ -111,6 +111,12 @@ def _worker(ctx: Context):
                             mingle_repeats=1 if ctx.quick else 3)
 
 
+def _cold_start(ctx: Context):
+    from bench import bench_cold_start
+
+    return bench_cold_start.run(ctx.stack(), repeats=1 if ctx.quick else 3, variants=bench_cold_start.TARGET_VARIANTS)
+
+
 def _e2e(ctx: Context):
     from bench import bench_e2e
 
@@ -142,6 +148,7 @@ MODULES = {
     "growth": _growth,
     "keda": _keda,
     "worker": _worker,
+    "cold_start": _cold_start,
     "e2e": _e2e,
     "api": _api,
     "memory": _memory,
