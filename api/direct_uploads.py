@@ -4,17 +4,19 @@
    `sessions/<tenant>/<upload_id>/pending`, that the bucket accepts only with 1..max_upload_bytes
    bytes, at exactly that key, until the form expires (the signed policy: the bucket enforces it).
 2. The client POSTs the file to `url` with `fields`, straight to the bucket.
-3. `POST /api/v1/uploads/direct/{upload_id}/session` checks the object (size, and its first bytes
-   sniffed like the multipart upload's: 415 and the object removed when it is not a paper),
-   copies it server-side to the session's input key (`.../input/<filename>`, of the very version
-   checked: the copy is conditional on its ETag), removes the pending object, and creates the session
-   and queues its job exactly like POST /api/v1/upload (api/uploads.start_session). The worker is
-   unchanged: it reads the session's input key and sniffs and limits the file as it always does.
+3. `POST /api/v1/uploads/direct/{upload_id}/session` checks the object (its size, and its first
+   bytes, read in one ranged GET, sniffed like the multipart upload's: 415 and the object removed
+   when it is not a paper), copies it server-side to the session's input key
+   (`.../input/<filename>`, of the very version checked: the copy is conditional on its ETag),
+   removes the pending object, and creates the session and queues its job exactly like
+   POST /api/v1/upload (api/uploads.start_session). The worker is unchanged: it reads the
+   session's input key and sniffs and limits the file as it always does.
 
 The upload id becomes the session id, so the pending object lies under the session's own prefix:
 an abandoned one is removed by the bucket's expiry rule and by the sweep (qagen/lifecycle.py: no
 session record owns it, so it goes once older than the grace period), a used one with the session.
-Another tenant's upload id finds nothing under the caller's prefix: 404 like a never-uploaded one.
+Another tenant's upload id finds nothing under the caller's prefix: the 409 of a never-uploaded
+one, and 404 once it made a session (like any other tenant's session).
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def _checked(key: str, upload_id: str) -> tuple[str, str]:
     """(kind, ETag) of the uploaded object, refused like the multipart upload's; a refused file is removed."""
     s = services()
     try:
-        size, etag = s.storage.head(key)
+        head, size, etag = s.storage.get_range(key, SNIFF_BYTES)
     except NotFound:
         raise ApiError(409, "conflict", f"Nothing was uploaded with the form of {upload_id} (yet): POST the "
                                             "file to its url first, or ask for a new form if it expired.") from None
@@ -163,7 +165,6 @@ def _checked(key: str, upload_id: str) -> tuple[str, str]:
         refusal = ApiError(413, "payload_too_large", f"The upload is {size} bytes; the limit is "
                                              f"{s.settings.max_upload_bytes} bytes.")
     else:
-        head = s.storage.get_range(key, SNIFF_BYTES, etag)
         try:
             return sniff_kind(s.storage.get(key) if head.startswith(b"PK\x03\x04") else head), etag
         except EmptyFile:

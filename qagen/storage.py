@@ -207,15 +207,13 @@ class S3Storage:
         return self.signer.generate_presigned_post(self.bucket, key, Fields=None, ExpiresIn=expires_in,
                                                    Conditions=[["content-length-range", 1, max_bytes]])
 
-    def head(self, key: str) -> tuple[int, str]:
-        """(size in bytes, ETag) of the object at `key`; NotFound when there is none."""
-        reply = self._call("head_object", Key=key)
-        return int(reply["ContentLength"]), str(reply.get("ETag", ""))
-
-    def get_range(self, key: str, length: int, etag: str | None = None) -> bytes:
-        """The object's first `length` bytes (all of it when shorter), of the version `etag` when given."""
-        extra = {"IfMatch": etag} if etag else {}
-        return self._call("get_object", Key=key, Range=f"bytes=0-{max(0, length - 1)}", **extra)["Body"].read()
+    def get_range(self, key: str, length: int) -> tuple[bytes, int, str]:
+        """(the first `length` bytes, or all when shorter; the object's size; its ETag) of the object
+        at `key`, in one request; NotFound when there is none."""
+        reply = self._call("get_object", Key=key, Range=f"bytes=0-{max(0, length - 1)}")
+        data = reply["Body"].read()
+        total = str(reply.get("ContentRange") or "").rpartition("/")[2]
+        return data, int(total) if total.isdigit() else len(data), str(reply.get("ETag", ""))
 
     def copy(self, source: str, key: str, content_type: str, etag: str | None = None) -> None:
         """A server-side copy of `source` to `key` (the bytes never leave the store), of the version

@@ -62,6 +62,7 @@ def send_to_bucket(client: Any, form: dict, data: bytes, name: str) -> None:
             continue
         code = _S3_CODE.search(response.text)
         message = _S3_MESSAGE.search(response.text)
+        said = message.group(1) if message else response.text[:200]
         raise QagenAPIError(response.status_code, code.group(1) if code else f"http_{response.status_code}",
-                            f"The storage host refused the file: {message.group(1) if message else response.text[:200]}")
+                            f"The storage host refused the file: {said}")
     raise AssertionError("unreachable")

@@ -181,3 +181,27 @@ def test_forms_count_against_the_upload_rate_limit(settings, redis_client):
         refused = api.post("/api/v1/uploads/direct", headers=headers)
     assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
     assert refused.headers["Retry-After"]
+
+
+def test_the_api_checks_the_size_and_reads_a_zip_whole(client, settings, storage):
+    import io
+    import zipfile
+
+    # Uploaded under a 20 MB form, made into a session by an API whose limit is now 1 MB: 413, removed.
+    direct = form(client)
+    assert to_bucket(direct, b"%PDF-1.4\n" + b"0" * (1024 * 1024)).status_code == 204
+    app = create_app(settings.model_copy(update={"max_upload_mb": 1}))
+    with app.test_client() as api:
+        refused = api.post(f"/api/v1/uploads/direct/{direct['upload_id']}/session", json={},
+                           headers={"Authorization": client.headers["Authorization"]})
+    assert refused.status_code == 413 and refused.get_json()["error"]["code"] == "payload_too_large"
+    assert storage.list_keys(object_prefix("tests", direct["upload_id"])) == []
+
+    # A ZIP over the 64 KiB read first is read whole to look for word/document.xml: not a .docx, 415.
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("notes.bin", bytes(range(256)) * 400)
+    direct = form(client)
+    assert to_bucket(direct, archive.getvalue(), "notes.zip").status_code == 204
+    refused = session(client, direct["upload_id"], filename="notes.zip")
+    assert refused.status_code == 415 and "not a Word .docx" in refused.json()["error"]["message"]

@@ -33,7 +33,8 @@ def test_a_direct_upload_is_answered_and_the_file_never_reaches_the_api(stack, c
 
 
 def test_retrying_with_the_same_key_makes_no_second_session(qagen):
-    first = qagen.upload(b"Quiz\n1. Define velocity. [1]\n", "quiz.txt", direct=True, idempotency_key=f"direct-retry-{uuid.uuid4()}")
+    first = qagen.upload(b"Quiz\n1. Define velocity. [1]\n", "quiz.txt", direct=True,
+                         idempotency_key=f"direct-retry-{uuid.uuid4()}")
     again = qagen.upload(b"Quiz\n1. Define velocity. [1]\n", "quiz.txt", direct=True,
                          idempotency_key=first.idempotency_key)
     assert again.session_id == first.session_id
