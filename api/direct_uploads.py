@@ -30,7 +30,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Dict, Integer, String, URL
 from apiflask.validators import Length, OneOf
 from botocore.exceptions import ClientError
-from flask import current_app, g, request
+from flask import after_this_request, current_app, g, request
 
 from api import idempotency
 from api.auth import require_key
@@ -207,5 +207,11 @@ def direct_session(upload_id, form: dict):
     except Exception:
         _release(upload_id)  # no session was made of it (start_session removes a failed one): a retry may
         raise
-    _discard_input(s.storage, pending)  # the session has its copy
+    storage = s.storage
+
+    @after_this_request
+    def _remove_pending(response):  # the session has its copy: removed once the answer is sent
+        response.call_on_close(lambda: _discard_input(storage, pending))
+        return response
+
     return answer
