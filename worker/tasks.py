@@ -18,14 +18,18 @@ from functools import lru_cache
 
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
-from qagen.jobs.capacity import record_job_duration
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
-from qagen.jobs.records import REDIS_UNAVAILABLE, JobState, SessionStore, object_prefix, patiently
+from qagen.jobs.records import (
+    REDIS_UNAVAILABLE,
+    JobState,
+    SessionStore,
+    object_prefix,
+    patiently,
+)
 from qagen.jobs.review import REVIEW_PROGRESS, paper_key, stop_for_review
 from qagen.jobs.stats import record_outcome, timing_stages
-from qagen.knowledge.store import KnowledgeBaseStore
 from qagen.model import Paper
 from qagen.redis_client import redis_from_settings
 from qagen.settings import get_settings
@@ -51,6 +55,8 @@ def _resources():
 
 @lru_cache(maxsize=1)
 def _make_resources():
+    from qagen.knowledge.store import KnowledgeBaseStore
+
     settings = get_settings()
     redis = redis_from_settings(settings)
     return (redis, SessionStore(redis, settings.session_ttl_seconds, patience_seconds=REDIS_PATIENCE_SECONDS),
@@ -67,6 +73,7 @@ class IndexTask(app.Task):
         if not isinstance(exc, TimeLimitExceeded):
             return
         from qagen.knowledge.indexing import fail_stopped_build, time_limit_message
+        from qagen.knowledge.store import KnowledgeBaseStore
 
         kb_id = (kwargs or {}).get("kb_id") or (args[0] if args else None)
         if not kb_id:
@@ -179,6 +186,9 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
 
 def _run_job(self, run, session_id, session, settings, redis, sessions, knowledge, storage, written) -> None:  # type: ignore[no-untyped-def]
     from qagen.answering.engine import AnswerEngine
+    from qagen.jobs.capacity import (
+        record_job_duration,  # redis.asyncio with it: off the start-up path
+    )
     from qagen.knowledge.indexing import load_ready_index
     from qagen.pipeline.run import finish_paper, parse_paper
 

@@ -28,13 +28,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from qagen.answering.cache import AnswerCache, cache_key
 from qagen.answering.limiter import ModelRateLimiter
 from qagen.answering.mathcheck import check_answer
 from qagen.errors import ModelError, TransientError
-from qagen.llm.loading import is_offline, load as load_litellm, refusals, transient_model_errors
+from qagen.llm.loading import is_offline, refusals, transient_model_errors
+from qagen.llm.loading import load as load_litellm
 from qagen.llm.prompt import answer_key_passage, parse_reply, question_messages
 from qagen.model import Answer, Paper, Part, Question
 

@@ -10,7 +10,6 @@ from qagen.model import Paper
 from qagen.pipeline.progress import Progress, no_progress, within
 from qagen.settings import OFFLINE_MODEL, Settings
 
-
 # What reading a PDF and finding its questions imports. The reading runs in a fork of this
 # process (qagen.documents.sandbox): imported here first, every fork inherits them (and their
 # compiled patterns) instead of importing them again, ~60 ms of every job (docs/performance.md,

@@ -16,7 +16,6 @@ from qagen.jobs.queue import make_celery
 from qagen.jobs.records import Session, SessionStore, object_prefix
 
 
-
 def paper() -> bytes:
     """Two questions, salted so that the answer cache never answers them."""
     salt = "".join("bcdfghjkmnpqrstv"[int(c, 16)] for c in uuid.uuid4().hex[:8])
