@@ -123,8 +123,9 @@ def direct_form():
         s = services()
         upload_id = str(uuid.uuid4())
         max_bytes = s.settings.max_upload_bytes
+        # Before signing: the policy's own expiry (from the clock at signing) is never earlier.
+        expires = datetime.fromtimestamp(int(datetime.now(timezone.utc).timestamp()) + FORM_SECONDS, timezone.utc)
         post = s.storage.presigned_post(pending_key(g.tenant, upload_id), max_bytes, FORM_SECONDS)
-        expires = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + FORM_SECONDS, timezone.utc)
         return {"upload_id": upload_id, "url": post["url"], "fields": post["fields"],
                 "expires_at": expires.isoformat(timespec="seconds").replace("+00:00", "Z"), "max_bytes": max_bytes}, 201
 
