@@ -15,8 +15,8 @@
 The upload id becomes the session id, so the pending object lies under the session's own prefix:
 an abandoned one is removed by the bucket's expiry rule and by the sweep (qagen/lifecycle.py: no
 session record owns it, so it goes once older than the grace period), a used one with the session.
-Another tenant's upload id finds nothing under the caller's prefix: the 409 of a never-uploaded
-one, and 404 once it made a session (like any other tenant's session).
+Another tenant's upload id finds nothing under the caller's prefix: 404, exactly like an id that
+was never uploaded (and, once it made a session, like any other tenant's session).
 """
 
 from __future__ import annotations
@@ -77,9 +77,8 @@ FORM_ERRORS = {401: "Missing or invalid API key", 409: "Same Idempotency-Key sti
                422: "Idempotency-Key reused with a different body", 429: "Rate limited",
                503: "Storage briefly unavailable"}
 SESSION_ERRORS = {400: "Invalid field, or the uploaded file is empty", 401: "Missing or invalid API key",
-                  404: "No such upload of this tenant, or unknown knowledge base",
-                  409: "Nothing uploaded with this form yet, the upload already made a session, or the same "
-                       "Idempotency-Key still in progress",
+                  404: "Nothing uploaded with this form (yet) under this tenant, or unknown knowledge base",
+                  409: "The upload already made a session, or the same Idempotency-Key still in progress",
                   413: "Upload too large", 415: "Not a paper qagen reads (the upload is removed)",
                   422: "Idempotency-Key reused with a different body, or callback URL refused",
                   429: "Rate limited", 503: "Storage or queue briefly unavailable"}
@@ -159,8 +158,8 @@ def _checked(key: str, upload_id: str) -> tuple[str, str]:
     try:
         head, size, etag = s.storage.get_range(key, SNIFF_BYTES)
     except NotFound:
-        raise ApiError(409, "conflict", f"Nothing was uploaded with the form of {upload_id} (yet): POST the "
-                                            "file to its url first, or ask for a new form if it expired.") from None
+        raise ApiError(404, "not_found", f"Nothing was uploaded with a form {upload_id} of yours (yet): POST "
+                                          "the file to its url first, or ask for a new form if it expired.") from None
     refusal: ApiError | None = None
     if size > s.settings.max_upload_bytes:
         refusal = ApiError(413, "payload_too_large", f"The upload is {size} bytes; the limit is "

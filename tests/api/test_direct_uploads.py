@@ -116,7 +116,7 @@ def test_an_expired_form_is_refused_by_the_bucket(client, monkeypatch, settings)
     refused = to_bucket(direct, EXAMPLE_PAPER.read_bytes())
     assert refused.status_code == 403 and "expired" in refused.text, refused.text
     answer = session(client, direct["upload_id"])
-    assert answer.status_code == 409 and "Nothing was uploaded" in answer.json()["error"]["message"]
+    assert answer.status_code == 404 and "Nothing was uploaded" in answer.json()["error"]["message"]
 
 
 def test_a_non_paper_is_refused_at_the_session_and_removed(client, storage):
@@ -131,10 +131,10 @@ def test_a_non_paper_is_refused_at_the_session_and_removed(client, storage):
 def test_an_empty_or_missing_upload(client):
     direct = form(client)
     missing = session(client, direct["upload_id"])
-    assert missing.status_code == 409 and missing.json()["error"]["code"] == "conflict"
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     # The bucket refuses an empty file itself (content-length-range starts at 1).
     assert to_bucket(direct, b"").status_code == 400
-    assert client.post(f"/api/v1/uploads/direct/{uuid.uuid4()}/session", json={}).status_code == 409
+    assert client.post(f"/api/v1/uploads/direct/{uuid.uuid4()}/session", json={}).status_code == 404
     assert client.post("/api/v1/uploads/direct/not-a-uuid/session", json={}).status_code == 404
 
 
@@ -142,7 +142,7 @@ def test_another_tenant_cannot_use_an_upload(client, other_tenant, storage):
     direct = form(client)
     assert to_bucket(direct, EXAMPLE_PAPER.read_bytes()).status_code == 204
     theirs = session(other_tenant, direct["upload_id"])
-    assert theirs.status_code == 409  # nothing under *their* prefix: exactly like a never-uploaded id
+    assert theirs.status_code == 404  # nothing under *their* prefix: exactly like a never-uploaded id
     assert storage.exists(f"sessions/tests/{direct['upload_id']}/pending")  # untouched
 
     made = session(client, direct["upload_id"])
