@@ -22,9 +22,9 @@ a key); errors are always `{"error": {"code", "message"}}`. See the README for a
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    from api import (capacity, deliveries, errors, health, idempotency, keys, knowledge, knowledge_list, metrics,
-                     direct_uploads, openapi, ratelimit, review, sessions, upload_slots, uploads, versions, web,
-                     webhook_secret)
+    from api import (capacity, deliveries, direct_uploads, errors, health, idempotency, keys, knowledge,
+                     knowledge_list, metrics, openapi, ratelimit, review, sessions, upload_slots, uploads, versions,
+                     web, webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services

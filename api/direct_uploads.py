@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Dict, Integer, String, URL
+from apiflask.fields import URL, Dict, Integer, String
 from apiflask.validators import Length, OneOf
 from botocore.exceptions import ClientError
 from flask import after_this_request, current_app, g, request

@@ -9,8 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from api import create_app
-from api import direct_uploads
+from api import create_app, direct_uploads
 from qagen.jobs.records import object_prefix
 from qagen.lifecycle import sweep
 from tests.conftest import EXAMPLE_PAPER
