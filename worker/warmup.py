@@ -1,7 +1,8 @@
 """A pool process warms up in the background while it waits for its first task.
 
 On `worker_process_init` (in each pool process, right after the fork; "ready" does not wait
-for it) a thread at nice 10:
+for it) a thread (not niced: a job that arrives waits for its first steps, and an
+unprivileged thread could not be given its priority back):
 
 1. makes the task's clients (worker.tasks `_resources`: Redis, and the S3 client, whose
    boto3 import and two botocore clients take ~0.3-0.5 s); the first task waits for them
@@ -36,7 +37,6 @@ from qagen.settings import get_settings
 log = logging.getLogger(__name__)
 
 ENABLED = True  # the benchmark's "without warm-up" variant turns it off
-NICE = 10  # below the task's own threads, if they meet on a busy machine
 JOB_MODULES = ("qagen.answering.engine", "qagen.knowledge.indexing", "qagen.pipeline.run", "qagen.pipeline.answer",
                "qagen.pipeline.diagrams")
 
@@ -52,10 +52,6 @@ def warm_up() -> None:
 
     started = time.perf_counter()
     steps: list[str] = []
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-    except (AttributeError, OSError):
-        pass
     try:
         import worker.tasks
 
