@@ -45,3 +45,22 @@ def test_a_large_paper_goes_straight_to_the_bucket_and_is_answered(page, web_url
     session_id = page.locator("#download").get_attribute("data-session")
     status = httpx.get(f"{web_url}api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {web_key}"}).json()
     assert status["filename"] == "large-paper.pdf" and status["question_count"] == 11
+
+
+def test_a_large_non_paper_sent_directly_is_refused_in_words(page, web_url, web_key, settings, tmp_path, storage):
+    tool = tmp_path / "tool.pdf"  # named like a paper; judged by content
+    tool.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(6 * 1024 * 1024))
+    page.goto(web_url)
+    save_key(page, web_key)
+    page.get_by_label("Choose a paper").set_input_files(str(tool))
+    requests = []
+    page.on("requestfinished", lambda r: requests.append((r.method, r.url, r.response().status)))
+    page.get_by_role("button", name="Answer this paper").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The paper was not uploaded.")
+    expect(alert).to_contain_text("is not a PDF, a .docx")
+    assert any(url.startswith(settings.signing_endpoint) and status == 204 for _, url, status in requests), requests
+    session = next(url for _, url, status in requests if url.endswith("/session"))
+    upload_id = session.rsplit("/", 2)[-2]
+    assert storage.list_keys(f"sessions/web/{upload_id}/") == []  # refused, and removed from the bucket
