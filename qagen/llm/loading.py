@@ -10,7 +10,9 @@ job (docs/performance.md, "Cold start"). So:
   first use;
 - `load_in_background(after_fork=True)`, called as a job starts parsing, imports it in a
   thread that starts as soon as the parse has forked its reader (qagen.documents.sandbox):
-  the import runs while the child reads the paper, and `load()` waits for what is left.
+  the import runs while the child reads the paper, and `load()` waits for what is left;
+  given the model, the thread then `prime`s it: one `mock_response` call (no network) pays
+  litellm's first-call set-up (~0.5 s) there rather than in the answer stage.
 
 Why only after the fork: a fork copies the import locks a thread holds mid-import, and a
 child that imports one of those modules waits forever (its parse would end at the time
