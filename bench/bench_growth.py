@@ -167,7 +167,8 @@ def run_job(case: dict, repeats: int) -> dict:
     """Measure one paper (in this process: call it in a fresh one); the figures as a dict."""
     import resource
 
-    from bench.generated_papers import generated_paper, page_count
+    from bench.common import page_count
+    from bench.generated_papers import generated_paper
     from qagen.answering.engine import AnswerEngine, work_items
     from qagen.documents import sandbox
     from qagen.parsing import parse_document

@@ -29,6 +29,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import page_count  # noqa: E402
 from qagen.model import Paper  # noqa: E402
 from qagen.pipeline.diagrams import answered_items, draw_diagrams, overview_spec  # noqa: E402
 from devtools.sample_paper import sample_paper  # noqa: E402
@@ -44,16 +45,6 @@ def measure(function: Callable[[], object], runs: int) -> tuple[float, float, ob
         cpus.append((time.process_time() - cpu) * 1000)
         walls.append((time.perf_counter() - wall) * 1000)
     return statistics.median(walls), statistics.median(cpus), result
-
-
-def page_count(pdf: bytes) -> int:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return len(document)
-    finally:
-        document.close()
 
 
 # -- bare reportlab: the same text, plain paragraphs, one pass -----------------------------------

@@ -236,3 +236,14 @@ def wait_until_quiet(limit_seconds: float, threshold: float = 0.05, window: floa
         share = foreign_cpu_fraction(before, cpu_accounting(), time.monotonic() - started)
         if share < threshold or time.monotonic() >= deadline:
             return share
+
+
+def page_count(pdf: bytes) -> int:
+    """Pages of a PDF (pypdfium2, imported when needed)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()

@@ -22,6 +22,8 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
+from bench.common import page_count
+
 PAGES = (1, 5, 20, 60)
 QUESTIONS = (5, 50, 500)
 MIN_PER_PAGE, MAX_PER_PAGE = 0.25, 12.0
@@ -170,16 +172,6 @@ def generated_paper(pages: int, questions: int) -> bytes:
                             title=f"Generated paper, {pages} pages, {questions} questions")
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
-
-
-def page_count(pdf: bytes) -> int:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return len(document)
-    finally:
-        document.close()
 
 
 if __name__ == "__main__":  # a look at the grid: python -m bench.generated_papers

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from bench.bench_growth import fit_power_law, fits
-from bench.generated_papers import GRID, cell_exists, generated_paper, page_count
+from bench.common import page_count
+from bench.generated_papers import GRID, cell_exists, generated_paper
 
 
 @pytest.mark.parametrize("a, b", [(0.002, 1.0), (0.5, 0.5), (1e-4, 2.0), (3.0, 0.0)])
