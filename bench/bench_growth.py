@@ -21,7 +21,7 @@ repeat, on a fresh parse of the paper:
 Time is the median of the repeats. Memory is the stage's peak RSS above the RSS it started
 with (Linux: /proc/self/clear_refs resets VmHWM before each stage, VmHWM is read after): C
 allocations (pdfium, reportlab, matplotlib's buffers) count, memory the allocator kept
-from earlier stages and reused does not. "job peak" is the child's ru_maxrss: the whole job
+from earlier stages and reused does not. "job peak" is the child's largest VmHWM: the whole job
 with imports, the figure a container limit has to cover.
 
 A power law time = a * size^b is fitted per stage by least squares on log-log (size =
@@ -126,14 +126,27 @@ def _cpu_seconds() -> float:
                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
+# The largest VmHWM this process has shown, in KiB: each stage resets VmHWM, so the job's peak
+# is the largest reading taken before each reset and after each stage. (ru_maxrss cannot serve:
+# Linux carries it across exec, so a child started by a large `make bench` process reports the
+# parent's peak.)
+_JOB_PEAK_KIB = [0]
+
+
+def _note_peak() -> None:
+    _JOB_PEAK_KIB[0] = max(_JOB_PEAK_KIB[0], _status_kib("VmHWM"))
+
+
 def _stage(function, figures: dict, name: str):  # type: ignore[no-untyped-def]
     """Run `function`, appending its wall and CPU seconds and peak RSS growth (MiB) to figures[name]."""
+    _note_peak()
     resettable = _reset_peak()
     start_rss = _status_kib("VmRSS")
     cpu, started = _cpu_seconds(), time.perf_counter()
     result = function()
     seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     peak = _status_kib("VmHWM") if resettable else start_rss
+    _note_peak()
     entry = figures.setdefault(name, {"s": [], "cpu": [], "mib": []})
     entry["s"].append(seconds)
     entry["cpu"].append(cpu)
@@ -165,7 +178,6 @@ def _knowledge_index():  # type: ignore[no-untyped-def]
 
 def run_job(case: dict, repeats: int) -> dict:
     """Measure one paper (in this process: call it in a fresh one); the figures as a dict."""
-    import resource
 
     from bench.common import page_count
     from bench.generated_papers import generated_paper
@@ -208,7 +220,8 @@ def run_job(case: dict, repeats: int) -> dict:
         pdf = _stage(lambda p=paper, c=charts: render_pdf(p, c, model=OFFLINE_MODEL), figures, "render")
         if pdf_pages is None:
             pdf_pages = page_count(pdf)
-    job_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before tracemalloc's own memory
+    _note_peak()
+    job_peak = _JOB_PEAK_KIB[0] / 1024  # before tracemalloc's own memory
 
     # One more pass under tracemalloc (slower, so not timed): each stage's peak Python heap.
     import tracemalloc
