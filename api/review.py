@@ -22,7 +22,7 @@ from api.services import services
 from api.auth import require_key
 from api.sessions import FOUND, owned_session, stored_json
 from api.uploads import submission
-from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs import fairness
 from qagen.jobs.records import JobState
 from qagen.jobs.review import begin_answering, paper_key, replace_paper, undo_answering
 from qagen.paper_input import PaperInvalid, read_paper
@@ -111,7 +111,7 @@ def answer(session_id: str):
     body = submission(session_id)
     headers = {"Location": body["status_url"]}
     try:
-        s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
+        fairness.enqueue(s.redis, s.celery, s.settings, session_id, session.tenant)  # docs/fairness.md
     except Exception as exc:
         log.exception("enqueue failed for session %s", session_id)
         try:

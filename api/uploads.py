@@ -16,7 +16,7 @@ from api.knowledge import owned_knowledge_base
 from api.schemas import Submission, UploadIn, UploadQuery
 from api.services import services
 from qagen.errors import InputError, SessionNotFound
-from qagen.jobs.names import PROCESS_QUESTION_PAPER
+from qagen.jobs import fairness
 from qagen.jobs.records import JobState, Session, object_prefix, patiently
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def requeue(session_id: str) -> bool:
         return False
     if session.status == JobState.QUEUED:
         try:
-            s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
+            fairness.enqueue(s.redis, s.celery, s.settings, session_id, session.tenant)  # no-op if waiting already
         except Exception as exc:
             log.exception("enqueue failed for session %s", session_id)
             raise ApiError(503, "unavailable", "The job queue is briefly unavailable; retry shortly.",
@@ -124,7 +124,7 @@ def start_session(session_id: str, filename: str, input_key: str, kb_id: str | N
         # With an Idempotency-Key, the answer is recorded before the job exists: a retry finds it
         # whatever happens to this request next (api/idempotency.py).
         idempotency.accept(body, 202, headers, ref=session_id)
-        s.celery.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=s.settings.queue)
+        fairness.enqueue(s.redis, s.celery, s.settings, session_id, g.tenant)  # docs/fairness.md
     except Exception:
         # Not queued: leave nothing behind that looks like a job.
         log.exception("enqueue failed for session %s", session_id)

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     worker_max_tasks_per_child: int = Field(default=50, ge=1, description="Jobs a worker process runs before it "
                                             "is replaced (a backstop against leaks).")
 
+    # Fair scheduling between tenants (docs/fairness.md)
+    fair_scheduling: bool = Field(default=True, description="Jobs wait per tenant and are dispatched round-robin "
+                                  "into the Celery queue; false: straight onto it, first in, first out.")
+    dispatch_depth: int = Field(default=1, ge=1, le=1000, description="Messages the dispatcher keeps waiting in "
+                                "the Celery queue; more wait per tenant (a new tenant's job passes them).")
+    tenant_max_running: int | None = Field(default=None, ge=1, description="Jobs one tenant may have dispatched "
+                                           "(queued in Celery or running) at once; none: no cap beyond fairness. "
+                                           "Per tenant: qagen tenants set TENANT --max-running N.")
+
     # Recovery of jobs lost with their worker (docs/reliability.md)
     lease_ttl_seconds: float = Field(default=20.0, ge=1, le=600, description="A running job holds a lease this long "
                                      "past its last heartbeat; an expired lease means its worker is gone.")

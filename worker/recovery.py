@@ -26,7 +26,7 @@ import redis
 from celery import signals
 from celery.exceptions import Retry
 
-from qagen.jobs import leases
+from qagen.jobs import fairness, leases
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.records import SessionStore, patiently
 from qagen.jobs.stats import record_outcome
@@ -188,9 +188,11 @@ class Sweeper(threading.Thread):
     def sweep_once(self) -> leases.SweepReport | None:
         try:
             holdings.renew()
-            return leases.sweep(self.client, requeue=self.requeue, on_failed=self.notify,
-                                hard_limit_seconds=self.settings.task_hard_time_limit_seconds,
-                                claim_seconds=max(30.0, 2 * self.settings.lease_ttl_seconds))
+            report = leases.sweep(self.client, requeue=self.requeue, on_failed=self.notify,
+                                  hard_limit_seconds=self.settings.task_hard_time_limit_seconds,
+                                  claim_seconds=max(30.0, 2 * self.settings.lease_ttl_seconds))
+            fairness.dispatch_quietly(self.client, self.settings)  # pending jobs a missed dispatch left waiting
+            return report
         except Exception as exc:  # Redis down, a broker hiccup: try again next time
             if time.monotonic() - self._last_error_logged > 60:
                 self._last_error_logged = time.monotonic()

@@ -19,6 +19,7 @@ from functools import lru_cache
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
+from qagen.jobs.fairness import dispatch_quietly
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from qagen.jobs.records import (
@@ -135,6 +136,14 @@ def index_knowledge_base(self, kb_id: str, seen_holder: str = "") -> None:
 def process_question_paper(self, session_id: str) -> None:
     settings = get_settings()
     redis, sessions, knowledge, storage = _resources()
+    dispatch_quietly(redis, settings)  # a job taken from the queue: the dispatcher tops it up (docs/fairness.md)
+    try:
+        _process_question_paper(self, session_id, settings, redis, sessions, knowledge, storage)
+    finally:
+        dispatch_quietly(redis, settings)  # a job ended (or dropped out): its tenant's next may go
+
+
+def _process_question_paper(self, session_id, settings, redis, sessions, knowledge, storage) -> None:  # type: ignore[no-untyped-def]
     try:
         session = sessions.fetch(session_id)
     except SessionNotFound:
