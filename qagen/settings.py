@@ -1,21 +1,42 @@
 """All configuration, read once from the environment into one typed, frozen object.
 
-Every variable is `QAGEN_<FIELD>` (e.g. `QAGEN_REDIS_URL`); `.env.example` lists them.
+Every variable is `QAGEN_<FIELD>` (e.g. `QAGEN_REDIS_URL`, any case); `.env.example` lists them.
 Nothing else in qagen reads `os.environ` for its own settings.
+
+A pydantic model that reads its own variables rather than pydantic-settings: every field is a
+scalar, so the variable's text goes to pydantic as it is (pydantic-settings does the same for
+scalars), and pydantic-settings' import (its sources pull in asyncio, argparse and dotenv) was
+the largest single cost on the worker's start-up path (docs/performance.md, worker cold start).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 OFFLINE_MODEL = "qagen/offline"
+ENV_PREFIX = "QAGEN_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QAGEN_", frozen=True, extra="ignore")
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_environment(cls, values: Any) -> Any:
+        """`QAGEN_<FIELD>` variables (any case) under the values given: a keyword argument wins."""
+        if not isinstance(values, dict):
+            return values
+        found = {}
+        for variable, text in os.environ.items():
+            if variable.upper().startswith(ENV_PREFIX):
+                name = variable[len(ENV_PREFIX):].lower()
+                if name in cls.model_fields:
+                    found[name] = text
+        return {**found, **values}
 
     # Services
     redis_url: str = "redis://127.0.0.1:6379/0"

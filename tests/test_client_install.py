@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE_PAPER
 REPO = Path(__file__).resolve().parents[1]
 SERVER_SIDE = {"celery", "kombu", "redis", "boto3", "botocore", "flask", "apiflask", "gunicorn", "kubernetes",
                "litellm", "pdfplumber", "pypdfium2", "reportlab", "seaborn", "matplotlib", "sympy", "bm25s"}
-CLIENT_SIDE = {"httpx", "click", "pydantic", "pydantic-settings"}
+CLIENT_SIDE = {"httpx", "click", "pydantic"}
 
 
 @pytest.fixture(scope="module")

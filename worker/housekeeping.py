@@ -19,7 +19,6 @@ import threading
 
 from celery import signals
 
-from qagen import lifecycle
 from qagen.redis_client import redis_from_settings
 from qagen.settings import Settings, get_settings
 from qagen.storage import S3Storage
@@ -38,6 +37,10 @@ class Housekeeper(threading.Thread):
         self.stopped.set()
 
     def run(self) -> None:
+        # Imported here, in the thread, not at load: the sweep's modules (knowledge bases, webhook
+        # records) are ~40 ms that the worker's start-up path does not need (docs/performance.md).
+        from qagen import lifecycle
+
         # Clients of this thread only: made here, after the pool forked, and never used by pool processes.
         redis = redis_from_settings(self.settings)
         storage = S3Storage.from_settings(self.settings)

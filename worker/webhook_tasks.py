@@ -18,7 +18,6 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from qagen import webhooks
 from qagen.jobs.names import DELIVER_WEBHOOK, REQUEUE_STALLED_WEBHOOKS
 from qagen.jobs.records import JobState, SessionStore
 from qagen.redis_client import redis_from_settings
@@ -44,6 +43,8 @@ def notify_session_finished(redis, session_public_dict: dict[str, Any], tenant: 
     """
     if not callback_url:
         return None
+    from qagen import webhooks  # where a webhook is made, not at the worker's start-up (docs/performance.md)
+
     if session_public_dict.get("status") not in webhooks.EVENT_TYPES:
         log.warning("session %s is %s; no webhook until it is parsed for review or finishes", session_public_dict.get("session_id"),
                     session_public_dict.get("status"))
@@ -74,10 +75,14 @@ def notify_if_finished(redis, sessions: SessionStore, session_id: str) -> None:
 @app.task(name=DELIVER_WEBHOOK, ignore_result=True)
 def deliver_webhook(event_id: str) -> bool:
     """A delivery message from an older version: the dispatcher sends the event; True if it was not scheduled."""
+    from qagen import webhooks
+
     return webhooks.ensure_scheduled(_redis(), event_id)
 
 
 @app.task(name=REQUEUE_STALLED_WEBHOOKS, ignore_result=True)
 def requeue_stalled_webhooks() -> int:
     """Schedule pending events missing from the schedule (the dispatcher does this at start too)."""
+    from qagen import webhooks
+
     return len(webhooks.adopt_unscheduled(_redis()))
