@@ -31,6 +31,7 @@ import redis
 
 from qagen.apikeys import TENANTS, ApiKeyStore
 from qagen.errors import SessionNotFound
+from qagen.jobs.fencing import fence_key
 from qagen.jobs.leases import ACTIVE_KEY, CLAIM_PREFIX, lease_key
 from qagen.jobs.records import SESSION_OBJECTS, Session, SessionStore, index_for, key_for, object_prefix
 from qagen.knowledge.indexing import INDEX_LEASES
@@ -68,7 +69,7 @@ def delete_session(client: redis.Redis, storage: S3Storage, session: Session) ->
     storage.delete_many(_session_objects(storage, session))
     events = [event_id_for(sid, status) for status in EVENT_TYPES]
     pipe = client.pipeline()
-    pipe.delete(key_for(sid), lease_key(sid), CLAIM_PREFIX + sid, *(record_key(e) for e in events),
+    pipe.delete(key_for(sid), lease_key(sid), fence_key(sid), CLAIM_PREFIX + sid, *(record_key(e) for e in events),
                 *(record_key(e) + ":lock" for e in events))
     pipe.zrem(index_for(tenant), sid)
     pipe.zrem(ACTIVE_KEY, sid)

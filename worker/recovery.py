@@ -55,6 +55,11 @@ class Run:
     def token(self) -> str:
         return self.lease.token
 
+    @property
+    def fence(self):  # type: ignore[no-untyped-def]
+        """The run's fencing token (qagen.jobs.fencing.Fence), for its fenced writes."""
+        return self.lease.fenced
+
     def check(self) -> None:
         self.lease.check()
 
@@ -104,15 +109,17 @@ def begin_run(client: redis.Redis, sessions: SessionStore, settings: Settings, s
                "memory), so it was not tried again. Check the file, or upload it as a plain PDF.")
     if why:
         try:
-            sessions.mark_failed(session_id, why)
+            fence = leases.Fence(leases.SESSIONS.fence_key(session_id), got.fence)
+            sessions.for_run(fence).mark_failed(session_id, why)
             record_outcome(client, "failed")
         finally:
             patiently(lambda: leases.release(client, session_id, token, "finished"), REDIS_PATIENCE_SECONDS)
         log.warning("session %s: failed after %d worker loss(es): %s", session_id, got.losses, why)
         return None
-    log.info("session %s: run %s started (attempt %d%s)", session_id, token, got.attempts,
+    log.info("session %s: run %s started (attempt %d, fencing token %d%s)", session_id, token, got.attempts, got.fence,
              f", after {got.losses} worker loss(es)" if got.losses else "")
-    lease = leases.Lease(client, session_id, token, settings.lease_ttl_seconds, settings.lease_renew_seconds)
+    lease = leases.Lease(client, session_id, token, settings.lease_ttl_seconds, settings.lease_renew_seconds,
+                         fence=got.fence)
     return Run(lease.start(), retry_grace_seconds=2 * settings.lease_ttl_seconds)
 
 

@@ -20,6 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.fairness import dispatch_quietly
+from qagen.jobs.fencing import losing_objects, run_prefix
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from qagen.jobs.records import (
@@ -161,7 +162,9 @@ def _process_question_paper(self, session_id, settings, redis, sessions, knowled
         return
     try:
         with run:
-            deleted = _process(self, run, session_id, session, settings, redis, sessions, knowledge, storage)
+            # The run's writes are fenced (qagen.jobs.fencing): refused once a newer run has the job.
+            deleted = _process(self, run, session_id, session, settings, redis, sessions.for_run(run.fence), knowledge,
+                               storage)
     except LeaseLost:
         return  # the run that holds the lease now finishes the job (and sends its webhook)
     if not deleted:
@@ -183,12 +186,9 @@ def _process(self, run, session_id, session, settings, redis, sessions, knowledg
         log.info("session %s was deleted while its job ran; the job stopped and left nothing behind", session_id)
         return True
     except LeaseLost:
-        try:
-            gone = not sessions.exists(session_id)
-        except Exception:  # Redis away: the sweep removes anything left once the record is gone
-            gone = False
-        if gone:
-            _discard(storage, written)
+        # What it wrote is under its own run's keys and was never published: a newer run has the
+        # job (or the session is gone). If S3 is away, the object sweep removes it later.
+        _discard(storage, written)
         raise
     return False
 
@@ -227,18 +227,20 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
         if session.knowledge_base_id:
             progress("answering", REVIEW_PROGRESS, "loading the knowledge base")
             index = load_ready_index(session.knowledge_base_id, knowledge, storage, settings.knowledge_wait_seconds)
-        engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index)
+        engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index, fence=run.fence)
         result = finish_paper(paper, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
         run.confirm()  # still ours: results are written by one run only
         prefix = object_prefix(session.tenant, session_id)
-        result_key, result_json_key = f"{prefix}answers.pdf", f"{prefix}result.json"
+        outputs = run_prefix(prefix, run.fence.token)  # this run's own keys, published by mark_complete
+        result_key, result_json_key = f"{outputs}answers.pdf", f"{outputs}result.json"
         written.append(result_json_key)
         storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
         written.append(result_key)
         storage.put(result_key, result.pdf, "application/pdf")
         progress("complete", 100, "")  # closes the timing of the storing stage
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
+        _remove_losing_runs(storage, prefix, run.fence.token)
         record_job_duration(redis, time.monotonic() - started)
         record_outcome(redis, "complete")
     except (InputError, ModelError) as exc:
@@ -253,8 +255,9 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
         _discard(storage, written)
         sessions.mark_failed(session_id, f"A service stayed unavailable after {self.max_retries} retries: {exc}")
         record_outcome(redis, "failed")
-    except LeaseLost:
-        log.warning("session %s: run %s stopped; the run that holds the lease carries on", session_id, run.token)
+    except LeaseLost as exc:
+        log.warning("session %s: run %s stopped (%s); the run that holds the lease carries on", session_id, run.token,
+                    exc)
         raise
     except SoftTimeLimitExceeded:
         sessions.mark_failed(session_id, "The job took longer than the time limit; try a shorter paper.")
@@ -279,6 +282,15 @@ def _stop_for_review(run, session_id, session, paper, sessions, storage, written
     stop_for_review(sessions, session_id, key, paper)
     record_outcome(sessions.client, "review")
     log.info("session %s: parsed %d questions; awaiting review", session_id, len(paper.questions))
+
+
+def _remove_losing_runs(storage: S3Storage, prefix: str, winner: int) -> None:
+    """After publishing: remove what earlier (stale) runs of the session wrote (best effort;
+    the object sweep removes anything left, qagen.lifecycle)."""
+    try:
+        _discard(storage, losing_objects(storage.list_keys(prefix), prefix, winner))
+    except Exception as exc:
+        log.warning("could not list the objects of the session's earlier runs under %s: %s", prefix, exc)
 
 
 def _discard(storage: S3Storage, keys: list[str]) -> None:

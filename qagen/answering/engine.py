@@ -116,8 +116,9 @@ class AnswerEngine:
     backoff_max_seconds: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings, *, redis_client=None, knowledge=None) -> AnswerEngine:
-        """The engine as settings describe it; with a Redis client the limit and cache are shared."""
+    def from_settings(cls, settings, *, redis_client=None, knowledge=None, fence=None) -> AnswerEngine:
+        """The engine as settings describe it; with a Redis client the limit and cache are shared
+        (and with a job run's `fence`, its cache writes are fenced: qagen.jobs.fencing)."""
         from qagen.knowledge.dense import Embedder
 
         return cls(
@@ -127,7 +128,7 @@ class AnswerEngine:
             concurrency=settings.llm_concurrency,
             max_attempts=settings.llm_max_attempts,
             limiter=ModelRateLimiter(settings.llm_rpm, settings.redis_url if redis_client is not None else None),
-            cache=AnswerCache(redis_client, settings.answer_cache_ttl_seconds),
+            cache=AnswerCache(redis_client, settings.answer_cache_ttl_seconds, fence=fence),
             knowledge=knowledge,
             embedder=Embedder.from_settings(settings),
             dense_min_margin=settings.embedding_min_margin,

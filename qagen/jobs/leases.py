@@ -26,8 +26,13 @@ timeout (an hour by default, and it must stay above the hard time limit), plus k
   a worker loss on the session; past `max_worker_losses` the session fails (a paper that
   kills its worker every time must not loop forever).
 
-Every state change is one Lua script, so a sweeper and a starting job never interleave (e.g. a
-sweeper cannot requeue a session whose new run has just taken the lease); none touches one in review.
+- Taking the lease also takes the run's fencing token (`INCR qagen:fence:<session>`, see
+  qagen.jobs.fencing); the sweeper's requeue and fail bump it. The run's writes are refused
+  once it is stale, so a run cut off or frozen past its lease cannot overwrite a newer one.
+
+Every state change is one Lua script (qagen.jobs.lease_scripts), so a sweeper and a starting
+job never interleave (e.g. a sweeper cannot requeue a session whose new run has just taken the
+lease); none touches one in review.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from dataclasses import dataclass, field
 
 import redis
 
+from qagen.jobs import lease_scripts as scripts
+from qagen.jobs.fencing import Fence, LeaseLost
 from qagen.jobs.records import key_for, patiently
 
 log = logging.getLogger(__name__)
@@ -50,10 +57,6 @@ LEASE_PREFIX = "qagen:lease:"
 ACTIVE_KEY = "qagen:jobs:active"
 CLAIM_PREFIX = "qagen:recover:"
 NOT_RUNNABLE = ("complete", "failed", "awaiting_review")
-
-
-class LeaseLost(Exception):
-    """Raised in a running job whose lease another run holds now (or that expired): it must stop."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,12 @@ class Scope:
     active_key: str
 
     def keys(self, job_id: str) -> list[str]:
-        return [self.lease_prefix + job_id, self.record_key(job_id), self.active_key]
+        """The keys of every lease script (qagen.jobs.lease_scripts): lease, record, watch list, fence."""
+        return [self.lease_prefix + job_id, self.record_key(job_id), self.active_key, self.fence_key(job_id)]
+
+    def fence_key(self, job_id: str) -> str:
+        """The job's fencing counter (qagen.jobs.fencing): qagen:fence:<session> for papers."""
+        return self.lease_prefix.replace(":lease:", ":fence:", 1) + job_id
 
 
 SESSIONS = Scope(LEASE_PREFIX, key_for, ACTIVE_KEY)
@@ -87,128 +95,6 @@ def token_node(token: str) -> str:
     return token.split("|", 1)[0]
 
 
-# KEYS: lease, session, active. ARGV: token, ttl ms, now, session id.
-_ACQUIRE = """
-if redis.call('exists', KEYS[2]) == 0 then return {'gone', '', '0', '0', ''} end
-local holder = redis.call('get', KEYS[1])
-if holder then return {'busy', holder, '0', '0', ''} end
-local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' or status == 'awaiting_review' then
-  redis.call('zrem', KEYS[3], ARGV[4])
-  return {'done', status, '0', '0', ''}
-end
-local losses = tonumber(redis.call('hget', KEYS[2], 'worker_losses') or '0') or 0
-local previous = redis.call('hget', KEYS[2], 'run_token')
-local previous_start = ''
-if previous and previous ~= '' then
-  losses = losses + 1
-  redis.call('hset', KEYS[2], 'worker_losses', losses)
-  previous_start = redis.call('hget', KEYS[2], 'run_started_at') or ''
-end
-local attempts = redis.call('hincrby', KEYS[2], 'attempts', 1)
-redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('hset', KEYS[2], 'run_token', ARGV[1], 'run_started_at', ARGV[3])
-redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
-return {'ok', previous or '', tostring(losses), tostring(attempts), previous_start}
-"""
-
-# KEYS: lease. ARGV: token, ttl ms. 1 renewed, 0 expired, -1 held by another run.
-_RENEW = """
-local holder = redis.call('get', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('pexpire', KEYS[1], ARGV[2])
-  return 1
-end
-if not holder then return 0 end
-return -1
-"""
-
-# KEYS: lease, session, active. ARGV: token, session id, mode, score (for mode 'retry').
-# finished: out of the active set. retry: stays watched from `score`. lost: the run stops
-# without it being a worker loss. abandon: the run stops abnormally (counted as a loss).
-_RELEASE = """
-local held = redis.call('get', KEYS[1]) == ARGV[1]
-if held then redis.call('del', KEYS[1]) end
-if redis.call('hget', KEYS[2], 'run_token') == ARGV[1] then
-  if ARGV[3] == 'finished' then
-    redis.call('hset', KEYS[2], 'run_token', '')
-    redis.call('zrem', KEYS[3], ARGV[2])
-  elseif ARGV[3] == 'retry' then
-    redis.call('hset', KEYS[2], 'run_token', '')
-    redis.call('zadd', KEYS[3], ARGV[4], ARGV[2])
-  elseif ARGV[3] == 'lost' then
-    redis.call('hset', KEYS[2], 'run_token', '')
-  end
-end
-if held then return 1 end
-return 0
-"""
-
-# The sweeper's transitions. KEYS: lease, session, active. ARGV: session id, now, action, text.
-# requeue: status back to queued (its task was just sent again). fail: status failed.
-_RECOVER = """
-if redis.call('exists', KEYS[1]) == 1 then return 'busy' end
-local score = redis.call('zscore', KEYS[3], ARGV[1])
-if not score then return 'gone' end
-if tonumber(score) > tonumber(ARGV[2]) then return 'notdue' end
-if redis.call('exists', KEYS[2]) == 0 then
-  redis.call('zrem', KEYS[3], ARGV[1])
-  return 'expired'
-end
-local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' or status == 'awaiting_review' then
-  redis.call('zrem', KEYS[3], ARGV[1])
-  return 'done'
-end
-if ARGV[3] == 'noop' then return 'skipped' end
-redis.call('zrem', KEYS[3], ARGV[1])
-if ARGV[3] == 'fail' then
-  redis.call('hset', KEYS[2], 'status', 'failed', 'stage', 'failed', 'error', ARGV[4], 'finished_at', ARGV[2],
-             'updated_at', ARGV[2], 'run_token', '')
-  return 'failed'
-end
-redis.call('hset', KEYS[2], 'status', 'queued', 'stage', 'queued', 'message', ARGV[4], 'updated_at', ARGV[2])
-return 'requeued'
-"""
-
-# KEYS: lease, session, active. ARGV: session id, score. A received message not started yet:
-# watched from `score` (never earlier than already watched), unless there is nothing to
-# watch: a run holds the lease (it watches the job) or the session is finished or gone.
-_HOLD = """
-if redis.call('exists', KEYS[2]) == 0 then return 0 end
-local status = redis.call('hget', KEYS[2], 'status')
-if status == 'complete' or status == 'failed' or status == 'awaiting_review' then return 0 end
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('zadd', KEYS[3], 'GT', ARGV[2], ARGV[1])
-return 1
-"""
-
-# KEYS: run record. ARGV: token, then field, value pairs. Written only while the run is the
-# current one (its token is the record's run_token): a stopped run, or a deleted record, is left alone.
-_NOTE = """
-if redis.call('hget', KEYS[1], 'run_token') ~= ARGV[1] then return 0 end
-for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-"""
-
-# KEYS: the queue's list. ARGV: session id, task name, how deep to look.
-# kombu LPUSHes new messages and workers BRPOP from the other end: moving the message to
-# the right-hand end makes it the next one any worker takes.
-_JUMP_QUEUE = """
-local items = redis.call('lrange', KEYS[1], 0, tonumber(ARGV[3]) - 1)
-local id = '"id": "' .. ARGV[1] .. '"'
-local task = '"task": "' .. ARGV[2] .. '"'
-for _, item in ipairs(items) do
-  if string.find(item, id, 1, true) and string.find(item, task, 1, true) then
-    redis.call('lrem', KEYS[1], 1, item)
-    redis.call('rpush', KEYS[1], item)
-    return 1
-  end
-end
-return 0
-"""
-
-
 @dataclass
 class Acquired:
     """What `acquire` found: outcome `ok` (the lease is ours), `busy`, `done` or `gone`."""
@@ -218,6 +104,7 @@ class Acquired:
     losses: int = 0
     attempts: int = 0
     previous_started_at: float | None = None
+    fence: int = 0  # ok: this run's fencing token (qagen.jobs.fencing)
 
 
 def _keys(session_id: str) -> list[str]:
@@ -231,23 +118,27 @@ def _text(value) -> str:  # type: ignore[no-untyped-def]
 def acquire(client: redis.Redis, session_id: str, token: str, ttl_seconds: float, now: float | None = None,
             scope: Scope = SESSIONS) -> Acquired:
     now = time.time() if now is None else now
-    reply = client.eval(_ACQUIRE, 3, *scope.keys(session_id), token, int(ttl_seconds * 1000), repr(now), session_id)
-    outcome, detail, losses, attempts, previous_start = (_text(v) for v in reply)
-    return Acquired(outcome, detail, int(losses), int(attempts), float(previous_start) if previous_start else None)
+    reply = client.eval(scripts.ACQUIRE, 4, *scope.keys(session_id), token, int(ttl_seconds * 1000), repr(now),
+                        session_id)
+    outcome, detail, losses, attempts, previous_start, fence = (_text(v) for v in reply)
+    return Acquired(outcome, detail, int(losses), int(attempts), float(previous_start) if previous_start else None,
+                    int(fence))
 
 
 def release(client: redis.Redis, session_id: str, token: str, mode: str = "finished",
-            watch_from: float | None = None, scope: Scope = SESSIONS) -> bool:
-    """End a run: `finished`, `retry` (watched again from `watch_from`), `lost` or `abandon`."""
+            watch_from: float | None = None, scope: Scope = SESSIONS, fence: int | None = None) -> bool:
+    """End a run: `finished`, `retry` (watched again from `watch_from`), `lost` or `abandon`.
+    With `fence`, the record is left alone unless it is still the current fencing token."""
     score = repr(watch_from) if watch_from is not None else ""
-    return bool(client.eval(_RELEASE, 3, *scope.keys(session_id), token, session_id, mode, score))
+    return bool(client.eval(scripts.RELEASE, 4, *scope.keys(session_id), token, session_id, mode, score,
+                            "" if fence is None else fence))
 
 
 def hold(client: redis.Redis, session_id: str, ttl_seconds: float, now: float | None = None) -> bool:
     """Watch a session whose message this worker holds but has not started, `ttl_seconds`
     ahead; False when there is nothing left to hold (a run holds the lease, or it is done)."""
     now = time.time() if now is None else now
-    return bool(client.eval(_HOLD, 3, *_keys(session_id), session_id, repr(now + ttl_seconds)))
+    return bool(client.eval(scripts.HOLD, 4, *_keys(session_id), session_id, repr(now + ttl_seconds)))
 
 
 def holder(client: redis.Redis, session_id: str, scope: Scope = SESSIONS) -> str | None:
@@ -265,6 +156,7 @@ class Lease:
     ttl_seconds: float
     renew_seconds: float
     scope: Scope = SESSIONS
+    fence: int | None = None  # the run's fencing token, from `acquire`
     lost_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -277,6 +169,11 @@ class Lease:
     @property
     def lost(self) -> bool:
         return self.lost_reason is not None
+
+    @property
+    def fenced(self) -> Fence | None:
+        """The run's fencing token with its counter, for the run's writes (qagen.jobs.fencing)."""
+        return Fence(self.scope.fence_key(self.session_id), self.fence) if self.fence is not None else None
 
     def check(self) -> None:
         """Raise LeaseLost if the heartbeat found the lease gone (cheap: no Redis call)."""
@@ -297,7 +194,9 @@ class Lease:
         current run, or Redis did not answer."""
         pairs = [str(part) for item in fields.items() for part in item]
         try:
-            return bool(self.client.eval(_NOTE, 1, self.scope.record_key(self.session_id), self.token, *pairs))
+            return bool(self.client.eval(scripts.NOTE, 2, self.scope.record_key(self.session_id),
+                                         self.scope.fence_key(self.session_id), self.token,
+                                         "" if self.fence is None else self.fence, *pairs))
         except redis.RedisError as exc:
             log.warning("session %s: could not note %s on the run record: %s", self.session_id, sorted(fields), exc)
             return False
@@ -308,7 +207,7 @@ class Lease:
             self._thread.join(timeout=max(1.0, self.renew_seconds))
         if self.lost and mode == "finished":
             mode = "lost"
-        release(self.client, self.session_id, self.token, mode, watch_from, self.scope)
+        release(self.client, self.session_id, self.token, mode, watch_from, self.scope, self.fence)
 
     def _lose(self, reason: str) -> None:
         if self.lost_reason is None:
@@ -320,7 +219,7 @@ class Lease:
         ttl_ms = int(self.ttl_seconds * 1000)
         while not self._stop.wait(self.renew_seconds):
             try:
-                result = self.client.eval(_RENEW, 1, self.scope.lease_prefix + self.session_id, self.token, ttl_ms)
+                result = self.client.eval(scripts.RENEW, 1, self.scope.lease_prefix + self.session_id, self.token, ttl_ms)
             except redis.RedisError as exc:
                 if time.monotonic() - last_renewed >= self.ttl_seconds:
                     self._lose(f"it could not be renewed for {self.ttl_seconds:.0f} s ({exc})")
@@ -367,7 +266,7 @@ def sweep(client: redis.Redis, *, requeue: Callable[[str], None], hard_limit_sec
             continue
         status = _text(status) if status is not None else None
         if status is None or status in NOT_RUNNABLE:
-            client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "noop", "")
+            client.eval(scripts.RECOVER, 4, *_keys(session_id), session_id, repr(now), "noop", "")
             report.cleaned.append(session_id)
             continue
         claim = CLAIM_PREFIX + session_id
@@ -377,14 +276,14 @@ def sweep(client: redis.Redis, *, requeue: Callable[[str], None], hard_limit_sec
         if started_at is not None and token and now - started_at >= hard_limit_seconds:
             text = (f"The job ran past the {hard_limit_seconds:.0f} s time limit and was stopped; "
                     "try a shorter paper.")
-            if _text(client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "fail", text)) == "failed":
+            if _text(client.eval(scripts.RECOVER, 4, *_keys(session_id), session_id, repr(now), "fail", text)) == "failed":
                 log.warning("session %s: lost after the hard time limit; failed", session_id)
                 report.failed.append(session_id)
                 on_failed(session_id)
             client.delete(claim)
             continue
         requeue(session_id)
-        outcome = _text(client.eval(_RECOVER, 3, *_keys(session_id), session_id, repr(now), "requeue",
+        outcome = _text(client.eval(scripts.RECOVER, 4, *_keys(session_id), session_id, repr(now), "requeue",
                                     "A worker stopped while running this job; it is queued again and resumes "
                                     "where it stopped."))
         client.delete(claim)
@@ -397,4 +296,4 @@ def sweep(client: redis.Redis, *, requeue: Callable[[str], None], hard_limit_sec
 
 def jump_queue(client: redis.Redis, queue: str, session_id: str, task_name: str, depth: int = 200) -> bool:
     """Move the session's just-sent message to the head of the queue (True if found)."""
-    return bool(client.eval(_JUMP_QUEUE, 1, queue, session_id, task_name, depth))
+    return bool(client.eval(scripts.JUMP_QUEUE, 1, queue, session_id, task_name, depth))

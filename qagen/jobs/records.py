@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from qagen.errors import SessionNotFound
+from qagen.jobs.fencing import CHECK, Fence
 
 KEY_PREFIX = "qagen:session:"
 # Errors of a Redis that is briefly away (restarting, loading its append-only file, a blip).
@@ -80,6 +81,9 @@ class Session:
     # The Redis key of the upload's Idempotency-Key record, if it had one: removed with the
     # session (qagen.lifecycle.delete_session), so a retry of a deleted upload starts anew.
     idempotency_record: str | None = None
+    # Who in the tenant made it, when not the tenant as a whole: an LTI launch's teacher
+    # (api/lti/), who lists and reads only their own sessions; None for an API key's upload.
+    owner: str | None = None
     created_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
@@ -90,6 +94,9 @@ class Session:
     worker_losses: int = 0
     run_token: str | None = None
     run_started_at: float | None = None
+    # The fencing token of the run that started last (qagen.jobs.fencing); result_key and
+    # result_json_key are under that run's objects once it has published them.
+    fence: int = 0
 
     def to_public(self) -> dict[str, Any]:
         """The record as the API shows it (no storage keys)."""
@@ -193,6 +200,15 @@ redis.call('hset', KEYS[1], unpack(ARGV))
 return 1
 """
 
+# KEYS: fencing counter, the record. ARGV: the run's fencing token, then field, value pairs.
+# -1 stale token (nothing written), 0 no such record, 1 written.
+_FENCED_UPDATE = """
+if redis.call('exists', KEYS[2]) == 0 then return 0 end
+""" + CHECK + """
+redis.call('hset', KEYS[2], unpack(ARGV, 2))
+return 1
+"""
+
 
 class SessionStore:
     """Reads and writes session records; all Redis I/O for sessions goes through here."""
@@ -204,6 +220,14 @@ class SessionStore:
         self.client = client
         self.ttl_seconds = ttl_seconds
         self.patience_seconds = patience_seconds
+        self.fence: Fence | None = None
+
+    def for_run(self, fence: Fence | None) -> SessionStore:
+        """This store for one run: every write (`update` and the `mark_*` calls) lands only
+        while `fence` is current, and raises LeaseLost (qagen.jobs.fencing) once it is stale."""
+        store = SessionStore(self.client, self.ttl_seconds, patience_seconds=self.patience_seconds)
+        store.fence = fence
+        return store
 
     def create(self, session: Session) -> Session:
         now = time.time()
@@ -219,8 +243,9 @@ class SessionStore:
         return session
 
     def list_for_tenant(self, tenant: str, *, limit: int = 20, status: JobState | None = None,
-                        before: float | None = None) -> tuple[list[Session], float | None]:
-        """The tenant's sessions newest first, created before `before`; and the cursor for the next page."""
+                        before: float | None = None, owner: str | None = None) -> tuple[list[Session], float | None]:
+        """The tenant's sessions newest first, created before `before` (only `owner`'s, if given); and
+        the cursor for the next page."""
         found: list[Session] = []
         upper = f"({before}" if before is not None else "+inf"
         while len(found) < limit:
@@ -237,7 +262,7 @@ class SessionStore:
                     self.client.zrem(index_for(tenant), session_id)
                     continue
                 session = _decode({k.decode(): v.decode() for k, v in raw.items()})
-                if status is None or session.status == status:
+                if (status is None or session.status == status) and (owner is None or session.owner == owner):
                     found.append(session)
                     if len(found) == limit:
                         return found, score
@@ -257,7 +282,15 @@ class SessionStore:
         session is never written back, not even for a moment)."""
         changes["updated_at"] = time.time()
         pairs = [part for item in _encode(changes).items() for part in item]
-        written = patiently(lambda: self.client.eval(_UPDATE, 1, key_for(session_id), *pairs), self.patience_seconds)
+        fence = self.fence
+        if fence is None:
+            written = patiently(lambda: self.client.eval(_UPDATE, 1, key_for(session_id), *pairs),
+                                self.patience_seconds)
+        else:
+            written = patiently(lambda: self.client.eval(_FENCED_UPDATE, 2, fence.key, key_for(session_id),
+                                                         fence.token, *pairs), self.patience_seconds)
+            if written == -1:
+                raise fence.refused(f"writing {', '.join(sorted(changes))} on session {session_id}")
         if not written:
             raise SessionNotFound(f"No session {session_id!r}.")
 
@@ -278,6 +311,8 @@ class SessionStore:
         self.update(session_id, warnings=list(warnings), confidence=confidence)
 
     def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int) -> None:
+        """Finish the session; for a run's store (`for_run`) this is the token-checked switch
+        that publishes the run's objects: a stale run's results are never named by the record."""
         self.update(
             session_id,
             status=JobState.COMPLETE,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 
 from qagen.jobs.names import PROCESS_QUESTION_PAPER
 from qagen.jobs.queue import make_celery
-from qagen.jobs.records import Session, SessionStore, object_prefix
+from qagen.jobs.records import Session, SessionStore
 from qagen.knowledge.store import KnowledgeBaseStore
 from tests.waiting import poll_until, wait_for_session
 
@@ -53,7 +52,7 @@ def test_notes_are_indexed_by_a_worker_and_reported(client, knowledge_base):
     assert body["documents"][0]["filename"] == "notes.md" and body["documents"][0]["chunks"] >= 1
 
 
-def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
+def test_answers_to_a_paper_cite_the_notes(client, knowledge_base):
     wait_until_indexed(client, knowledge_base)
 
     upload = client.post("/api/v1/upload", data={"knowledge_base": knowledge_base}, files={"file": ("quiz.txt", PAPER)})
@@ -62,7 +61,7 @@ def test_answers_to_a_paper_cite_the_notes(client, knowledge_base, storage):
 
     assert final["status"] == "complete", final
     assert final["knowledge_base_id"] == knowledge_base
-    result = json.loads(storage.get(f"{object_prefix('tests', session_id)}result.json"))
+    result = client.get(f"/api/v1/sessions/{session_id}/result.json").json()
     for question in result["questions"]:
         citations = question["answer"]["citations"]
         assert citations and all(c["document"] == "notes.md" for c in citations)

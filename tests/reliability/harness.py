@@ -272,10 +272,23 @@ def overlapping_runs(runs: dict[str, dict[str, list[float | None]]], killed: dic
 # --- the bucket ------------------------------------------------------------------------------------
 
 def unexpected_objects(storage, tenant: str, session_id: str, complete: bool) -> list[str]:
-    """Objects under the session's prefix other than its upload and (if complete) its two results."""
+    """Objects under the session's prefix other than its upload and (if complete) the two results
+    of one run (each run writes under runs/<fencing token>/: qagen.jobs.fencing): a second run's
+    objects, or anything else, are unexpected."""
     prefix = object_prefix(tenant, session_id)
-    allowed = {f"{prefix}answers.pdf", f"{prefix}result.json"} if complete else set()
-    return [key for key in storage.list_keys(prefix) if not key.startswith(prefix + "input/") and key not in allowed]
+    keys = [key for key in storage.list_keys(prefix) if not key.startswith(prefix + "input/")]
+    return [key for key in keys if key not in published_results(keys, prefix, complete)]
+
+
+def published_results(keys: list[str], prefix: str, complete: bool) -> set[str]:
+    """Of a session's object keys, one run's answers.pdf and result.json (the highest token's)."""
+    runs = {}
+    for key in keys:
+        parts = key[len(prefix):].split("/")
+        if len(parts) == 3 and parts[0] == "runs" and parts[1].isdigit() and parts[2] in ("answers.pdf", "result.json"):
+            runs.setdefault(int(parts[1]), set()).add(key)
+    whole = [token for token, found in runs.items() if len(found) == 2]
+    return runs[max(whole)] if complete and whole else set()
 
 
 def active_index(redis_client) -> list[str]:
