@@ -135,6 +135,12 @@ def _memory(ctx: Context):
     return bench_memory.run(ctx.stack(), repeats=1 if ctx.quick else 3)
 
 
+def _fairness(ctx: Context):
+    from bench import bench_fairness
+
+    return bench_fairness.run(ctx.stack(), backlog=20 if ctx.quick else 60, repeats=1 if ctx.quick else 3)
+
+
 def _scaling(ctx: Context):
     from bench import bench_scaling
 
@@ -154,6 +160,7 @@ MODULES = {
     "memory": _memory,
     "scaling": _scaling,
     "direct": lambda ctx: __import__("bench.bench_direct_upload", fromlist=["bench"]).bench(ctx),
+    "fairness": _fairness,
 }
 
 

@@ -12,7 +12,10 @@ Autoscaling": algorithm, tolerance 0.1, sync 15 s, `behavior` policies and stabi
   (formula > activationTarget) scales to 1; with no activity for `cooldownPeriod` it scales
   to 0.
 * From 1 to N the HPA, every 15 s, wants ceil(formula / target) replicas, where the formula
-  is (queued + running) / concurrency; it keeps the current count inside the 10 %
+  is (queued + running) / concurrency (queued: every waiting job, which the manifests count
+  as the dispatcher's pending jobs plus the Celery queue's few, docs/fairness.md; the
+  simulation's queue is their sum and needs no per-tenant model: KEDA sees totals only); it
+  keeps the current count inside the 10 %
   tolerance, limits growth by the scale-up policies (max of +100 % and +4 pods per 15 s),
   and scales down to the highest recommendation of its stabilization window (60 s), by up
   to 100 % a minute.

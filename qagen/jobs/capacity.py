@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import redis
 
+from qagen.jobs.fairness import Waiting
+
 log = logging.getLogger(__name__)
 
 DURATIONS_KEY = "qagen:job-durations"
@@ -61,12 +63,18 @@ def ready_workers(deployment: str, namespace: str | None = None) -> int | None:
 
 
 def measure(client: redis.Redis, queue: str, worker_concurrency: int, workers: int | None, *,
-            unacked_key: str = UNACKED_KEY, durations_key: str = DURATIONS_KEY) -> Capacity:
+            unacked_key: str = UNACKED_KEY, durations_key: str = DURATIONS_KEY,
+            waiting: Waiting | None = None, tenant: str | None = None) -> Capacity:
+    """`waiting`: the fair-scheduling dispatcher's pending jobs (qagen.jobs.fairness.waiting), which
+    count as queued; with `tenant`, the estimate is for a new job of that tenant, which waits
+    only for its own pending jobs and one per turn of each other tenant's (round robin)."""
     pipe = client.pipeline()
     pipe.llen(queue)
     pipe.hlen(unacked_key)
     pipe.lrange(durations_key, 0, -1)
-    queued, running, durations = pipe.execute()
+    in_broker, running, durations = pipe.execute()
+    queued = in_broker + (waiting.total_pending if waiting else 0)
+    ahead = in_broker + (waiting.ahead_of_new_job(tenant) if waiting and tenant else queued - in_broker)
     median = statistics.median(float(d) for d in durations) if durations else None
     slots = workers * worker_concurrency if workers is not None else None
     estimate = None
@@ -78,7 +86,7 @@ def measure(client: redis.Redis, queue: str, worker_concurrency: int, workers: i
         # (scaled to zero) the wait depends on a pod starting: not estimated.
         parallel = slots if slots is not None else max(running, worker_concurrency, 1)
         if parallel:
-            estimate = math.floor((queued + running) / parallel) * median
+            estimate = math.floor((ahead + running) / parallel) * median
     return Capacity(queued, running, workers, slots, median, estimate)
 
 

@@ -7,16 +7,18 @@ queue one at a time, taking the next job of the tenant served least recently amo
 under their cap, and only while the Celery queue holds fewer than `dispatch_depth` messages.
 A big backlog therefore waits in Redis, per tenant, not in the broker in FIFO order.
 
-Keys (one Redis, as everywhere in qagen; not Redis Cluster: the script names per-tenant keys):
-- `qagen:fair:pending:<tenant>` LIST: the tenant's waiting session ids, oldest first.
-- `qagen:fair:pending` ZSET: every waiting session id, scored by its upload time. KEDA counts
-  it (ZCARD) beside the Celery queue and `unacked` (k8s/base/keda.yaml).
-- `qagen:fair:tenants` ZSET: tenants with waiting jobs, scored by the turn they were last
+Keys, per Celery queue `<q>` (`QAGEN_QUEUE`: deployments, tests and benchmarks sharing a Redis
+with queues of their own keep apart); one Redis, as everywhere in qagen (not Redis Cluster:
+the script names per-tenant keys):
+- `qagen:fair:<q>:pending:<tenant>` LIST: the tenant's waiting session ids, oldest first.
+- `qagen:fair:<q>:pending` ZSET: every waiting session id, scored by its upload time. KEDA
+  counts it (ZCARD) beside the Celery queue and `unacked` (k8s/base/keda.yaml).
+- `qagen:fair:<q>:tenants` ZSET: tenants with waiting jobs, scored by the turn they were last
   served (0: never, or not since they last had work): the lowest eligible score goes next.
-- `qagen:fair:messages` HASH: session id -> the job's Celery message, built at upload (with
-  Celery's own code, `celery_message`), so the script moves it into the queue atomically:
-  a crash between choosing a job and sending it cannot lose it.
-- `qagen:fair:inflight` HASH: session id -> tenant, for every dispatched job not finished.
+- `qagen:fair:<q>:messages` HASH: session id -> the job's Celery message, built at upload
+  (with Celery's own code, `celery_message`), so the script moves it into the queue
+  atomically: a crash between choosing a job and sending it cannot lose it.
+- `qagen:fair:<q>:inflight` HASH: session id -> tenant, for every dispatched job not finished.
   Each dispatch first drops the entries whose session is finished, in review or gone, then
   counts the rest per tenant against its cap (`QAGEN_TENANT_MAX_RUNNING`, or the tenant's own
   `qagen tenants set TENANT --max-running N`): the counts are recomputed from the session
@@ -43,14 +45,47 @@ from qagen.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PENDING_KEY = "qagen:fair:pending"
-PENDING_PREFIX = "qagen:fair:pending:"
-TENANTS_KEY = "qagen:fair:tenants"
-MESSAGES_KEY = "qagen:fair:messages"
-INFLIGHT_KEY = "qagen:fair:inflight"
-TURN_KEY = "qagen:fair:turn"
-MAX_RUNNING_KEY = "qagen:fair:max-running"  # tenant -> its own cap (qagen tenants set)
+MAX_RUNNING_KEY = "qagen:fair:max-running"  # tenant -> its own cap (qagen tenants set), every queue
 SESSION_PREFIX = key_for("")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The dispatcher's keys in front of one Celery queue."""
+
+    queue: str
+
+    def _key(self, name: str) -> str:
+        return f"qagen:fair:{self.queue}:{name}"
+
+    @property
+    def pending(self) -> str:
+        return self._key("pending")
+
+    @property
+    def pending_prefix(self) -> str:
+        return self._key("pending:")
+
+    @property
+    def tenants(self) -> str:
+        return self._key("tenants")
+
+    @property
+    def messages(self) -> str:
+        return self._key("messages")
+
+    @property
+    def inflight(self) -> str:
+        return self._key("inflight")
+
+    @property
+    def turn(self) -> str:
+        return self._key("turn")
+
+
+def pending_key(queue: str) -> str:
+    """The sorted set of every job waiting for `queue` (what KEDA counts)."""
+    return Keys(queue).pending
 
 # KEYS: pending zset, tenant's list, messages, tenants, inflight. ARGV: session id, now, message.
 _SUBMIT = """
@@ -133,7 +168,8 @@ def celery_message(session_id: str, queue: str) -> str:
 def submit(client: redis.Redis, session_id: str, tenant: str, queue: str, now: float | None = None) -> bool:
     """Put a queued session's job in its tenant's pending list (False: it is already waiting or dispatched)."""
     now = time.time() if now is None else now
-    keys = [PENDING_KEY, PENDING_PREFIX + tenant, MESSAGES_KEY, TENANTS_KEY, INFLIGHT_KEY]
+    k = Keys(queue)
+    keys = [k.pending, k.pending_prefix + tenant, k.messages, k.tenants, k.inflight]
     return bool(client.eval(_SUBMIT, len(keys), *keys, session_id, repr(now), celery_message(session_id, queue),
                             tenant))
 
@@ -141,9 +177,10 @@ def submit(client: redis.Redis, session_id: str, tenant: str, queue: str, now: f
 def dispatch(client: redis.Redis, settings: Settings, most: int = 1000) -> list[str]:
     """Move waiting jobs into the Celery queue, fairly, up to `dispatch_depth` messages there;
     the session ids moved."""
-    keys = [TENANTS_KEY, PENDING_KEY, MESSAGES_KEY, INFLIGHT_KEY, settings.queue, MAX_RUNNING_KEY, TURN_KEY]
+    k = Keys(settings.queue)
+    keys = [k.tenants, k.pending, k.messages, k.inflight, settings.queue, MAX_RUNNING_KEY, k.turn]
     moved = client.eval(_DISPATCH, len(keys), *keys, settings.dispatch_depth, settings.tenant_max_running or 0,
-                        SESSION_PREFIX, PENDING_PREFIX, most)
+                        SESSION_PREFIX, k.pending_prefix, most)
     return [m.decode() if isinstance(m, bytes) else m for m in moved]
 
 
@@ -202,12 +239,13 @@ class Waiting:
         return own + sum(min(count, own + 1) for name, count in self.pending.items() if name != tenant)
 
 
-def waiting(client: redis.Redis) -> Waiting:
-    tenants = [t.decode() if isinstance(t, bytes) else t for t in client.zrange(TENANTS_KEY, 0, -1)]
+def waiting(client: redis.Redis, queue: str) -> Waiting:
+    k = Keys(queue)
+    tenants = [t.decode() if isinstance(t, bytes) else t for t in client.zrange(k.tenants, 0, -1)]
     pipe = client.pipeline()
     for tenant in tenants:
-        pipe.llen(PENDING_PREFIX + tenant)
-    pipe.hvals(INFLIGHT_KEY)
+        pipe.llen(k.pending_prefix + tenant)
+    pipe.hvals(k.inflight)
     *lengths, owners = pipe.execute()
     dispatched: dict[str, int] = {}
     for owner in owners:

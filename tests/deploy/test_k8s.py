@@ -20,6 +20,7 @@ import kubernetes_validate
 import pytest
 from kombu.transport.redis import Channel
 
+from qagen.jobs import fairness
 from qagen.settings import Settings
 from tests.deploy.conftest import OPTIONAL_SETTINGS, REPO, SETTING_NAMES, parse_env_file, render
 
@@ -248,19 +249,21 @@ def test_the_worker_runs_the_images_exec_form_entrypoint_and_cheap_probes(overla
     assert api_container["livenessProbe"]["httpGet"]["path"] == "/healthz"
 
 
-def test_keda_scales_on_queued_plus_running_work_per_worker_process(overlay):
+def test_keda_scales_on_pending_plus_queued_plus_running_work_per_worker_process(overlay):
     settings = qagen_settings(overlay)
     scaled = one(overlay, "ScaledObject", "qagen-worker")["spec"]
     assert scaled["scaleTargetRef"] == {"name": "qagen-worker"}
     assert scaled["minReplicaCount"] == 0 and scaled["maxReplicaCount"] >= 2
     triggers = {t["name"]: t for t in scaled["triggers"]}
-    assert set(triggers) == {"queued", "running"} and {t["type"] for t in triggers.values()} == {"redis"}
-    # The Celery queue's list, and kombu's hash of delivered-but-unacked messages.
+    assert set(triggers) == {"pending", "queued", "running"} and {t["type"] for t in triggers.values()} == {"redis"}
+    # The fair-scheduling dispatcher's waiting jobs (a sorted set: KEDA counts it with ZCARD), the
+    # Celery queue's list, and kombu's hash of delivered-but-unacked messages.
+    assert triggers["pending"]["metadata"]["listName"] == fairness.pending_key(settings["QAGEN_QUEUE"])
     assert triggers["queued"]["metadata"]["listName"] == settings["QAGEN_QUEUE"]
     assert triggers["running"]["metadata"]["listName"] == Channel.unacked_key == "unacked"
     modifiers = scaled["advanced"]["scalingModifiers"]
     concurrency = int(settings["QAGEN_WORKER_CONCURRENCY"])
-    assert re.sub(r"\s", "", modifiers["formula"]) == f"(queued+running)/{concurrency}"
+    assert re.sub(r"\s", "", modifiers["formula"]) == f"(pending+queued+running)/{concurrency}"
     assert modifiers["target"] == "1" and modifiers["activationTarget"] == "0"
     assert modifiers.get("metricType", "AverageValue") == "AverageValue"
     # Scale-down waits a little; scale-up is not slowed down.

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from qagen.jobs import capacity
+from qagen.jobs.fairness import Waiting
 
 SUFFIX = uuid.uuid4().hex[:8]  # keys of our own: the suite's worker uses the real ones
 UNACKED, DURATIONS = f"test-unacked-{SUFFIX}", f"test-durations-{SUFFIX}"
@@ -53,3 +54,18 @@ def test_queued_jobs_add_to_the_wait(redis_client, busy):
     assert measure(redis_client, busy, worker_concurrency=2, workers=None).estimated_wait_seconds == 20
     assert measure(redis_client, busy, worker_concurrency=2, workers=2).estimated_wait_seconds == 10
     assert measure(redis_client, busy, worker_concurrency=2, workers=0).estimated_wait_seconds is None
+
+
+def test_pending_jobs_count_as_queued_and_other_tenants_backlogs_count_one_per_turn(redis_client, busy):
+    # Both slots busy; tenant "big" has 10 jobs waiting in the dispatcher, "me" has none.
+    _running(redis_client, 2)
+    backlog = Waiting(pending={"big": 10}, dispatched={"big": 2})
+
+    mine = measure(redis_client, busy, worker_concurrency=2, workers=None, waiting=backlog, tenant="me")
+    theirs = measure(redis_client, busy, worker_concurrency=2, workers=None, waiting=backlog, tenant="big")
+
+    assert mine.queued == theirs.queued == 10
+    # Mine waits for one slot and one of big's turns: floor((1 + 2) / 2) jobs' time.
+    assert mine.estimated_wait_seconds == 10
+    # Big's next job waits behind its own ten: floor((10 + 2) / 2).
+    assert theirs.estimated_wait_seconds == 60

@@ -91,8 +91,9 @@ def test_a_single_paper_passes_another_tenants_backlog(tenant, redis_client, set
     # ... and A's backlog had not drained: most of it started after B.
     assert len(a_after_b) >= len(backlog) - (SLOTS + settings.dispatch_depth) - 2
     # The dispatcher forgot every finished job.
-    assert not any(redis_client.hexists(fairness.INFLIGHT_KEY, sid) for sid in [*backlog, b_id])
-    assert not any(redis_client.zscore(fairness.PENDING_KEY, sid) for sid in [*backlog, b_id])
+    keys = fairness.Keys(settings.queue)
+    assert not any(redis_client.hexists(keys.inflight, sid) for sid in [*backlog, b_id])
+    assert not any(redis_client.zscore(keys.pending, sid) for sid in [*backlog, b_id])
 
 
 def test_a_tenant_alone_gets_every_slot(tenant, redis_client):
