@@ -23,8 +23,8 @@ a key); errors are always `{"error": {"code", "message"}}`. See the README for a
 
 def create_app(settings: Settings | None = None) -> APIFlask:
     from api import (capacity, deliveries, direct_uploads, errors, health, idempotency, keys, knowledge,
-                     knowledge_list, metrics, openapi, ratelimit, review, sessions, upload_slots, uploads, versions,
-                     web, webhook_secret)
+                     knowledge_list, metrics, openapi, ratelimit, review, sessions, upload_slots, uploads, usage,
+                     versions, web, webhook_secret)
     from api.files import UploadRequest
     from api.schemas import Error
     from api.services import Services
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     metrics.init_app(app)  # served on its own port (api/metrics.py)
     app.register_blueprint(health.bp)
     versions.register(app, (uploads.bp, sessions.bp, review.bp, knowledge.bp, knowledge_list.bp, capacity.bp,
-                            webhook_secret.bp, deliveries.bp, keys.bp, direct_uploads.bp))
+                            webhook_secret.bp, deliveries.bp, keys.bp, direct_uploads.bp, usage.bp))
     app.register_blueprint(web.bp)
     openapi.init_app(app)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)

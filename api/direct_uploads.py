@@ -81,7 +81,8 @@ SESSION_ERRORS = {400: "Invalid field, or the uploaded file is empty", 401: "Mis
                   409: "The upload already made a session, or the same Idempotency-Key still in progress",
                   413: "Upload too large", 415: "Not a paper qagen reads (the upload is removed)",
                   422: "Idempotency-Key reused with a different body, or callback URL refused",
-                  429: "Rate limited", 503: "Storage or queue briefly unavailable"}
+                  429: "Rate limited, or a monthly quota used up (quota_exceeded: docs/errors.md)",
+                  503: "Storage or queue briefly unavailable"}
 
 
 @bp.after_app_request

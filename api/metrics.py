@@ -24,7 +24,9 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from qagen.jobs.capacity import UNACKED_KEY
+from qagen.jobs.fairness import waiting
 from qagen.jobs.stats import BUCKETS, read_outcomes, read_stages
+from qagen.usage import totals
 
 log = logging.getLogger("qagen.api.requests")
 server_log = logging.getLogger(__name__)
@@ -52,12 +54,24 @@ class FleetCollector:
         yield from families
 
     def _fleet(self):
-        queued = GaugeMetricFamily("qagen_queue_depth", "Jobs waiting in the queue.")
-        queued.add_metric([], self.redis.llen(self.queue))
+        fair = waiting(self.redis, self.queue)
+        queued = GaugeMetricFamily("qagen_queue_depth", "Jobs waiting: in the dispatcher and in the Celery queue.")
+        queued.add_metric([], self.redis.llen(self.queue) + fair.total_pending)
         yield queued
+        pending = GaugeMetricFamily("qagen_tenant_jobs_pending", "Paper jobs waiting in the dispatcher, by tenant "
+                                    "(docs/fairness.md).", labels=["tenant"])
+        for tenant, count in sorted(fair.pending.items()):
+            pending.add_metric([tenant], count)
+        yield pending
+        dispatched = GaugeMetricFamily("qagen_tenant_jobs_dispatched", "Paper jobs dispatched (in the Celery queue "
+                                       "or running), by tenant.", labels=["tenant"])
+        for tenant, count in sorted(fair.dispatched.items()):
+            dispatched.add_metric([tenant], count)
+        yield dispatched
         running = GaugeMetricFamily("qagen_jobs_in_flight", "Jobs delivered to workers and not yet acknowledged.")
         running.add_metric([], self.redis.hlen(UNACKED_KEY))
         yield running
+        yield from usage_families(self.redis)
         outcomes = CounterMetricFamily("qagen_jobs", "Jobs finished, by outcome.", labels=["outcome"])
         for outcome, count in read_outcomes(self.redis).items():
             outcomes.add_metric([outcome], count)
@@ -68,6 +82,21 @@ class FleetCollector:
             buckets.append(("+Inf", values.get("count", 0.0)))
             stages.add_metric([stage], buckets, values.get("sum", 0.0))
         yield stages
+
+
+USAGE_HELP = {"papers": "Papers uploaded (accepted), by tenant.", "model_calls": "Model calls, by tenant.",
+              "input_tokens": "Model input tokens, by tenant.", "output_tokens": "Model output tokens, by tenant.",
+              "cost_usd": "Model cost in US dollars (litellm's cost map), by tenant."}
+
+
+def usage_families(redis):
+    """qagen_tenant_<figure>_total{tenant}: every tenant's usage since the start (qagen/usage.py)."""
+    figures = totals(redis)
+    for name, help_text in USAGE_HELP.items():
+        family = CounterMetricFamily(f"qagen_tenant_{name}", help_text, labels=["tenant"])
+        for tenant, values in figures.items():
+            family.add_metric([tenant], values[name])
+        yield family
 
 
 def registry(redis, queue: str) -> CollectorRegistry:

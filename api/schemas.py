@@ -151,12 +151,14 @@ class KnowledgeOut(Schema):
 
 
 class Capacity(Schema):
-    queued = Integer(required=True, metadata={"description": "Jobs waiting in the queue."})
+    queued = Integer(required=True, metadata={"description": "Jobs waiting, every tenant's (docs/fairness.md)."})
     running = Integer(required=True, metadata={"description": "Jobs taken by workers and not yet finished."})
     workers = Integer(allow_none=True, metadata={"description": "Ready worker pods (Kubernetes), when known."})
     slots = Integer(allow_none=True, metadata={"description": "Jobs the workers can run at once, when known."})
     median_job_seconds = Float(allow_none=True)
-    estimated_wait_seconds = Float(allow_none=True, metadata={"description": "Until a new job would start."})
+    estimated_wait_seconds = Float(allow_none=True, metadata={"description": "Until a new job of yours would "
+                                                              "start: behind your own waiting jobs and, round "
+                                                              "robin, one per turn of each other tenant's."})
 
 
 class Health(Schema):
@@ -225,6 +227,16 @@ class PaperInFileOut(Schema):
     total_marks = Float(allow_none=True)
 
 
+class JobUsageOut(Schema):
+    model_calls = Integer(required=True)
+    input_tokens = Integer(required=True)
+    output_tokens = Integer(required=True)
+    cost_usd = Float(required=True, metadata={"description": "From litellm's cost map; 0 for the offline engine."})
+    stopped = Boolean(required=True, metadata={"description": "True when the job stopped at the monthly cost "
+                                                              "quota: the items left unanswered say so."})
+    stop_reason = String(required=True, allow_none=True, validate=OneOf(["cost_quota"]))
+
+
 class PaperOut(Schema):
     title = String(required=True)
     instructions = String(required=True)
@@ -236,6 +248,8 @@ class PaperOut(Schema):
                                            "are each one's; empty for one paper."})
     warnings = List(String(), required=True, metadata={"description": WARNINGS_HELP})
     confidence = String(required=True, validate=OneOf(CONFIDENCE_LEVELS), metadata={"description": CONFIDENCE_HELP})
+    usage = Nested(JobUsageOut, metadata={"description": "The job's model calls, tokens and cost, and whether it "
+                                                         "stopped at the tenant's cost quota (result.json only)."})
 
 
 class Empty(Schema):

@@ -15,6 +15,7 @@ from api import idempotency
 from api.knowledge import owned_knowledge_base
 from api.schemas import Submission, UploadIn, UploadQuery
 from api.services import services
+from api.usage import reserve, unreserve
 from qagen.errors import InputError, SessionNotFound
 from qagen.jobs import fairness
 from qagen.jobs.records import JobState, Session, object_prefix, patiently
@@ -27,7 +28,8 @@ ERRORS = {400: "Missing, empty or invalid field", 401: "Missing or invalid API k
           404: "Unknown knowledge base", 409: "Same Idempotency-Key still in progress",
           413: "Upload too large", 415: "Not a paper qagen reads",
           422: "Idempotency-Key reused with a different body, or callback URL refused",
-          429: "Rate limited", 503: "Storage or queue briefly unavailable"}
+          429: "Rate limited, or a monthly quota used up (quota_exceeded: docs/errors.md)",
+          503: "Storage or queue briefly unavailable"}
 
 
 def submission(session_id: str) -> dict[str, str]:
@@ -110,6 +112,7 @@ def start_session(session_id: str, filename: str, input_key: str, kb_id: str | N
     """Create the session of an upload stored at `input_key` and queue its job: the 202 answer.
     Shared with the direct upload (api/direct_uploads.py); the input is removed when it fails."""
     s = services()
+    reserve(g.tenant, input_key)  # the monthly quotas: 429 quota_exceeded over one (api/usage.py)
     try:
         s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
                                   knowledge_base_id=kb_id, callback_url=callback_url, review=review,
@@ -117,6 +120,7 @@ def start_session(session_id: str, filename: str, input_key: str, kb_id: str | N
                                   idempotency_record=getattr(g.get("idempotency"), "key", None)))
     except Exception:
         _discard_input(s.storage, input_key)  # no session will ever point at it
+        unreserve(g.tenant)
         raise
     body = submission(session_id)
     headers = {"Location": body["status_url"]}
@@ -128,6 +132,7 @@ def start_session(session_id: str, filename: str, input_key: str, kb_id: str | N
     except Exception:
         # Not queued: leave nothing behind that looks like a job.
         log.exception("enqueue failed for session %s", session_id)
+        unreserve(g.tenant)
         try:
             patiently(lambda: s.sessions.delete(session_id, g.tenant), 5.0)
         except Exception:  # Redis still away: the record expires with the session ttl; the 503 stands

@@ -19,6 +19,7 @@ from functools import lru_cache
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
+from qagen.jobs.accounting import meter_engine, result_document, stopped_message
 from qagen.jobs.fairness import dispatch_quietly
 from qagen.jobs.fencing import losing_objects, run_prefix
 from qagen.jobs.leases import LeaseLost
@@ -228,6 +229,7 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
             progress("answering", REVIEW_PROGRESS, "loading the knowledge base")
             index = load_ready_index(session.knowledge_base_id, knowledge, storage, settings.knowledge_wait_seconds)
         engine = AnswerEngine.from_settings(settings, redis_client=redis, knowledge=index, fence=run.fence)
+        meter_engine(engine, redis, session.tenant)  # usage and the cost quota (qagen.jobs.accounting)
         result = finish_paper(paper, settings, progress, engine)
         progress("storing", 97, "saving the answered PDF")
         run.confirm()  # still ours: results are written by one run only
@@ -235,11 +237,13 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
         outputs = run_prefix(prefix, run.fence.token)  # this run's own keys, published by mark_complete
         result_key, result_json_key = f"{outputs}answers.pdf", f"{outputs}result.json"
         written.append(result_json_key)
-        storage.put(result_json_key, json.dumps(result.paper.to_dict(), ensure_ascii=False).encode(), "application/json")
+        storage.put(result_json_key, json.dumps(result_document(result.paper, engine), ensure_ascii=False).encode(), "application/json")
         written.append(result_key)
         storage.put(result_key, result.pdf, "application/pdf")
         progress("complete", 100, "")  # closes the timing of the storing stage
         sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
+        if stopped := stopped_message(result.paper, engine):
+            sessions.update(session_id, message=stopped, usage_stopped="cost_quota")
         _remove_losing_runs(storage, prefix, run.fence.token)
         record_job_duration(redis, time.monotonic() - started)
         record_outcome(redis, "complete")

@@ -114,6 +114,9 @@ class AnswerEngine:
     dense_min_margin: float | None = None  # the dense floor; None: the index's DENSE_MIN_MARGIN
     backoff_initial_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
+    meter: object | None = None  # a qagen.usage.Meter: every model call's tokens and cost
+    budget: Callable[[], str | None] | None = None  # qagen.quotas.CostBudget: None, or why no more calls
+    stopped: str | None = None  # set once `budget` refused a call: the items left unanswered say it
 
     @classmethod
     def from_settings(cls, settings, *, redis_client=None, knowledge=None, fence=None) -> AnswerEngine:
@@ -177,6 +180,10 @@ class AnswerEngine:
         if cached is not None:
             return cached
         async with semaphore:
+            if self.stopped is None and self.budget is not None:
+                self.stopped = self.budget()
+            if self.stopped:  # over the tenant's cost quota: the calls in flight finish, no new one starts
+                return Answer(text=self.stopped, status="failed", notes=["cost quota reached"])
             text = await self._call(messages)
         answer = parse_reply(text, passages)
         if not is_offline(self.model):
@@ -248,6 +255,10 @@ class AnswerEngine:
         except refusals(litellm) as exc:
             raise ModelError(f"The model {self.model!r} refused the request ({type(exc).__name__}: "
                              f"{str(exc)[:160]}); check QAGEN_MODEL and the provider's API key.") from exc
+        if self.meter is not None:
+            from qagen.usage import response_figures
+
+            self.meter.add(*response_figures(response, litellm))
         return response.choices[0].message.content or ""
 
     async def _call_offline(self, messages: list[dict[str, str]]) -> str:
@@ -258,7 +269,10 @@ class AnswerEngine:
 
         await self.limiter.acquire(self.model)
         try:
-            return await asyncio.to_thread(offline_answer, messages)
+            text = await asyncio.to_thread(offline_answer, messages)
         except Exception as exc:
             log.exception("the offline engine failed on a question")
             raise TransientError(f"{type(exc).__name__} from {self.model}: {str(exc)[:160]}") from exc
+        if self.meter is not None:
+            self.meter.add()  # a call, with no tokens and no cost
+        return text

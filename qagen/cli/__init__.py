@@ -285,3 +285,7 @@ def _servers():
 from qagen.cli.client_commands import register  # noqa: E402  (the API client's commands: submit, status, ...)
 
 register(main)
+
+from qagen.cli import tenant_commands  # noqa: E402  (tenants set/show, usage: docs/fairness.md, docs/usage.md)
+
+tenant_commands.register(main, tenants)
