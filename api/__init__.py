@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     versions.register(app, (uploads.bp, sessions.bp, review.bp, knowledge.bp, knowledge_list.bp, capacity.bp,
                             webhook_secret.bp, deliveries.bp, keys.bp, direct_uploads.bp, usage.bp))
     app.register_blueprint(web.bp)
+    # LTI 1.3 (docs/lti.md): browser routes under /lti, outside the versioned JSON API.
+    from api.lti.views import bp as lti_bp
+
+    app.register_blueprint(lti_bp)
     openapi.init_app(app)
     ratelimit.init_app(app, settings.redis_url, settings.rate_limit, settings.upload_rate_limit)
     # After the rate limit; before the upload slots: a malformed Idempotency-Key takes none.

@@ -42,3 +42,27 @@ def require_key(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def require_key_or_launch(view):
+    """`require_key`, or a teacher's LTI launch token in its place (api/lti/grants.py): the
+    routes of the page inside an LMS. `g.owner` is then the teacher, whose sessions alone the
+    view may show (api.sessions.owned_session); with a key it is None, the whole tenant's."""
+    with_key = require_key(view)
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from api.lti import grants
+
+        token = presented_key()
+        if not token.startswith(grants.PREFIX):
+            return with_key(*args, **kwargs)
+        grant = grants.lookup(services().redis, token)
+        if grant is None:
+            raise ApiError(401, "invalid_token", "This LMS launch has expired (they last "
+                                                 f"{grants.TTL_SECONDS // 60} minutes): open qagen again from "
+                                                 "the course.", CHALLENGE)
+        g.tenant, g.owner = grant.tenant, grant.owner
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from flask import after_this_request, current_app, g, request
 
 from api import idempotency
-from api.auth import require_key
+from api.auth import require_key_or_launch
 from api.errors import ApiError
 from api.files import CONTENT_TYPES, safe_filename
 from api.knowledge import owned_knowledge_base
@@ -110,7 +110,7 @@ def _upload_limit():
 
 
 @bp.post("/uploads/direct")
-@require_key
+@require_key_or_launch
 @bp.output(DirectUploadOut, status_code=201, description="A form to POST the file to the bucket with")
 @bp.doc(security="BearerAuth", responses=FORM_ERRORS, operation_id="direct_upload_form",
         description="Ask for a presigned form to send a paper straight to the bucket (docs/direct-uploads.md); "
@@ -177,7 +177,7 @@ def _checked(key: str, upload_id: str) -> tuple[str, str]:
 
 
 @bp.post("/uploads/direct/<uuid:upload_id>/session")
-@require_key
+@require_key_or_launch
 @bp.input(DirectSessionIn, location="json_or_form", arg_name="form")
 @bp.output(Submission, status_code=202, description="Accepted: follow status_url or events_url")
 @bp.doc(security="BearerAuth", responses=SESSION_ERRORS, operation_id="direct_upload_session",

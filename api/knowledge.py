@@ -8,7 +8,7 @@ import uuid
 from apiflask import APIBlueprint
 from flask import g, request
 
-from api.auth import require_key
+from api.auth import require_key, require_key_or_launch
 from api.errors import ApiError
 from api.files import read_upload
 from api import idempotency
@@ -98,7 +98,7 @@ def reindex(kb_id: str) -> bool:
 
 
 @bp.post("/knowledge")
-@require_key
+@require_key_or_launch
 @bp.input(KnowledgeIn, location="form_and_files", arg_name="form")
 @bp.output(KnowledgeOut, status_code=202, description="Accepted: documents stored, indexing started")
 @bp.doc(security="BearerAuth", responses={**UPLOAD, **DUPLICATES}, operation_id="create_knowledge_base")
@@ -130,7 +130,7 @@ def add_documents(kb_id: str, form: dict):
 
 
 @bp.get("/knowledge/<kb_id>")
-@require_key
+@require_key_or_launch
 @bp.output(KnowledgeOut)
 @bp.doc(security="BearerAuth", responses=FOUND, operation_id="get_knowledge_base")
 def show(kb_id: str):

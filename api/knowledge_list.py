@@ -7,7 +7,7 @@ import math
 from apiflask import APIBlueprint
 from flask import g
 
-from api.auth import require_key
+from api.auth import require_key_or_launch
 from api.errors import ApiError
 from api.integrator_schemas import KnowledgeList, KnowledgeListQuery, iso
 from api.services import services
@@ -30,7 +30,7 @@ def parse_cursor(cursor: str) -> tuple[float, str]:
 
 
 @bp.get("/knowledge")
-@require_key
+@require_key_or_launch
 @bp.input(KnowledgeListQuery, location="query", arg_name="query")
 @bp.output(KnowledgeList)
 @bp.doc(security="BearerAuth", responses={**AUTH, 400: "Invalid query (a bad cursor: bad_cursor)"})

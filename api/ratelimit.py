@@ -1,6 +1,7 @@
 """Per-tenant rate limits (flask-limiter on Redis) with RateLimit headers and 429s.
 
-Limits are counted per tenant wherever a request says who it is (a key in the header, or
+Limits are counted per tenant wherever a request says who it is (a key or an LMS launch's
+token in the header, or
 the `access_token` the event stream and download links carry in the query), so all of a
 tenant's keys share them and no tenant shares another's; only requests without a valid key
 or token are counted per client address: the real client's behind the Ingress
@@ -20,14 +21,24 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from api.versions import endpoints
-from api.auth import current_tenant
+from api.auth import current_tenant, presented_key
 from api.services import services
 from api.session_tokens import tenant_of_query_token
 
 
 def _client_key() -> str:
-    tenant = current_tenant() or _query_tenant()
+    tenant = current_tenant() or _launch_tenant() or _query_tenant()
     return f"tenant:{tenant}" if tenant else f"addr:{get_remote_address()}"
+
+
+def _launch_tenant() -> str | None:
+    """The tenant of a teacher's LTI launch token in the header (api/lti/grants.py), for counting
+    only: the page inside an LMS shares its tenant's limits."""
+    from api.lti import grants
+
+    token = presented_key()
+    grant = grants.lookup(services().redis, token) if token.startswith(grants.PREFIX) else None
+    return grant.tenant if grant else None
 
 
 def _query_tenant() -> str | None:

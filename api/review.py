@@ -19,7 +19,7 @@ from api import idempotency
 from api.errors import ApiError
 from api.schemas import PaperOut, Submission
 from api.services import services
-from api.auth import require_key
+from api.auth import require_key_or_launch
 from api.sessions import FOUND, owned_session, stored_json
 from api.uploads import submission
 from qagen.jobs import fairness
@@ -44,7 +44,7 @@ def _not_in_review(session_status: str) -> ApiError:
 
 
 @bp.get("/sessions/<session_id>/paper")
-@require_key
+@require_key_or_launch
 @bp.output(PaperOut, description="The parsed paper (its warnings and confidence); `answer` is null throughout")
 @bp.doc(security="BearerAuth", responses={**FOUND, 409: "No parsed paper stored: the session is still queued or "
                                                         "parsing, or was uploaded without review"},
@@ -60,7 +60,7 @@ def get_paper(session_id: str):
 
 
 @bp.put("/sessions/<session_id>/paper")
-@require_key
+@require_key_or_launch
 @bp.output(PaperOut, description="The paper as stored; it is what POST .../answer answers")
 @bp.doc(security="BearerAuth", responses={
     **FOUND, 400: "The body is not JSON", 409: NOT_IN_REVIEW + " (nothing was changed)",
@@ -91,7 +91,7 @@ def put_paper(session_id: str):
 
 
 @bp.post("/sessions/<session_id>/answer")
-@require_key
+@require_key_or_launch
 @bp.output(Submission, status_code=202, description="Queued to answer the stored paper: follow status_url or "
                                                      "events_url as after an upload")
 @bp.doc(security="BearerAuth", responses={**FOUND, 409: NOT_IN_REVIEW + " (e.g. it was already sent on: "

@@ -11,7 +11,7 @@ from pathlib import PurePath
 from apiflask import APIBlueprint
 from flask import Response, g, redirect, stream_with_context, url_for
 
-from api.auth import require_key
+from api.auth import require_key_or_launch
 from api.errors import ApiError
 from api.schemas import (DownloadQuery, EventsQuery, PaperOut, SessionList, SessionListQuery, SessionOut,
                          SessionTokenOut)
@@ -33,12 +33,14 @@ LINK_AUTH = ["BearerAuth", "SessionToken"]
 
 
 def owned_session(session_id: str) -> Session:
-    """The caller's session; another tenant's answers 404 exactly like a missing one."""
+    """The caller's session; another tenant's answers 404 exactly like a missing one, and so does,
+    for a teacher launched from an LMS (`g.owner`), another teacher's."""
     try:
         session = services().sessions.fetch(session_id)
     except SessionNotFound:
         session = None
-    if session is None or session.tenant != g.tenant:
+    owner = g.get("owner")
+    if session is None or session.tenant != g.tenant or (owner is not None and session.owner != owner):
         raise ApiError(404, "not_found", f"No session {session_id!r}.")
     return session
 
@@ -52,7 +54,7 @@ def complete_session(session_id: str) -> Session:
 
 
 @bp.get("/sessions/<session_id>")
-@require_key
+@require_key_or_launch
 @bp.output(SessionOut)
 @bp.doc(security="BearerAuth", responses=FOUND, operation_id="get_session")
 def status(session_id: str):
@@ -61,7 +63,7 @@ def status(session_id: str):
 
 
 @bp.delete("/sessions/<session_id>")
-@require_key
+@require_key_or_launch
 @bp.output(Empty, status_code=204, description="Deleted: the record, the upload, the PDF, result.json, the "
                                                 "session's webhook and Idempotency-Key records")
 @bp.doc(security="BearerAuth", responses={**FOUND, 503: "Storage briefly unavailable; try again (the session is "
@@ -77,7 +79,7 @@ def delete(session_id: str):
 
 
 @bp.get("/sessions")
-@require_key
+@require_key_or_launch
 @bp.input(SessionListQuery, location="query", arg_name="query")
 @bp.output(SessionList)
 @bp.doc(security="BearerAuth", responses={**AUTH, 400: "Invalid query"}, operation_id="list_sessions")
@@ -93,13 +95,13 @@ def list_sessions(query: dict):
             raise ApiError(400, "bad_cursor", "The cursor is not one this API returned.")
     status_filter = JobState(query["status"]) if query.get("status") else None
     found, next_score = services().sessions.list_for_tenant(g.tenant, limit=query["limit"], status=status_filter,
-                                                            before=before)
+                                                            before=before, owner=g.get("owner"))
     return {"sessions": [s.to_public() for s in found],
             "next_cursor": repr(next_score) if next_score is not None else None}
 
 
 @bp.post("/sessions/<session_id>/token")
-@require_key
+@require_key_or_launch
 @bp.output(SessionTokenOut, description="A token for this session's event stream and download, and both links")
 @bp.doc(security="BearerAuth", responses=FOUND, operation_id="create_session_token")
 def session_token(session_id: str):
@@ -192,7 +194,7 @@ def events(session_id: str, query: dict):
 
 
 @bp.get("/sessions/<session_id>/result.json")
-@require_key
+@require_key_or_launch
 @bp.output(PaperOut, description="The parsed paper with an answer on every question and part")
 @bp.doc(security="BearerAuth", responses=READY, operation_id="get_session_result")
 def result(session_id: str):

@@ -8,7 +8,7 @@ import uuid
 from apiflask import APIBlueprint
 from flask import g, url_for
 
-from api.auth import require_key
+from api.auth import require_key_or_launch
 from api.errors import ApiError
 from api.files import CONTENT_TYPES, read_upload
 from api import idempotency
@@ -84,7 +84,7 @@ def _callback(url: str | None) -> str | None:
 
 
 @bp.post("/upload")
-@require_key
+@require_key_or_launch
 @bp.input(UploadIn, location="form_and_files", arg_name="form")
 @bp.input(UploadQuery, location="query", arg_name="query")
 @bp.output(Submission, status_code=202, description="Accepted: follow status_url or events_url")
@@ -116,6 +116,7 @@ def start_session(session_id: str, filename: str, input_key: str, kb_id: str | N
     try:
         s.sessions.create(Session(id=session_id, tenant=g.tenant, filename=filename, input_key=input_key,
                                   knowledge_base_id=kb_id, callback_url=callback_url, review=review,
+                                  owner=g.get("owner"),  # a teacher launched from an LMS (api/lti/)
                                   # deleted with the session (qagen.lifecycle.delete_session)
                                   idempotency_record=getattr(g.get("idempotency"), "key", None)))
     except Exception:

@@ -7,9 +7,17 @@ export const KEY_STORAGE = 'qagen.apiKey';
 
 // ---------------------------------------------------------------- the key
 
+// Opened from an LMS (api/lti/pages.py): the launch's short-lived token for this teacher stands
+// in for a key. It is in the page itself, and never stored: the next launch brings a new one.
+const LAUNCH_TOKEN = document.querySelector('meta[name="qagen-launch-token"]')?.content || '';
+
+/** True on a page opened from an LMS, which has no key of its own to save or forget. */
+export function launchedFromLms() { return Boolean(LAUNCH_TOKEN); }
+
 let apiKey = readKey();
 
 function readKey() {
+  if (LAUNCH_TOKEN) return LAUNCH_TOKEN;
   try { return window.localStorage.getItem(KEY_STORAGE) || ''; } catch (e) { return ''; }
 }
 
@@ -18,6 +26,7 @@ export function currentKey() { return apiKey; }
 
 /** Keep `value` as the key in this browser ('' forgets it). */
 export function storeKey(value) {
+  if (LAUNCH_TOKEN) return;
   apiKey = value;
   try {
     if (value) window.localStorage.setItem(KEY_STORAGE, value);

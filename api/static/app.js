@@ -19,7 +19,7 @@
  *   download.js  downloading the answered PDF
  */
 
-import { KEY_STORAGE, api, currentKey, reloadKey, storeKey } from './api.js';
+import { KEY_STORAGE, api, currentKey, launchedFromLms, reloadKey, storeKey } from './api.js';
 import { clear, clearError, el, showError } from './dom.js';
 import { download } from './download.js';
 import { PAGE_TITLE, follow, stopFollowing } from './events.js';
@@ -36,6 +36,14 @@ function writeKey(value) {
 }
 
 function showKeyState() {
+  if (launchedFromLms()) {  // opened from an LMS: the launch is the permission, there is no key to show
+    const card = el.keyForm.closest('section');
+    if (!card.hidden) {
+      card.hidden = true;
+      for (const step of document.querySelectorAll('.step')) step.textContent = String(Number(step.textContent) - 1);
+    }
+    return;
+  }
   const key = currentKey();
   const saved = Boolean(key);
   el.keyForm.hidden = saved;

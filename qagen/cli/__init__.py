@@ -289,3 +289,7 @@ register(main)
 from qagen.cli import tenant_commands  # noqa: E402  (tenants set/show, usage: docs/fairness.md, docs/usage.md)
 
 tenant_commands.register(main, tenants)
+
+from qagen.cli.lti_commands import lti  # noqa: E402  (qagen lti ...: LTI 1.3 registrations, docs/lti.md)
+
+main.add_command(lti)
