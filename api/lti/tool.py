@@ -6,18 +6,23 @@
   launch data deep linking reads back, as JSON with a TTL, so any API replica can take the
   platform's POST that follows another's login.
 - `Launch` spends the nonce once the id_token's signature holds: the same id_token posted
-  again is refused (the library alone only checks that a nonce was issued).
+  again is refused (the library alone only checks that a nonce was issued). It reads the
+  platform's keyset (JWKS) with a timeout and keeps it in Redis for KEY_SET_SECONDS; an id_token
+  signed with a key the kept set lacks (the platform rotated its keys) fetches it again, once.
 - `refusal` turns the library's exceptions into ApiErrors with codes (docs/errors.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import typing as t
 
+import requests
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.launch_data_storage.base import DisableSessionId
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 
@@ -27,6 +32,8 @@ from qagen.lti.registry import Platform, PlatformStore
 
 CACHE_PREFIX = "qagen:lti:launch:"
 LAUNCH_DATA_SECONDS = 3600  # as long as a launch token (api/lti/grants.py): deep linking reads it back
+KEY_SET_SECONDS = 300  # how long a platform's keyset is kept
+KEY_SET_TIMEOUT_SECONDS = 5.0  # a platform slow to give its keyset fails the launch instead of holding a worker
 
 
 class RedisCache:
@@ -100,7 +107,27 @@ class NonceReplayed(LtiException):
     pass
 
 
+class _TimedSession(requests.Session):
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        kwargs.setdefault("timeout", KEY_SET_TIMEOUT_SECONDS)
+        return super().request(*args, **kwargs)
+
+
 class Launch(FlaskMessageLaunch):
+    def get_public_key(self):
+        try:
+            return super().get_public_key()
+        except LtiException as exc:
+            storage = self._public_key_cache_data_storage
+            if "Unable to find public key" not in str(exc) or storage is None:
+                raise
+        # The kept keyset lacks the token's key: the platform may have rotated its keys.
+        url = self._registration.get_key_set_url()
+        with DisableSessionId(storage):
+            storage.take_value("key-set-url-" + hashlib.md5(url.encode()).hexdigest())
+        self._registration.set_key_set(None)
+        return super().get_public_key()
+
     def validate_jwt_signature(self):
         super().validate_jwt_signature()
         # Only a platform-signed id_token spends a nonce, and only once.
@@ -136,8 +163,10 @@ def oidc_login(redis) -> tuple[FlaskOIDCLogin, ToolConf]:
 
 
 def message_launch(redis) -> Launch:
-    launch = Launch(FlaskRequest(), ToolConf(redis), launch_data_storage=storage(redis))
+    launch = Launch(FlaskRequest(), ToolConf(redis), launch_data_storage=storage(redis),
+                    requests_session=_TimedSession())
     launch.set_launch_data_lifetime(LAUNCH_DATA_SECONDS)
+    launch.set_public_key_caching(storage(redis), KEY_SET_SECONDS)
     return launch
 
 

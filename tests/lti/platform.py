@@ -46,6 +46,7 @@ class KeySetServer:
     def __init__(self):
         self.keys: dict = {"keys": []}
         self.pages: dict = {}
+        self.key_fetches = 0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +57,7 @@ class KeySetServer:
                     body = owner.pages[parts.path](dict(parse_qsl(parts.query))).encode()
                 else:
                     status, kind = (200 if parts.path == "/jwks.json" else 404), "application/json"
+                    owner.key_fetches += parts.path == "/jwks.json"
                     body = json.dumps(owner.keys).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", kind)

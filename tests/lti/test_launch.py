@@ -226,3 +226,58 @@ def test_a_registration_with_a_bad_url_is_refused_in_words(stack, tenant):
 
     assert done.returncode == 2
     assert "--issuer must be an absolute http(s) URL" in done.stderr
+
+
+# --- the platform's keyset ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_key_server():
+    from tests.lti.platform import KeySetServer
+
+    server = KeySetServer()
+    yield server
+    server.close()
+
+
+def test_the_platforms_keyset_is_fetched_once_for_many_launches_and_again_when_it_rotates(
+        stack, own_key_server, tenant, browser):
+    """A platform of its own keyset server, whose fetches are counted."""
+    platform = new_platform(stack, own_key_server, key_pair())
+    qagen(stack, *platform.add_platform_args(tenant))
+
+    for _ in range(3):
+        assert platform.launch(browser, "teacher-1").status_code == 200
+    assert own_key_server.key_fetches == 1  # kept in Redis (api/lti/tool.py KEY_SET_SECONDS)
+
+    platform.private_pem, platform.public_pem = key_pair()  # the platform rotates its key: a new kid
+    platform.publish_keys()
+    assert platform.launch(browser, "teacher-1").status_code == 200
+    assert own_key_server.key_fetches == 2
+
+
+def test_a_platform_that_does_not_answer_for_its_keyset_fails_the_launch_in_seconds(
+        stack, key_server, platform_keys, tenant, browser):
+    import socket
+    import time
+
+    from api.lti.tool import KEY_SET_TIMEOUT_SECONDS
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued and never answered
+    try:
+        platform = new_platform(stack, key_server, platform_keys)
+        args = platform.add_platform_args(tenant)
+        args[args.index("--key-set-url") + 1] = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+        qagen(stack, *args)
+
+        started = time.monotonic()
+        refused = platform.launch(browser, "teacher-1")
+        waited = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert refused.status_code == 401 and error_of(refused)["code"] == "lti_launch_refused"
+    assert "Error during fetch URL" in error_of(refused)["message"]
+    assert KEY_SET_TIMEOUT_SECONDS <= waited < KEY_SET_TIMEOUT_SECONDS + 5
