@@ -3,8 +3,9 @@
 A launch opens one of three things, by what the platform asks:
 - a deep-linking request (a teacher adding content): the teacher's finished sessions to pick
   from; the choice goes back to the platform as a signed LTI resource link (`POST /lti/deep-link`);
-- a resource link qagen returned that way (custom parameter `qagen_session_id`): the answered PDF,
-  through a signed short-lived URL, as `GET /api/v1/download/{id}` gives it;
+- a resource link qagen returned that way (custom parameters `qagen_session_id` and its signature
+  `qagen_link`, qagen.lti.keys.link_signature): the answered PDF, through a signed short-lived
+  URL, as `GET /api/v1/download/{id}` gives it;
 - any other resource link: the teachers' upload page, with a launch token for that teacher.
 Students may open the PDFs a teacher added; the upload page and deep linking are for the
 course's instructors, teaching assistants, content developers and administrators.
@@ -12,6 +13,7 @@ course's instructors, teaching assistants, content developers and administrators
 
 from __future__ import annotations
 
+import hmac
 from pathlib import PurePath
 
 from flask import Blueprint, g, jsonify, redirect, request, url_for
@@ -22,11 +24,13 @@ from api.errors import ApiError
 from api.lti import grants, pages, tool
 from api.services import services
 from qagen.jobs.records import JobState
+from qagen.lti.keys import link_signature
 from qagen.lti.registry import origin_of
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 SESSION_PARAMETER = "qagen_session_id"
+SIGNATURE_PARAMETER = "qagen_link"  # qagen.lti.keys.link_signature
 DEEP_LINK_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 PICKER_SIZE = 50
 
@@ -53,9 +57,10 @@ def launch():
     except (LtiException, OIDCException, AssertionError) as exc:
         raise tool.refusal(exc) from exc
     origins = platform.framing_origins()
-    session_id = ((data.get(CUSTOM) or {}).get(SESSION_PARAMETER) or "").strip()
+    custom = data.get(CUSTOM) or {}
+    session_id = str(custom.get(SESSION_PARAMETER) or "").strip()
     if session_id and not message.is_deep_link_launch():
-        return _pdf(tenant, session_id)
+        return _pdf(tenant, session_id, str(custom.get(SIGNATURE_PARAMETER) or ""))
     if not data.get("sub"):
         raise ApiError(401, "lti_launch_refused", "The launch names no user (an anonymous launch): qagen needs to "
                                                   "know which teacher's sessions to show.")
@@ -76,9 +81,12 @@ def _teaches(message: tool.Launch) -> bool:
                                      message.check_designer_access, message.check_staff_access))
 
 
-def _pdf(tenant: str, session_id: str):
+def _pdf(tenant: str, session_id: str, signature: str):
     from api.sessions import complete_session
 
+    if not hmac.compare_digest(signature, link_signature(services().redis, tenant, session_id)):
+        # Not a link qagen made for this tenant (its parameters were edited): as for a missing paper.
+        raise ApiError(404, "not_found", f"No session {session_id!r}.")
     g.tenant = tenant  # any teacher's or student's launch of the deployment: the link was added to the course
     session = complete_session(session_id)
     s = services()
@@ -112,7 +120,8 @@ def deep_link():
         raise tool.refusal(exc) from exc
     resource = (DeepLinkResource().set_url(url_for("lti.launch", _external=True))
                 .set_title(f"{PurePath(session.filename).stem} (answers)")
-                .set_custom_params({SESSION_PARAMETER: session.id}))
+                .set_custom_params({SESSION_PARAMETER: session.id,
+                                    SIGNATURE_PARAMETER: link_signature(redis, grant.tenant, session.id)}))
     return_url = settings["deep_link_return_url"]
     jwt = link.get_response_jwt([resource])
     return pages.auto_post(return_url, jwt, grant.frame_origins, origin_of(return_url))

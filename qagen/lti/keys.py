@@ -10,7 +10,10 @@ which platforms that cached the old JWKS fetch it again on the next unknown `kid
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -50,3 +53,17 @@ def rotate(redis) -> ToolKeyPair:
     pair = _generate()
     redis.set(KEY, json.dumps(pair.__dict__))
     return pair
+
+
+LINK_SECRET = "qagen:lti:link-secret"
+
+
+def link_signature(redis, tenant: str, session_id: str) -> str:
+    """The signature qagen puts beside a session's id in the links it adds to courses, so that a
+    link's custom parameters edited in the LMS cannot open another session. Its secret is its own
+    (created once, like the key pair), so `rotate` leaves the links in courses working."""
+    secret = redis.get(LINK_SECRET)
+    if secret is None:
+        redis.set(LINK_SECRET, secrets.token_hex(32), nx=True)
+        secret = redis.get(LINK_SECRET)
+    return hmac.new(secret, f"{tenant}\n{session_id}".encode(), hashlib.sha256).hexdigest()[:32]

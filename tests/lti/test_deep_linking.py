@@ -52,13 +52,31 @@ def test_a_deep_linking_round_trip_puts_the_answered_pdf_in_the_course(stack, pl
     item = items[0]
     assert item["type"] == "ltiResourceLink" and item["title"] == "quiz (answers)"
     assert item["url"] == stack.layout.api_url + "/lti/launch"
-    assert item["custom"] == {"qagen_session_id": answered}
+    assert item["custom"]["qagen_session_id"] == answered and item["custom"]["qagen_link"]
 
     # A student opens the link in the course: the PDF, through a signed short-lived URL.
     opened = platform.launch(browser, "student-1", roles=LEARNER, custom=item["custom"])
     assert opened.status_code == 303
     pdf = httpx.get(opened.headers["location"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_a_link_whose_parameters_were_edited_in_the_lms_opens_nothing(stack, platform, browser, answered,
+                                                                        other_tenant):
+    """A teacher may edit a link's custom parameters in the LMS: another session's id, without
+    the signature qagen gave the link, is refused like a missing paper."""
+    picker = platform.launch(browser, "teacher-1", deep_link_return_url=RETURN_URL)
+    chosen = browser.post("/lti/deep-link", data={"launch_token": hidden(picker.text, "launch_token")[0],
+                                                  "session_id": answered})
+    custom = platform.check_deep_linking_response(hidden(chosen.text, "JWT")[0])[0]["custom"]
+    with as_teacher(stack, launch_token(platform.launch(browser, "teacher-2"))) as bob:
+        bobs = upload(bob)
+        assert wait_for_session(bob, bobs)["status"] == "complete"
+
+    for edited in ({**custom, "qagen_session_id": bobs}, {"qagen_session_id": bobs}):
+        refused = platform.launch(browser, "student-1", roles=LEARNER, custom=edited)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+    assert platform.launch(browser, "student-1", roles=LEARNER, custom=custom).status_code == 303
 
 
 def test_the_picker_shows_only_the_teachers_finished_sessions(stack, platform, browser, answered):

@@ -87,4 +87,4 @@ def test_a_launch_and_a_deep_link_work_over_https_with_the_frames_cookies(app_be
 
     assert chosen.status_code == 200, chosen.text
     jwt = chosen.text.split('name="JWT" value="')[1].split('"')[0]
-    assert platform.check_deep_linking_response(jwt)[0]["custom"] == {"qagen_session_id": session_id}
+    assert platform.check_deep_linking_response(jwt)[0]["custom"]["qagen_session_id"] == session_id
