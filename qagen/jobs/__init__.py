@@ -7,6 +7,9 @@
 - `names`: the Celery task names (the only place they are spelled).
 - `queue`: the Celery configuration the API (producer) and the worker (consumer) share.
 - `stats`: stage durations and job outcomes, fleet-wide, for /metrics.
+- `fairness`: the dispatcher that moves paper jobs, fairly between tenants, from their
+  pending lists into the Celery queue (docs/fairness.md); `accounting`: a job's usage and
+  its tenant's cost quota (docs/usage.md).
 
 A job's states (`JobState`, the API's `status`) and what moves it between them:
 

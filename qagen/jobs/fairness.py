@@ -147,8 +147,9 @@ _capture_app = None
 
 def celery_message(session_id: str, queue: str) -> str:
     """The Celery message `send_task(PROCESS_QUESTION_PAPER, [session_id], task_id=session_id)`
-    would push onto `queue`, byte for byte as kombu's Redis transport writes it; built with
-    Celery's own code through kombu's in-memory transport (nothing is sent anywhere)."""
+    would push onto `queue`, as kombu's Redis transport writes it; built with Celery's own code
+    (`as_task_v2`, kombu's producer on its in-memory transport). Nothing is published, so no
+    `before/after_task_publish` signal fires: the job is queued when `submit` stores it."""
     global _capture_app
     from kombu.utils.json import dumps
 
@@ -158,9 +159,13 @@ def celery_message(session_id: str, queue: str) -> str:
 
             _capture_app = Celery("qagen-dispatch", broker="memory://")
             _capture_app.conf.update(task_serializer="json", accept_content=["json"], task_send_sent_event=False)
-        with _capture_app.producer_or_acquire() as producer:
-            _capture_app.send_task(PROCESS_QUESTION_PAPER, args=[session_id], task_id=session_id, queue=queue,
-                                   producer=producer)
+        app = _capture_app
+        headers, properties, body, _ = app.amqp.as_task_v2(
+            session_id, PROCESS_QUESTION_PAPER, args=[session_id], kwargs={}, root_id=session_id,
+            reply_to=app.thread_oid, ignore_result=None)
+        with app.producer_or_acquire() as producer:
+            producer.publish(body, exchange="", routing_key=queue, serializer="json", delivery_mode=2, headers=headers,
+                             retry=False, **properties)
             message = producer.channel._get(queue)
     return dumps(message)
 
@@ -198,9 +203,8 @@ def enqueue(client: redis.Redis, celery, settings: Settings, session_id: str, te
 
 
 def dispatch_quietly(client: redis.Redis, settings: Settings) -> list[str]:
-    """`dispatch` for the worker's hooks: a failure is logged, the sweeper tries again."""
-    if not settings.fair_scheduling:
-        return []
+    """`dispatch` for the worker's hooks: a failure is logged, the sweeper tries again. Workers
+    dispatch whatever `fair_scheduling` says, so jobs left pending when it is turned off still run."""
     try:
         return dispatch(client, settings)
     except Exception as exc:

@@ -33,6 +33,7 @@ from celery import signals
 
 from api import create_app, idempotency
 from devtools.stack import free_port, wait_until
+from qagen.jobs import fairness
 from tests.waiting import wait_for_session
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,15 +177,27 @@ class CuttableProxy:
         self.listener.close()
 
 
+@pytest.mark.parametrize("scheduling", ["fair", "fifo"])
 def test_a_failed_final_write_still_lets_a_retry_get_the_original_session(stack, settings, api_key, client,
-                                                                          redis_client):
+                                                                          redis_client, monkeypatch, scheduling):
     proxy = CuttableProxy(stack.layout.redis_port)
-    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0"}))
+    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0",
+                                                 "fair_scheduling": scheduling == "fair"}))
     key = str(uuid.uuid4())
 
     def cut_once_published(sender=None, headers=None, **_):
         proxy.cut()  # the job is on the queue; Redis is now out of this API's reach
 
+    # FIFO: the job is queued once Celery published it; fair scheduling (qagen/jobs/fairness.py):
+    # once it is in its tenant's pending list (the dispatcher, a worker's sweeper, moves it on).
+    submit = fairness.submit
+
+    def submit_then_cut(*args, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = submit(*args, **kwargs)
+        cut_once_published()
+        return outcome
+
+    monkeypatch.setattr(fairness, "submit", submit_then_cut)
     signals.after_task_publish.connect(cut_once_published, weak=False)
     try:
         first = app.test_client().post("/api/v1/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
@@ -236,18 +249,29 @@ def _ignore_errors(call) -> None:
         pass
 
 
+@pytest.mark.parametrize("scheduling", ["fair", "fifo"])
 def test_a_job_whose_enqueue_failed_and_whose_clean_up_failed_is_queued_by_the_retry(stack, settings, api_key,
-                                                                                     client, redis_client):
+                                                                                     client, redis_client,
+                                                                                     monkeypatch, scheduling):
     """Redis goes out of reach as the job is published: the request answers 503 and cannot remove
     its session or the answer it recorded. The retry with the same key queues that session's job,
     and gets it; nothing is answered twice and no second session is made."""
     proxy = CuttableProxy(stack.layout.redis_port)
-    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0"}))
+    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0",
+                                                 "fair_scheduling": scheduling == "fair"}))
     key = str(uuid.uuid4())
 
     def cut_before_publishing(sender=None, **_):
         proxy.cut()
 
+    # Fair scheduling queues the job into its tenant's pending list (qagen/jobs/fairness.py).
+    submit = fairness.submit
+
+    def cut_then_submit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cut_before_publishing()
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(fairness, "submit", cut_then_submit)
     signals.before_task_publish.connect(cut_before_publishing, weak=False)
     try:
         first = app.test_client().post("/api/v1/upload", data={"file": (io.BytesIO(QUIZ), "quiz.txt")},
