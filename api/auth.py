@@ -13,6 +13,7 @@ from flask import g, request
 
 from api.errors import ApiError
 from api.services import services
+from qagen.lti import grants
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="qagen"'}
 
@@ -45,15 +46,13 @@ def require_key(view):
 
 
 def require_key_or_launch(view):
-    """`require_key`, or a teacher's LTI launch token in its place (api/lti/grants.py): the
+    """`require_key`, or a teacher's LTI launch token in its place (qagen/lti/grants.py): the
     routes of the page inside an LMS. `g.owner` is then the teacher, whose sessions alone the
     view may show (api.sessions.owned_session); with a key it is None, the whole tenant's."""
     with_key = require_key(view)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from api.lti import grants
-
         token = presented_key()
         if not token.startswith(grants.PREFIX):
             return with_key(*args, **kwargs)

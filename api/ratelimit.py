@@ -24,6 +24,7 @@ from api.versions import endpoints
 from api.auth import current_tenant, presented_key
 from api.services import services
 from api.session_tokens import tenant_of_query_token
+from qagen.lti import grants
 
 
 def _client_key() -> str:
@@ -32,10 +33,8 @@ def _client_key() -> str:
 
 
 def _launch_tenant() -> str | None:
-    """The tenant of a teacher's LTI launch token in the header (api/lti/grants.py), for counting
+    """The tenant of a teacher's LTI launch token in the header (qagen/lti/grants.py), for counting
     only: the page inside an LMS shares its tenant's limits."""
-    from api.lti import grants
-
     token = presented_key()
     grant = grants.lookup(services().redis, token) if token.startswith(grants.PREFIX) else None
     return grant.tenant if grant else None

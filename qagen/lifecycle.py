@@ -37,6 +37,8 @@ from qagen.jobs.records import SESSION_OBJECTS, Session, SessionStore, index_for
 from qagen.knowledge.indexing import INDEX_LEASES
 from qagen.knowledge.store import KEY_PREFIX as KB_PREFIX
 from qagen.knowledge.store import KnowledgeBase, KnowledgeBaseStore
+from qagen.lti import grants
+from qagen.lti.registry import PlatformStore
 from qagen.storage import S3Storage
 from qagen.webhooks.deliveries import (EVENT_TYPES, FINAL_STATUSES, RECORD_PREFIX, SCHEDULE_KEY, event_id_for,
                                       record_key)
@@ -104,7 +106,7 @@ class TenantDeletion:
     keys: int = 0
     sessions: int = 0
     knowledge_bases: int = 0
-    records: int = 0  # other Redis records: webhook secret, idempotency and webhook records
+    records: int = 0  # other Redis records: webhook secret, idempotency and webhook records, LTI deployments
     objects: int = 0
 
 
@@ -115,6 +117,8 @@ def delete_tenant(client: redis.Redis, storage: S3Storage, tenant: str) -> Tenan
     for key in keys.list(tenant):
         report.keys += keys.revoke(key.id)
     client.srem(TENANTS, tenant)
+    # Its LMS deployments and teachers' launch tokens (docs/lti.md): no launch brings it back.
+    report.records += PlatformStore(client).remove_tenant(tenant) + grants.revoke_tenant(client, tenant)
 
     sessions = SessionStore(client, ttl_seconds=3600)
     for raw_id in client.zrange(index_for(tenant), 0, -1):

@@ -31,7 +31,7 @@ from qagen.lti.keys import tool_key_pair
 from qagen.lti.registry import Platform, PlatformStore
 
 CACHE_PREFIX = "qagen:lti:launch:"
-LAUNCH_DATA_SECONDS = 3600  # as long as a launch token (api/lti/grants.py): deep linking reads it back
+LAUNCH_DATA_SECONDS = 3600  # as long as a launch token (qagen/lti/grants.py): deep linking reads it back
 KEY_SET_SECONDS = 300  # how long a platform's keyset is kept
 KEY_SET_TIMEOUT_SECONDS = 5.0  # a platform slow to give its keyset fails the launch instead of holding a worker
 

@@ -21,9 +21,10 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 
 from api.errors import ApiError
-from api.lti import grants, pages, tool
+from api.lti import pages, tool
 from api.services import services
 from qagen.jobs.records import JobState
+from qagen.lti import grants
 from qagen.lti.keys import link_signature
 from qagen.lti.registry import origin_of
 

@@ -6,4 +6,5 @@ parts the command line shares with it, in Redis:
   deployment mapped to a qagen tenant;
 - qagen.lti.keys: the tool's RSA key pair, which signs deep-linking answers; generated once
   and kept in Redis; only its public half ever leaves (the JWKS at /lti/jwks.json).
+- qagen.lti.grants: the launch tokens (`qlt_...`) a launch gives the page for one teacher.
 """

@@ -118,3 +118,21 @@ class PlatformStore:
             return False
         self.redis.hset(KEY, _field(issuer, client_id), json.dumps(asdict(platform)))
         return True
+
+    def remove_tenant(self, tenant: str) -> int:
+        """Remove every deployment mapped to `tenant`, and a registration left with none (the
+        tenant is being deleted: no launch may bring it back); how many deployments."""
+        removed = 0
+        for platform in self.all():
+            gone = [d for d, t in platform.deployments.items() if t == tenant]
+            if not gone:
+                continue
+            removed += len(gone)
+            for deployment_id in gone:
+                del platform.deployments[deployment_id]
+            name = _field(platform.issuer, platform.client_id)
+            if platform.deployments:
+                self.redis.hset(KEY, name, json.dumps(asdict(platform)))
+            else:
+                self.redis.hdel(KEY, name)
+        return removed

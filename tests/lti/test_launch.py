@@ -281,3 +281,16 @@ def test_a_platform_that_does_not_answer_for_its_keyset_fails_the_launch_in_seco
     assert refused.status_code == 401 and error_of(refused)["code"] == "lti_launch_refused"
     assert "Error during fetch URL" in error_of(refused)["message"]
     assert KEY_SET_TIMEOUT_SECONDS <= waited < KEY_SET_TIMEOUT_SECONDS + 5
+
+
+def test_deleting_the_tenant_ends_its_launch_tokens_and_its_deployments(stack, platform, browser, tenant):
+    token = launch_token(platform.launch(browser, "teacher-1"))
+
+    qagen(stack, "tenants", "delete", tenant, "--yes")
+
+    with as_teacher(stack, token) as teacher:
+        assert error_of(teacher.get("/api/v1/sessions"))["code"] == "invalid_token"
+    refused = browser.get("/lti/login", params={"iss": platform.issuer, "login_hint": "teacher-1",
+                                                "client_id": platform.client_id})
+    assert refused.status_code == 403 and error_of(refused)["code"] == "lti_unknown_platform"
+    assert platform.issuer not in qagen(stack, "lti", "list-platforms").stdout

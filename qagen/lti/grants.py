@@ -56,3 +56,13 @@ def lookup(redis, token: str) -> Grant | None:
         return None
     grant = Grant(**json.loads(raw))
     return grant if grant.expires_at > time.time() else None
+
+
+def revoke_tenant(redis, tenant: str) -> int:
+    """End every live launch token of `tenant` (the tenant is being deleted); how many."""
+    removed = 0
+    for name in redis.scan_iter(match=RECORD_PREFIX + "*", count=1000):
+        raw = redis.get(name)
+        if raw and json.loads(raw).get("tenant") == tenant:
+            removed += redis.delete(name)
+    return removed
