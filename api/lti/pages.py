@@ -82,3 +82,14 @@ def auto_post(return_url: str, jwt: str, frame_origins: list[str], platform_orig
             f'<button type="submit" class="button">Return to the course</button></form>\n'
             f'<script src="assets/lti-autopost.js"></script>')
     return framed(_document("qagen: returning to the course", body), frame_origins, [platform_origin])
+
+
+def refusal(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    """A refusal (docs/errors.md) as a page, for a person looking at the LMS's frame. It holds no
+    token and nothing to click, so any page may frame it."""
+    body = (f'<p class="alert">{escape(message)}</p>\n<p class="hint">Error code: <code>{escape(code)}</code> '
+            f"(HTTP {status}). Your LMS administrator can look it up in qagen's docs/errors.md.</p>")
+    response = framed(_document("qagen could not open", body), ["*"])
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response

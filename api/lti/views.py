@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 from pathlib import PurePath
 
-from flask import Blueprint, g, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 
@@ -34,6 +34,15 @@ SESSION_PARAMETER = "qagen_session_id"
 SIGNATURE_PARAMETER = "qagen_link"  # qagen.lti.keys.link_signature
 DEEP_LINK_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 PICKER_SIZE = 50
+
+
+@bp.errorhandler(ApiError)
+def _refused(error: ApiError):
+    """In the LMS's frame a browser shows the refusal as a page; any other client gets the API's JSON."""
+    accepted = request.accept_mimetypes
+    if accepted["text/html"] > accepted["application/json"]:
+        return pages.refusal(error.status_code, (error.extra_data or {})["code"], error.message, error.headers)
+    return current_app.error_callback(error)
 
 
 @bp.route("/login", methods=["GET", "POST"])

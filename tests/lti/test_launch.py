@@ -294,3 +294,18 @@ def test_deleting_the_tenant_ends_its_launch_tokens_and_its_deployments(stack, p
                                                 "client_id": platform.client_id})
     assert refused.status_code == 403 and error_of(refused)["code"] == "lti_unknown_platform"
     assert platform.issuer not in qagen(stack, "lti", "list-platforms").stdout
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_browser_in_the_lms_frame_sees_a_refusal_as_a_page_with_its_code(platform, browser):
+    browser.headers["Accept"] = BROWSER_ACCEPT
+
+    refused = platform.launch(browser, "student-1", roles=LEARNER)
+
+    assert refused.status_code == 403 and refused.headers["Content-Type"].startswith("text/html")
+    assert "Only the course&#x27;s instructors may upload papers" in refused.text
+    assert "<code>lti_not_instructor</code>" in refused.text
+    assert "frame-ancestors *" in refused.headers["Content-Security-Policy"]
+    assert "<script" not in refused.text
