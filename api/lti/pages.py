@@ -15,6 +15,7 @@ Whatever the platform or a session says is escaped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -61,6 +62,10 @@ def _document(title: str, body: str) -> str:
             f'<body>\n<main id="main" class="wrap">\n<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n')
 
 
+def _when(timestamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp or 0))
+
+
 def deep_link_picker(token: str, sessions: list[Session], frame_origins: list[str]) -> Response:
     if not sessions:
         body = ("<p>You have no answered paper yet. Open qagen from the course (not from “add content”), upload a "
@@ -71,7 +76,8 @@ def deep_link_picker(token: str, sessions: list[Session], frame_origins: list[st
             f'<input type="hidden" name="launch_token" value="{escape(token)}">'
             f'<input type="hidden" name="session_id" value="{escape(s.id)}">'
             f'<button type="submit" class="button">Add “{escape(s.filename)}” answered</button> '
-            f'<span class="hint">{s.question_count or 0} questions</span></form></li>' for s in sessions)
+            f'<span class="hint">{s.question_count or 0} questions · answered {_when(s.finished_at)}</span>'
+            f'</form></li>' for s in sessions)
         body = f"<p>Choose the answered paper to add to the course.</p>\n<ul class=\"sessions\">\n{rows}\n</ul>"
     return framed(_document("qagen: add an answered paper", body), frame_origins)
 

@@ -41,7 +41,8 @@ def key_pair() -> tuple[str, str]:
 
 class KeySetServer:
     """The platform's web server on a loopback port: its JWKS at /jwks.json, and the pages a
-    test adds to `pages` (path -> a function of the query that returns HTML), for a browser."""
+    test adds to `pages` (path -> a function of the query, or of a POST's form, that returns
+    HTML), for a browser."""
 
     def __init__(self):
         self.keys: dict = {"keys": []}
@@ -61,6 +62,18 @@ class KeySetServer:
                     body = json.dumps(owner.keys).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):  # a page given a form: what an auto-posting form sends
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode()))
+                page = owner.pages.get(parts.path)
+                body = (page(form) if page else "").encode()
+                self.send_response(200 if page else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

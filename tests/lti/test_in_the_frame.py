@@ -41,24 +41,36 @@ def course(stack, key_server, platform_keys, tenant):
                         public_pem=public_pem)
     platform.publish_keys()
     qagen(stack, *platform.add_platform_args(tenant))
-    login = platform.tool_url + "/lti/login?" + urlencode({
-        "iss": platform.issuer, "login_hint": "teacher-1", "lti_message_hint": "resource-link-1",
-        "target_link_uri": platform.tool_url + "/lti/launch", "client_id": platform.client_id,
-        "lti_deployment_id": platform.deployment_id})
-
-    def course_page(query: dict) -> str:
-        return (f'<!doctype html><title>Physics 101</title><h1>Physics 101</h1>'
+    def framed_launch(title: str, hint: str) -> str:
+        login = platform.tool_url + "/lti/login?" + urlencode({
+            "iss": platform.issuer, "login_hint": "teacher-1", "lti_message_hint": hint,
+            "target_link_uri": platform.tool_url + "/lti/launch", "client_id": platform.client_id,
+            "lti_deployment_id": platform.deployment_id})
+        return (f'<!doctype html><title>{title}</title><h1>{title}</h1>'
                 f'<iframe title="qagen" src="{html.escape(login)}" width="1100" height="1400"></iframe>')
 
     def authorize(query: dict) -> str:
         # The platform's answer to the tool's authentication request: a form that posts itself.
-        data = platform.launch_data(query, "teacher-1", INSTRUCTOR)
+        deep_link = query.get("lti_message_hint") == "deep-link"
+        data = platform.launch_data(query, "teacher-1", INSTRUCTOR,
+                                    deep_link_return_url=key_server.url + "/return" if deep_link else None)
         fields = "".join(f'<input type="hidden" name="{name}" value="{html.escape(data[name])}">'
                          for name in ("id_token", "state"))
         return (f'<!doctype html><form method="post" action="{html.escape(data["launch_url"])}">{fields}</form>'
                 f'<script>document.forms[0].submit()</script>')
 
-    key_server.pages.update({"/course": course_page, "/auth": authorize})
+    def deep_linking_return(form: dict) -> str:
+        # The platform checks the tool's signed answer (the tool's JWKS over HTTP) and adds the items.
+        items = platform.check_deep_linking_response(form["JWT"])
+        added.extend(items)
+        return "<!doctype html><title>Added</title>" + "".join(
+            f"<p>Added: {html.escape(item['title'])}</p>" for item in items)
+
+    added: list[dict] = []
+    platform.added = added
+    key_server.pages.update({"/course": lambda query: framed_launch("Physics 101", "resource-link-1"),
+                             "/add-content": lambda query: framed_launch("Add content", "deep-link"),
+                             "/auth": authorize, "/return": deep_linking_return})
     yield platform
     key_server.pages.clear()
 
@@ -82,4 +94,14 @@ def test_a_teacher_answers_a_paper_inside_the_course_frame(chromium, course, key
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lti-course-frame.png"), full_page=True)
-    assert refused == []  # nothing the page needed was blocked by its policy (frame-ancestors included)
+
+    # Then the teacher adds the answered paper to the course: the picker in the frame, one click,
+    # and the signed answer posts itself back to the platform (api/static/lti-autopost.js).
+    page.goto(key_server.url + "/add-content")
+    choice = frame.get_by_role("button", name="Add “sample-paper.pdf” answered")
+    expect(choice).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "lti-deep-link-picker.png"))
+    choice.click()
+    expect(frame.get_by_text("Added: sample-paper (answers)")).to_be_visible(timeout=20_000)
+    assert [item["type"] for item in course.added] == ["ltiResourceLink"]
+    assert refused == []  # nothing the pages needed was blocked by their policy (frame-ancestors included)
