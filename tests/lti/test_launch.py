@@ -309,3 +309,25 @@ def test_a_browser_in_the_lms_frame_sees_a_refusal_as_a_page_with_its_code(platf
     assert "<code>lti_not_instructor</code>" in refused.text
     assert "frame-ancestors *" in refused.headers["Content-Security-Policy"]
     assert "<script" not in refused.text
+
+
+def test_a_teachers_direct_upload_is_theirs_too(stack, platform, browser):
+    """The page sends a large paper straight to the bucket (docs/direct-uploads.md): with a launch
+    token, the session it makes is the teacher's, as an ordinary upload's is."""
+    import httpx
+
+    from tests.conftest import EXAMPLE_PAPER
+
+    with as_teacher(stack, launch_token(platform.launch(browser, "teacher-1"))) as ada, \
+            as_teacher(stack, launch_token(platform.launch(browser, "teacher-2"))) as bob:
+        direct = ada.post("/api/v1/uploads/direct")
+        assert direct.status_code == 201, direct.text
+        form = direct.json()
+        sent = httpx.post(form["url"], data=form["fields"], files={"file": ("paper.pdf", EXAMPLE_PAPER.read_bytes())},
+                          timeout=60)
+        assert sent.status_code == 204
+        made = ada.post(f"/api/v1/uploads/direct/{form['upload_id']}/session", json={"filename": "paper.pdf"})
+        assert made.status_code == 202, made.text
+
+        assert [s["session_id"] for s in ada.get("/api/v1/sessions").json()["sessions"]] == [form["upload_id"]]
+        assert error_of(bob.get(f"/api/v1/sessions/{form['upload_id']}"))["code"] == "not_found"
