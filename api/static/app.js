@@ -120,3 +120,15 @@ setupAnswering((id, initial) => {
 setupUpload();
 showKeyState();
 refreshSessions();
+if (launchedFromLms()) {
+  // Opened from an LMS, the page has a <base> (api/lti/pages.py), against which "#main" would
+  // leave it: an in-page link moves the focus itself.
+  for (const link of document.querySelectorAll('a[href^="#"]')) {
+    link.addEventListener('click', (event) => {
+      const target = document.getElementById(link.getAttribute('href').slice(1));
+      if (!target) return;
+      event.preventDefault();
+      target.focus();
+    });
+  }
+}

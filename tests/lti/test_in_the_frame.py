@@ -87,6 +87,11 @@ def test_a_teacher_answers_a_paper_inside_the_course_frame(chromium, course, key
     expect(frame.get_by_label("Choose a paper")).to_be_attached(timeout=20_000)
     expect(frame.get_by_role("heading", name="Your API key")).to_be_hidden()
     expect(frame.locator("#upload-heading .step")).to_have_text("1")  # the steps count from the paper
+    # The skip link stays on the page (its <base> would send "#main" to the plain page at /).
+    frame.locator(".skip-link").focus()
+    page.keyboard.press("Enter")
+    expect(frame.locator("#main")).to_be_focused()
+    assert page.frames[1].url.endswith("/lti/launch")
     frame.get_by_label("Choose a paper").set_input_files(str(EXAMPLE_PAPER))
     frame.get_by_role("button", name="Answer this paper").click()
     expect(frame.locator("progress#progress")).to_have_attribute("value", "100", timeout=JOB_TIMEOUT_MS)
