@@ -99,6 +99,11 @@ def test_a_teacher_answers_a_paper_inside_the_course_frame(chromium, course, key
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lti-course-frame.png"), full_page=True)
+    with page.expect_download() as downloading:  # the PDF, from inside the frame
+        frame.get_by_role("button", name="Download the answers (PDF)").click()
+    saved = ARTIFACTS / "lti-frame-answers.pdf"
+    downloading.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
 
     # Then the teacher adds the answered paper to the course: the picker in the frame, one click,
     # and the signed answer posts itself back to the platform (api/static/lti-autopost.js).
