@@ -4,12 +4,13 @@ the keys of `leases.Scope.keys`: KEYS[1] the lease, KEYS[2] the run record (the 
 record for papers), KEYS[3] the watch list, KEYS[4] the fencing counter (qagen.jobs.fencing).
 """
 
-# Increments the fencing counter (which expires with the record, when the record expires).
+# Increments the fencing counter. It expires with the record; for a record that does not
+# expire (a knowledge base's runs, which fence nothing yet), a week after the last run.
 _BUMP = """
 local function bump()
   local value = redis.call('incr', KEYS[4])
   local ttl = redis.call('pttl', KEYS[2])
-  if ttl > 0 then redis.call('pexpire', KEYS[4], ttl) end
+  if ttl > 0 then redis.call('pexpire', KEYS[4], ttl) else redis.call('pexpire', KEYS[4], 604800000) end
   return value
 end
 """

@@ -29,6 +29,10 @@ CLUSTER_ENV = {
     "QAGEN_UPLOAD_RATE_LIMIT": "100000/minute",
     "QAGEN_RATE_LIMIT": "100000/minute",
     "QAGEN_LOG_LEVEL": "INFO",
+    # Callbacks go to a receiver in the observer node (a private address), retried after 1 s, 2 s.
+    "QAGEN_WEBHOOK_ALLOW": "private",
+    "QAGEN_WEBHOOK_SCHEDULE": "1,2",
+    "QAGEN_WEBHOOK_TIMEOUT_SECONDS": "4",
 }
 WORKER_ENV = {"QAGEN_LLM_CONCURRENCY": "2"}
 STUB_ARGS = ("--latency-ms", "1000")
@@ -47,6 +51,8 @@ def cluster(tmp_path_factory):
         with nodes.inside("observer"):
             built.start_data()
             built.start_api()
+            built.spawn("data", "webhooks", built.service_command("webhooks", "data"),
+                        ready="webhook dispatcher ready")
             for node in nodes.WORKERS:
                 built.start_worker(node)
             yield built
