@@ -2,7 +2,9 @@
 
 - `records`: the session record in Redis (`Session`, `SessionStore`) and its `JobState`.
 - `leases`: the lease a running job holds, and the sweep that queues again a job lost
-  with its worker.
+  with its worker (its Lua scripts in `lease_scripts`).
+- `fencing`: the fencing token each run takes with its lease; a stale run's writes are
+  refused, and its outputs are under its own keys until `mark_complete` publishes them.
 - `review`: a session that stops after parsing for a person to check its questions.
 - `names`: the Celery task names (the only place they are spelled).
 - `queue`: the Celery configuration the API (producer) and the worker (consumer) share.
