@@ -5,6 +5,10 @@ Why (docs/fairness.md): the Celery queue is first-in-first-out for everyone, so 
 its tenant's own pending list, and one Lua script (`dispatch`) moves jobs into the Celery
 queue one at a time, taking the next job of the tenant served least recently among those
 under their cap, and only while the Celery queue holds fewer than `dispatch_depth` messages.
+The job of a tenant with nothing dispatched goes to the head of the Celery queue, ahead of
+the message already waiting there, even when the queue is at that depth: a tenant's first
+paper waits only for the next free slot (the queue holds at most `dispatch_depth` messages
+plus one per tenant that had nothing running).
 A big backlog therefore waits in Redis, per tenant, not in the broker in FIFO order.
 
 Keys, per Celery queue `<q>` (`QAGEN_QUEUE`: deployments, tests and benchmarks sharing a Redis
@@ -113,11 +117,13 @@ end
 local room = tonumber(ARGV[1]) - redis.call('llen', KEYS[5])
 local moved = {}
 local most = tonumber(ARGV[5])
-while room > 0 and #moved < most do
+while #moved < most do
+  -- with no room left, only a tenant with nothing dispatched may still go (to the head)
   local chosen = nil
   for _, tenant in ipairs(redis.call('zrange', KEYS[1], 0, -1)) do
     local cap = tonumber(redis.call('hget', KEYS[6], tenant) or ARGV[2]) or 0
-    if cap <= 0 or (running[tenant] or 0) < cap then chosen = tenant break end
+    local mine = running[tenant] or 0
+    if (cap <= 0 or mine < cap) and (room > 0 or mine == 0) then chosen = tenant break end
   end
   if not chosen then break end
   local list = ARGV[4] .. chosen
@@ -129,7 +135,8 @@ while room > 0 and #moved < most do
     redis.call('hdel', KEYS[3], sid)
     -- a session deleted (or failed) while it waited is dropped here
     if message and redis.call('hget', ARGV[3] .. sid, 'status') == 'queued' then
-      redis.call('lpush', KEYS[5], message)
+      -- a tenant with nothing dispatched goes to the queue's head (workers BRPOP the right end)
+      if (running[chosen] or 0) == 0 then redis.call('rpush', KEYS[5], message) else redis.call('lpush', KEYS[5], message) end
       redis.call('hset', KEYS[4], sid, chosen)
       running[chosen] = (running[chosen] or 0) + 1
       redis.call('zadd', KEYS[1], 'XX', redis.call('incr', KEYS[7]), chosen)
