@@ -222,6 +222,19 @@ def growth_fit_table(d: dict) -> str:
     return md_table(FIT_HEADER, fit_rows(d["fits"]["cpu"], d["fits"]["wall"], d["fits"]["heap"]))
 
 
+def fairness_table(d: dict) -> str:
+    rows = []
+    for mode, runs in d["runs"].items():
+        for index, r in enumerate(runs, 1):
+            rows.append([f"{mode}, run {index}", n(r["paper_s"]), n(r["b_start_s"]), n(r["b_complete_s"]),
+                         n(r["a_total_s"]), r["a_started_after_b"], f"{r['other_cpu_share']:.0%}"])
+        m = d["median"][mode]
+        rows.append([f"**{mode}, median**", n(m["paper_s"]), n(m["b_start_s"]), n(m["b_complete_s"]),
+                     n(m["a_total_s"]), n(m["a_started_after_b"]), f"{m['other_cpu_share']:.0%}"])
+    return md_table([f"scheduling (A: {d['backlog']} papers, then B: 1)", "one paper s", "B upload->start s",
+                     "B upload->complete s", "A total s", "A papers started after B", "other processes' CPU"], rows)
+
+
 TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "parse": ("parse", parse_table),
     "answer": ("answer", answer_table),
@@ -238,6 +251,7 @@ TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "growth memory": ("growth", growth_memory_table),
     "growth fits": ("growth", growth_fit_table),
     "direct": ("direct", direct_table),
+    "fairness": ("fairness", fairness_table),
 }
 
 
