@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 
 import redis
 
+from qagen import quotas, usage
 from qagen.apikeys import TENANTS, ApiKeyStore
 from qagen.errors import SessionNotFound
+from qagen.jobs.fairness import MAX_RUNNING_KEY
 from qagen.jobs.fencing import fence_key
 from qagen.jobs.leases import ACTIVE_KEY, CLAIM_PREFIX, lease_key
 from qagen.jobs.records import SESSION_OBJECTS, Session, SessionStore, index_for, key_for, object_prefix
@@ -137,7 +139,12 @@ def delete_tenant(client: redis.Redis, storage: S3Storage, tenant: str) -> Tenan
         client.zrem(INDEX_LEASES.active_key, kb.id)
         report.knowledge_bases += 1
 
-    for pattern in (f"qagen:tenant:{tenant}:*", f"{IDEMPOTENCY_PREFIX}{tenant}:*"):
+    # Its limits (quotas, running cap) and usage counts: a tenant created again under the same
+    # name starts from nothing (read `qagen usage TENANT` first to keep the figures).
+    report.records += client.delete(quotas.limits_key(tenant))
+    report.records += client.hdel(MAX_RUNNING_KEY, tenant)
+    client.srem(usage.TENANTS_KEY, tenant)
+    for pattern in (f"qagen:tenant:{tenant}:*", f"{IDEMPOTENCY_PREFIX}{tenant}:*", f"{usage.PREFIX}{tenant}:*"):
         for name in client.scan_iter(match=pattern, count=1000):
             report.records += client.delete(name)
     for name in client.scan_iter(match=RECORD_PREFIX + "*", count=1000):

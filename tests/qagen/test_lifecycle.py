@@ -115,6 +115,10 @@ def test_tenants_delete_removes_keys_sessions_bases_records_and_objects(stack, c
     odd = f"qagen:kb:odd-{uuid.uuid4().hex[:6]}"
     redis_client.zadd(odd, {"x": 1})
 
+    # Its limits and usage (the upload above counted a paper).
+    assert qagen(stack, "tenants", "set", tenant, "--monthly-papers", "50", "--max-running", "2").returncode == 0
+    assert list(redis_client.scan_iter(match=f"qagen:usage:{tenant}:*"))
+
     result = qagen(stack, "tenants", "delete", tenant, "--yes")
     redis_client.delete(odd)
 
@@ -128,6 +132,10 @@ def test_tenants_delete_removes_keys_sessions_bases_records_and_objects(stack, c
     assert list(redis_client.scan_iter(match=f"qagen:tenant:{tenant}:*")) == []
     assert list(redis_client.scan_iter(match=f"qagen:idempotency:{tenant}:*")) == []
     assert not redis_client.sismember("qagen:tenants", tenant)
+    assert list(redis_client.scan_iter(match=f"qagen:usage:{tenant}:*")) == []
+    assert not redis_client.sismember("qagen:usage:tenants", tenant)
+    assert not redis_client.exists(f"qagen:tenant-limits:{tenant}")
+    assert not redis_client.hexists("qagen:fair:max-running", tenant)
     assert tenant not in qagen(stack, "tenants", "list").stdout.split()
     with pytest.raises(Exception):
         KnowledgeBaseStore(redis_client).fetch(kb_id)
