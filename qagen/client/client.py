@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -332,6 +333,13 @@ class QagenClient:
 
     def capacity(self) -> Capacity:
         return Capacity.from_dict(self._request("GET", "/api/v1/capacity").json())
+
+    def usage(self, start: date | str | None = None, end: date | str | None = None) -> dict[str, Any]:
+        """The tenant's usage by UTC day from `start` to `end` (default: this month), the range's
+        total and the monthly quotas: the body of `GET /api/v1/usage` (docs/usage.md)."""
+        params = {name: value.isoformat() if isinstance(value, date) else value
+                  for name, value in (("from", start), ("to", end)) if value is not None}
+        return self._request("GET", "/api/v1/usage", params=params).json()
 
     # -- requests
 

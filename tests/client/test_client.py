@@ -157,6 +157,23 @@ def test_capacity(qagen):
     assert capacity.workers is None or capacity.workers >= 0  # known only on Kubernetes
 
 
+def test_usage_counts_the_tenants_papers_by_day(qagen):
+    from datetime import datetime, timezone
+
+    qagen.upload(EXAMPLE_PAPER)
+    today = datetime.now(timezone.utc).date()
+
+    usage = qagen.usage(today, today)
+
+    assert usage["from"] == usage["to"] == today.isoformat()
+    assert [day["date"] for day in usage["days"]] == [today.isoformat()]
+    assert usage["total"]["papers"] >= 1
+    assert set(usage["quotas"]) >= {"monthly_papers", "monthly_cost_usd", "this_month", "resets_at"}
+    with pytest.raises(QagenAPIError) as refused:
+        qagen.usage("2026-12-05", "2026-01-01")
+    assert refused.value.status == 400
+
+
 def test_knowledge_bases_are_created_read_and_deleted(qagen, tmp_path):
     notes = tmp_path / "notes.md"
     notes.write_text("# Kinematics\n\nVelocity is the rate of change of displacement with time.\n")
