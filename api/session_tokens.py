@@ -17,9 +17,6 @@ Only a SHA-256 of the token is stored (as for API keys): a copy of Redis holds n
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 import time
 from dataclasses import asdict, dataclass
 from functools import wraps
@@ -29,6 +26,7 @@ from flask import g, request
 from api.auth import CHALLENGE, current_tenant, presented_key
 from api.errors import ApiError
 from api.services import services
+from qagen.bearer_tokens import TokenKind
 
 PREFIX = "qst_"  # "qagen session token": never mistaken for an API key (qk_...)
 KEY_PREFIX_OF_API_KEYS = "qk_"
@@ -45,29 +43,20 @@ class Grant:
     expires_at: float
 
 
-def _record_key(token: str) -> str:
-    return RECORD_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+TOKENS = TokenKind(PREFIX, RECORD_PREFIX)
 
 
 def mint(redis, tenant: str, session_id: str, ttl_seconds: int | None = None) -> tuple[str, Grant]:
     """A new token for one session of one tenant, alive `ttl_seconds` (default TTL_SECONDS)."""
     ttl = ttl_seconds or TTL_SECONDS
-    token = PREFIX + secrets.token_urlsafe(32)
     grant = Grant(tenant, session_id, time.time() + ttl)
-    redis.set(_record_key(token), json.dumps(asdict(grant)), ex=ttl)
-    return token, grant
+    return TOKENS.mint(redis, asdict(grant), ttl), grant
 
 
 def lookup(redis, token: str) -> Grant | None:
     """The grant of a live token, or None (unknown, malformed or expired)."""
-    if not token.startswith(PREFIX) or len(token) > 100:
-        return None
-    raw = redis.get(_record_key(token))
-    if not raw:
-        return None
-    grant = Grant(**json.loads(raw))
-    # Redis's TTL removes it; the stored expiry holds too should a restore bring it back.
-    return grant if grant.expires_at > time.time() else None
+    record = TOKENS.lookup(redis, token)
+    return Grant(**record) if record else None
 
 
 def tenant_of_query_token() -> str | None:

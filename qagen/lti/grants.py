@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from dataclasses import asdict, dataclass, field
+
+from qagen.bearer_tokens import TokenKind
 
 PREFIX = "qlt_"  # "qagen launch token": never mistaken for an API key (qk_) or a session token (qst_)
 TTL_SECONDS = 3600  # a lesson's worth: the teacher launches again from the course after that
@@ -35,27 +36,19 @@ def owner_of(issuer: str, subject: str) -> str:
     return "lti:" + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:32]
 
 
-def _record_key(token: str) -> str:
-    return RECORD_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+TOKENS = TokenKind(PREFIX, RECORD_PREFIX)
 
 
 def mint(redis, tenant: str, owner: str, launch_id: str, deep_linking: bool,
          frame_origins: list[str]) -> tuple[str, Grant]:
-    token = PREFIX + secrets.token_urlsafe(32)
     grant = Grant(tenant, owner, launch_id, deep_linking, time.time() + TTL_SECONDS, list(frame_origins))
-    redis.set(_record_key(token), json.dumps(asdict(grant)), ex=TTL_SECONDS)
-    return token, grant
+    return TOKENS.mint(redis, asdict(grant), TTL_SECONDS), grant
 
 
 def lookup(redis, token: str) -> Grant | None:
     """The grant of a live token, or None (unknown, malformed or expired)."""
-    if not token.startswith(PREFIX) or len(token) > 100:
-        return None
-    raw = redis.get(_record_key(token))
-    if not raw:
-        return None
-    grant = Grant(**json.loads(raw))
-    return grant if grant.expires_at > time.time() else None
+    record = TOKENS.lookup(redis, token)
+    return Grant(**record) if record else None
 
 
 def revoke_tenant(redis, tenant: str) -> int:
