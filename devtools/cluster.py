@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.stack import StackLayout, _read_from, wait_until
+from devtools.stack import StackLayout, _read_from, stop_process_group, wait_until
 from qagen.settings import Settings
 
 PREFIX = "qgc-"
@@ -232,18 +232,7 @@ class Cluster:
             wait_until(lambda: storage.ensure_bucket() or True, timeout, "the bucket on the data node", 0.5)
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(10)
+        stop_process_group(self.processes.pop(name, None), sig, timeout)
 
     def start_api(self, timeout: float = 90.0) -> None:
         import httpx

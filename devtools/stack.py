@@ -183,6 +183,23 @@ def prepare_stack(settings: Settings, api_url: str = f"http://127.0.0.1:{DEV_API
     return api_url, key
 
 
+def stop_process_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30.0,
+                       after_kill: float = 10.0) -> None:
+    """Send `sig` to the process's group and wait `timeout`; then SIGKILL the group (a service
+    started with its own session: its children go too)."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(after_kill)
+
+
 @dataclass
 class LocalStack:
     """The stack as child processes, for tests and the demo. Use as a context manager."""
@@ -254,18 +271,7 @@ class LocalStack:
         return b" ready." in _read_from(log, offset)
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(5)
+        stop_process_group(self.processes.pop(name, None), sig, timeout, after_kill=5.0)
 
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
