@@ -21,7 +21,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from qagen.errors import InputError, ModelError, SessionNotFound, TransientError
 from qagen.jobs.accounting import meter_engine, result_document, stopped_message
 from qagen.jobs.fairness import dispatch_quietly
-from qagen.jobs.fencing import losing_objects, run_prefix
+from qagen.jobs.fencing import FIRST_TOKEN, RUNS_FOLDER, losing_objects, run_prefix
 from qagen.jobs.leases import LeaseLost
 from qagen.jobs.names import INDEX_KNOWLEDGE_BASE, PROCESS_QUESTION_PAPER
 from qagen.jobs.records import (
@@ -241,9 +241,9 @@ def _run_job(self, run, session_id, session, settings, redis, sessions, knowledg
         written.append(result_key)
         storage.put(result_key, result.pdf, "application/pdf")
         progress("complete", 100, "")  # closes the timing of the storing stage
-        sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions))
-        if stopped := stopped_message(result.paper, engine):
-            sessions.update(session_id, message=stopped, usage_stopped="cost_quota")
+        # One write: a job stopped at the cost quota is complete with the message that says so.
+        sessions.mark_complete(session_id, result_key, result_json_key, len(result.paper.questions),
+                               message=stopped_message(result.paper, engine))
         _remove_losing_runs(storage, prefix, run.fence.token)
         record_job_duration(redis, time.monotonic() - started)
         record_outcome(redis, "complete")
@@ -291,8 +291,11 @@ def _stop_for_review(run, session_id, session, paper, sessions, storage, written
 def _remove_losing_runs(storage: S3Storage, prefix: str, winner: int) -> None:
     """After publishing: remove what earlier (stale) runs of the session wrote (best effort;
     the object sweep removes anything left, qagen.lifecycle)."""
+    if winner <= FIRST_TOKEN:
+        return  # tokens only grow: no other run of this session ever held one, so none wrote
     try:
-        _discard(storage, losing_objects(storage.list_keys(prefix), prefix, winner))
+        runs = prefix + RUNS_FOLDER  # only runs write there: no need to list the upload and the rest
+        _discard(storage, losing_objects(storage.list_keys(runs), prefix, winner))
     except Exception as exc:
         log.warning("could not list the objects of the session's earlier runs under %s: %s", prefix, exc)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 FENCE_PREFIX = "qagen:fence:"
 RUNS_FOLDER = "runs/"
+FIRST_TOKEN = 1  # INCR on a session's missing counter: the first run's token
 
 # The check every fenced script starts with. KEYS[1]: the fence counter; ARGV[1]: the run's token.
 CHECK = """

@@ -310,7 +310,8 @@ class SessionStore:
         """What the parse found for a person to check; the API shows it from then on."""
         self.update(session_id, warnings=list(warnings), confidence=confidence)
 
-    def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int) -> None:
+    def mark_complete(self, session_id: str, result_key: str, result_json_key: str, question_count: int,
+                      message: str | None = None) -> None:
         """Finish the session; for a run's store (`for_run`) this is the token-checked switch
         that publishes the run's objects: a stale run's results are never named by the record."""
         self.update(
@@ -318,7 +319,7 @@ class SessionStore:
             status=JobState.COMPLETE,
             stage="complete",
             progress=100,
-            message="Answered PDF ready.",
+            message=message or "Answered PDF ready.",
             result_key=result_key,
             result_json_key=result_json_key,
             question_count=question_count,
