@@ -33,6 +33,14 @@ def current_tenant() -> str | None:
     return g.tenant
 
 
+def launch_grant() -> grants.Grant | None:
+    """The live LTI launch grant the header's token names (looked up once per request), or None."""
+    if "launch_grant" not in g:
+        token = presented_key()
+        g.launch_grant = grants.lookup(services().redis, token) if token.startswith(grants.PREFIX) else None
+    return g.launch_grant
+
+
 def require_key(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -53,10 +61,9 @@ def require_key_or_launch(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = presented_key()
-        if not token.startswith(grants.PREFIX):
+        if not presented_key().startswith(grants.PREFIX):
             return with_key(*args, **kwargs)
-        grant = grants.lookup(services().redis, token)
+        grant = launch_grant()
         if grant is None:
             raise ApiError(401, "invalid_token", "This LMS launch has expired (they last "
                                                  f"{grants.TTL_SECONDS // 60} minutes): open qagen again from "

@@ -21,10 +21,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from api.versions import endpoints
-from api.auth import current_tenant, presented_key
+from api.auth import current_tenant, launch_grant
 from api.services import services
 from api.session_tokens import tenant_of_query_token
-from qagen.lti import grants
 
 
 def _client_key() -> str:
@@ -35,8 +34,7 @@ def _client_key() -> str:
 def _launch_tenant() -> str | None:
     """The tenant of a teacher's LTI launch token in the header (qagen/lti/grants.py), for counting
     only: the page inside an LMS shares its tenant's limits."""
-    token = presented_key()
-    grant = grants.lookup(services().redis, token) if token.startswith(grants.PREFIX) else None
+    grant = launch_grant()
     return grant.tenant if grant else None
 
 
